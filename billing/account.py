@@ -1,0 +1,238 @@
+"""A customer's billing state as one unit of work.
+
+The store loads an Account under the customer's lock; services change it through
+these methods only, which keep the in-memory ledger consistent and collect every new
+row; the store then writes them in one transaction. Services therefore never see SQL,
+and the same code serves one customer's command or a batch of ten thousand invoices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from billing.errors import NotFound
+from billing.model import (
+    Alert,
+    AlertKind,
+    Card,
+    Change,
+    Customer,
+    DomainRegistration,
+    Invoice,
+    Status,
+    Subscription,
+    Suspension,
+    SuspensionReason,
+    Transaction,
+    TxKind,
+)
+from billing.usage import QuantityChange
+
+
+@dataclass
+class Retry:
+    """The one automatic charge retried some hours after a payment-method change."""
+
+    customer_id: int
+    due_at: datetime
+    occasion: str
+    done_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class AuditEntry:
+    actor: str
+    at: datetime
+    change: Change
+    idempotency_key: str | None = None
+
+
+@dataclass
+class Pending:
+    """Rows to write, in the order they were made."""
+
+    subscriptions: list[Subscription] = field(default_factory=list)
+    touched: list[Subscription] = field(default_factory=list)
+    changes: list[tuple[Subscription, QuantityChange]] = field(default_factory=list)
+    suspensions: list[tuple[Subscription, Suspension]] = field(default_factory=list)
+    ended_suspensions: list[Suspension] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    settled: list[Invoice] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    retries: list[Retry] = field(default_factory=list)
+    finished_retries: list[Retry] = field(default_factory=list)
+    domains: list[DomainRegistration] = field(default_factory=list)
+    touched_domains: list[DomainRegistration] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    customer: bool = False
+
+    def __bool__(self) -> bool:
+        return (
+            any(
+                bool(getattr(self, name))
+                for name in self.__dataclass_fields__
+                if name != "customer"
+            )
+            or self.customer
+        )
+
+
+class Account:
+    def __init__(
+        self,
+        customer: Customer,
+        subscriptions: list[Subscription],
+        *,
+        card: Card | None = None,
+        open_invoices: list[Invoice] | None = None,
+        invoice_keys: set[str] | None = None,
+        credit: Decimal = Decimal("0.00"),
+        domains: list[DomainRegistration] | None = None,
+        retries: list[Retry] | None = None,
+        replays: dict[str, Change] | None = None,
+    ) -> None:
+        self.customer = customer
+        self.subscriptions = subscriptions
+        self.card = card
+        self.open_invoices = sorted(
+            open_invoices or [], key=lambda inv: (inv.issued_at, inv.id or 0)
+        )
+        self.invoice_keys = set(invoice_keys or ())
+        self.credit = credit
+        self.domains = domains or []
+        self.retries = retries or []
+        self.replays = replays or {}
+        self.pending = Pending()
+
+    # ---- reading -------------------------------------------------------------------
+    @property
+    def id(self) -> int:
+        return self.customer.id
+
+    def subscription(self, key: str) -> Subscription:
+        for sub in self.subscriptions:
+            if sub.key == key:
+                return sub
+        raise NotFound(f"no subscription called {key!r}", field="subscription", subscription=key)
+
+    def unpaid(self) -> list[Invoice]:
+        return [inv for inv in self.open_invoices if inv.unpaid > 0]
+
+    def overdue(self, at: datetime) -> list[Invoice]:
+        return [inv for inv in self.open_invoices if inv.overdue_at(at)]
+
+    def balance_due(self) -> Decimal:
+        return sum((inv.unpaid for inv in self.open_invoices), Decimal("0.00"))
+
+    # ---- subscriptions -------------------------------------------------------------
+    def add_subscription(self, sub: Subscription) -> None:
+        self.subscriptions.append(sub)
+        self.pending.subscriptions.append(sub)
+
+    def touch(self, sub: Subscription) -> None:
+        if sub not in self.pending.subscriptions and sub not in self.pending.touched:
+            self.pending.touched.append(sub)
+
+    def set_quantity(self, sub: Subscription, at: datetime, quantity: int) -> None:
+        change = QuantityChange(at, quantity)
+        sub.changes.append(change)
+        self.pending.changes.append((sub, change))
+
+    def suspend(self, sub: Subscription, reason: SuspensionReason, at: datetime) -> None:
+        suspension = Suspension(reason, at)
+        sub.suspensions.append(suspension)
+        sub.status = Status.SUSPENDED
+        self.touch(sub)
+        self.pending.suspensions.append((sub, suspension))
+
+    def lift_suspension(self, sub: Subscription, at: datetime) -> Suspension | None:
+        suspension = sub.suspension
+        if suspension is not None:
+            suspension.ended_at = at
+            if suspension.id is not None:
+                self.pending.ended_suspensions.append(suspension)
+        return suspension
+
+    # ---- cards ---------------------------------------------------------------------
+    def replace_card(self, card: Card) -> None:
+        self.card = card
+        self.pending.cards.append(card)
+
+    # ---- ledger --------------------------------------------------------------------
+    def add_invoice(self, invoice: Invoice) -> bool:
+        """Add an invoice unless one with its key was already issued (idempotency)."""
+        if invoice.key in self.invoice_keys:
+            return False
+        self.invoice_keys.add(invoice.key)
+        self.open_invoices.append(invoice)
+        self.pending.invoices.append(invoice)
+        self.record(Transaction(self.id, invoice.issued_at, TxKind.CHARGE, invoice.total, invoice))
+        return True
+
+    def record(self, tx: Transaction) -> Transaction:
+        """Append a ledger row and keep the derived figures in step with it."""
+        if tx.amount <= 0:
+            raise ValueError(f"a {tx.kind} must be positive, got {tx.amount}")
+        if tx.kind is TxKind.CREDIT:
+            self.credit += tx.amount
+        elif tx.kind in (TxKind.CREDIT_APPLIED, TxKind.REFUND):
+            if tx.amount > self.credit:
+                raise ValueError("cannot use more credit than is available")
+            self.credit -= tx.amount
+        if tx.kind is TxKind.CREDIT_APPLIED and tx.invoice is not None:
+            self._settle(tx.invoice, tx.amount, tx.at)
+        for invoice, amount in tx.allocations:
+            self._settle(invoice, amount, tx.at)
+        self.pending.transactions.append(tx)
+        return tx
+
+    def _settle(self, invoice: Invoice, amount: Decimal, at: datetime) -> None:
+        if amount > invoice.unpaid:
+            raise ValueError(f"{amount} exceeds what {invoice.key} still owes")
+        invoice.paid += amount
+        if invoice.unpaid == 0:
+            invoice.paid_at = at
+            if invoice not in self.pending.settled:
+                self.pending.settled.append(invoice)
+
+    # ---- alerts, audit, retries, domains -------------------------------------------
+    def alert(
+        self,
+        kind: AlertKind,
+        at: datetime,
+        occasion: str,
+        subscription: Subscription | None = None,
+        invoice: Invoice | None = None,
+        **facts: Any,
+    ) -> None:
+        self.pending.alerts.append(Alert(self.id, kind, at, occasion, subscription, invoice, facts))
+
+    def audit(self, actor: str, at: datetime, change: Change, key: str | None = None) -> Change:
+        self.pending.audit.append(AuditEntry(actor, at, change, key))
+        return change
+
+    def schedule_retry(self, due_at: datetime, occasion: str) -> None:
+        retry = Retry(self.id, due_at, occasion)
+        self.retries.append(retry)
+        self.pending.retries.append(retry)
+
+    def finish_retry(self, retry: Retry, at: datetime) -> None:
+        retry.done_at = at
+        self.pending.finished_retries.append(retry)
+
+    def add_domain(self, registration: DomainRegistration) -> None:
+        self.domains.append(registration)
+        self.pending.domains.append(registration)
+
+    def touch_domain(self, registration: DomainRegistration) -> None:
+        if registration.id is not None and registration not in self.pending.touched_domains:
+            self.pending.touched_domains.append(registration)
+
+    def touch_customer(self) -> None:
+        self.pending.customer = True

@@ -1,0 +1,229 @@
+"""What an admin can ask for, validated field by field before any rule runs.
+
+The same models parse a `licensebot simulate` step and a Slack modal submission, so
+both refuse the same input with the same field named.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from billing.model import Plan, RenewalMode
+from billing.money import MINIMUM_PAYMENT, parse_amount
+
+MAX_LICENCES = 1_000_000
+CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,19}(?!\d)")
+SECRET_FIELDS = {"cvc", "cvv", "cvv2", "cvc2", "csc", "security_code", "securitycode", "code"}
+NUMBER_FIELDS = {"number", "card_number", "cardnumber", "pan", "num"}
+BRANDS = ("visa", "mastercard", "amex", "discover", "jcb", "diners", "unionpay", "other")
+
+
+def _price(value: object) -> Decimal:
+    amount = parse_amount(value, places=4)
+    if amount <= 0:
+        raise ValueError("must be more than 0")
+    return amount
+
+
+def _amount(value: object) -> Decimal:
+    amount = parse_amount(value, places=2)
+    if amount <= 0:
+        raise ValueError("must be more than 0")
+    return amount
+
+
+def _payment(value: Decimal) -> Decimal:
+    if value < MINIMUM_PAYMENT:
+        raise ValueError(f"the minimum payment is {MINIMUM_PAYMENT} USD")
+    return value
+
+
+def _year_month(value: object) -> tuple[int, int]:
+    if isinstance(value, date):
+        return value.year, value.month
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text) or re.fullmatch(
+        r"(\d{1,2})/(\d{2}|\d{4})", text
+    )
+    if not match:
+        raise ValueError("write the expiry as YYYY-MM, e.g. 2028-12")
+    if "/" in text:
+        month, year = int(match.group(1)), int(match.group(2))
+        year += 2000 if year < 100 else 0
+    else:
+        year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise ValueError("write the expiry as YYYY-MM, e.g. 2028-12")
+    return year, month
+
+
+def refuse_card_secrets(data: Any) -> Any:
+    """Refuse a full card number or a security code wherever it appears."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = str(key).lower().replace("-", "_")
+            if name in NUMBER_FIELDS:
+                raise ValueError(
+                    f"{key}: a full card number is never accepted; give the last 4 digits"
+                )
+            if name in SECRET_FIELDS:
+                raise ValueError(f"{key}: a card security code is never accepted or stored")
+            if isinstance(value, str) and CARD_NUMBER.search(value):
+                raise ValueError(f"{key}: looks like a full card number, which is never accepted")
+    return data
+
+
+Price = Annotated[Decimal, BeforeValidator(_price)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+PaymentAmount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_payment)]
+Count = Annotated[int, Field(strict=False, ge=1, le=MAX_LICENCES)]
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Reason = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+DomainName = Annotated[
+    str, Field(min_length=3, max_length=253, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+]
+YearMonth = Annotated[tuple[int, int], BeforeValidator(_year_month)]
+
+
+def field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) pairs, the field taken from a model-level message's prefix."""
+    found = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if ": " in message and re.fullmatch(r"[A-Za-z0-9_]+", message.split(": ", 1)[0]):
+            prefix, message = message.split(": ", 1)
+            field = f"{field}.{prefix}" if field else prefix
+        found.append((field or "input", message))
+    return found
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CardDetails(Command):
+    brand: Annotated[str, Field(min_length=2, max_length=20)]
+    last4: Annotated[str, Field(min_length=1, max_length=40)]
+    expires: YearMonth
+
+    _refuse = model_validator(mode="before")(refuse_card_secrets)
+
+    @model_validator(mode="after")
+    def _check(self) -> CardDetails:
+        if not re.fullmatch(r"\d{4}", self.last4):
+            raise ValueError("last4: give exactly the last 4 digits of the card")
+        brand = self.brand.lower()
+        if brand not in BRANDS:
+            raise ValueError(f"brand: must be one of {', '.join(BRANDS)}")
+        object.__setattr__(self, "brand", brand)
+        return self
+
+
+class CardUpdate(Command):
+    brand: str | None = None
+    last4: str | None = None
+    expires: YearMonth | None = None
+
+    _refuse = model_validator(mode="before")(refuse_card_secrets)
+
+    @model_validator(mode="after")
+    def _check(self) -> CardUpdate:
+        if self.brand is None and self.last4 is None and self.expires is None:
+            raise ValueError("expires: give the new expiry, brand or last 4 digits")
+        if self.last4 is not None and not re.fullmatch(r"\d{4}", self.last4):
+            raise ValueError("last4: give exactly the last 4 digits of the card")
+        if self.brand is not None:
+            if self.brand.lower() not in BRANDS:
+                raise ValueError(f"brand: must be one of {', '.join(BRANDS)}")
+            object.__setattr__(self, "brand", self.brand.lower())
+        return self
+
+
+class Signup(Command):
+    subscription: Key
+    product: Name
+    plan: Plan
+    licences: Count
+    price: Price
+    perpetual: Annotated[int, Field(ge=0, le=MAX_LICENCES)] = 0
+    reseller: Name | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Signup:
+        if self.perpetual >= self.licences:
+            raise ValueError("perpetual: must be fewer than the licences")
+        return self
+
+
+class AddLicences(Command):
+    subscription: Key
+    count: Count
+
+
+class SetUsers(Command):
+    subscription: Key
+    count: Count
+    perpetual: Annotated[int, Field(ge=0, le=MAX_LICENCES)] = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> SetUsers:
+        if self.perpetual > self.count:
+            raise ValueError("perpetual: cannot exceed the count")
+        return self
+
+
+class SetupBilling(Command):
+    card: CardDetails
+
+
+class Pay(Command):
+    amount: PaymentAmount
+    card: CardDetails | None = None
+
+
+class Renewal(Command):
+    subscription: Key
+    mode: RenewalMode
+    licences: Count | None = None
+
+
+class Renew(Command):
+    """Renew an annual term by hand (manual renewal mode)."""
+
+    subscription: Key
+    licences: Count | None = None
+
+
+class Cancel(Command):
+    subscription: Key
+    when: Literal["now", "at_expiry"] = "now"
+    reason: Reason = "other"
+
+
+class RegisterDomain(Command):
+    price: Price
+    domain: DomainName | None = None
+
+
+class RefundCredit(Command):
+    amount: Amount | None = None
+
+
+class Transfer(Command):
+    reseller: Name
+    token: Annotated[str, Field(min_length=1, max_length=100)] | None = None

@@ -1,0 +1,157 @@
+"""Money movements on an account: issuing, automatic charges, payments, credit, refunds.
+
+Every movement is a ledger row; an invoice's paid amount and the account's credit are
+derived from those rows, so the ledger never creates or loses a cent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from billing.account import Account
+from billing.calendar import day_start, pacific_day
+from billing.errors import BillingError, PaymentDeclined
+from billing.model import AlertKind, Invoice, InvoiceKind, InvoiceLine, Transaction, TxKind
+
+PAYMENT_TERMS = timedelta(days=7)
+
+
+def draft(
+    account: Account,
+    kind: InvoiceKind,
+    key: str,
+    lines: list[InvoiceLine],
+    at: datetime,
+    period: tuple[date, date] | None = None,
+) -> Invoice:
+    """An invoice issued at `at`, overdue at 00:00 Pacific seven days after its issue date."""
+    issued_on = pacific_day(at)
+    first, last = period or (issued_on, issued_on)
+    return Invoice(
+        customer_id=account.id,
+        kind=kind,
+        key=key,
+        period_start=first,
+        period_end=last,
+        issued_at=at,
+        due_at=day_start(issued_on + PAYMENT_TERMS),
+        lines=[line for line in lines if line.amount > 0],
+    )
+
+
+def issue(account: Account, invoice: Invoice) -> bool:
+    """Issue an invoice once, use any credit, and charge the card on file for the rest."""
+    if not invoice.lines or not account.add_invoice(invoice):
+        return False
+    at = invoice.issued_at
+    account.alert(AlertKind.INVOICE_ISSUED, at, invoice.key, invoice=invoice, total=invoice.total)
+    apply_credit(account, invoice, at)
+    charge_automatically(account, [invoice], at, f"invoice:{invoice.key}")
+    return True
+
+
+def apply_credit(account: Account, invoice: Invoice, at: datetime) -> None:
+    used = min(account.credit, invoice.unpaid)
+    if used > 0:
+        account.record(Transaction(account.id, at, TxKind.CREDIT_APPLIED, used, invoice))
+
+
+def charge_automatically(
+    account: Account, invoices: list[Invoice], at: datetime, occasion: str
+) -> bool:
+    """Charge what these invoices still owe to the card on file; False when it fails.
+
+    One payment per invoice; a card past its expiry month fails once for the attempt.
+    Without a card on file there is no attempt and so no alert.
+    """
+    owing = [inv for inv in invoices if inv.unpaid > 0]
+    if not owing:
+        return True
+    card = account.card
+    if card is None:
+        return False
+    if not card.valid_on(pacific_day(at)):
+        total = sum((inv.unpaid for inv in owing), Decimal("0.00"))
+        account.alert(
+            AlertKind.PAYMENT_FAILED,
+            at,
+            occasion,
+            amount=total,
+            card=card.describe(),
+            reason="card_expired",
+        )
+        return False
+    for invoice in owing:
+        amount = invoice.unpaid
+        account.record(
+            Transaction(
+                account.id,
+                at,
+                TxKind.PAYMENT,
+                amount,
+                invoice,
+                [(invoice, amount)],
+                memo=account.customer.descriptor,
+            )
+        )
+        account.alert(
+            AlertKind.PAYMENT_SUCCEEDED,
+            at,
+            f"{occasion}:{invoice.key}",
+            invoice=invoice,
+            amount=amount,
+        )
+    return True
+
+
+def receive_payment(account: Account, amount: Decimal, at: datetime, occasion: str) -> Transaction:
+    """A manual payment: settles the oldest unpaid invoices first; the excess becomes credit."""
+    card = account.card
+    if card is None:
+        raise PaymentDeclined("no payment method on file: set up billing first", field="card")
+    if not card.valid_on(pacific_day(at)):
+        raise PaymentDeclined(
+            f"the card {card.describe()} has expired: update it first", field="card"
+        )
+    allocations: list[tuple[Invoice, Decimal]] = []
+    left = amount
+    for invoice in account.unpaid():
+        if left == 0:
+            break
+        part = min(left, invoice.unpaid)
+        allocations.append((invoice, part))
+        left -= part
+    first = allocations[0][0] if allocations else None
+    payment = account.record(
+        Transaction(
+            account.id,
+            at,
+            TxKind.PAYMENT,
+            amount,
+            first,
+            allocations,
+            memo=account.customer.descriptor,
+        )
+    )
+    if left > 0:
+        account.record(Transaction(account.id, at, TxKind.CREDIT, left, memo="overpayment"))
+    account.alert(
+        AlertKind.PAYMENT_SUCCEEDED, at, occasion, invoice=first, amount=amount, credit=left
+    )
+    return payment
+
+
+def refund_credit(account: Account, amount: Decimal | None, at: datetime) -> Decimal:
+    available = account.credit
+    if available <= 0:
+        raise BillingError("there is no credit to refund", field="amount")
+    refund = available if amount is None else amount
+    if refund > available:
+        raise BillingError(
+            f"only {available} of credit can be refunded", field="amount", available=available
+        )
+    account.record(
+        Transaction(account.id, at, TxKind.REFUND, refund, memo=account.customer.descriptor)
+    )
+    return refund

@@ -1,0 +1,293 @@
+"""The billing vocabulary: plain records the services reason about and the store keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from billing.calendar import ONE_DAY, day_start, pacific_day
+from billing.usage import QuantityChange
+
+TRIAL_DAYS = 14
+
+
+class Plan(StrEnum):
+    ANNUAL = "annual"
+    FLEXIBLE = "flexible"
+
+
+class Status(StrEnum):
+    TRIAL = "trial"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    TRANSFERRED = "transferred"
+    RESELLER = "reseller"
+    """Bought through a partner, who manages and bills it."""
+
+
+ENDED = frozenset({Status.CANCELLED, Status.EXPIRED, Status.TRANSFERRED})
+
+
+class SuspensionReason(StrEnum):
+    TRIAL_ENDED = "trial_ended"
+    NON_PAYMENT = "non_payment"
+
+
+class RenewalMode(StrEnum):
+    AUTO = "auto"
+    MANUAL = "manual"
+    CANCEL_AT_EXPIRY = "cancel_at_expiry"
+
+
+class TxKind(StrEnum):
+    CHARGE = "charge"
+    PAYMENT = "payment"
+    CREDIT = "credit"
+    CREDIT_APPLIED = "credit_applied"
+    REFUND = "refund"
+
+
+class InvoiceKind(StrEnum):
+    MONTHLY = "monthly"
+    DOMAIN = "domain"
+    CANCELLATION = "cancellation"
+    FINAL = "final"
+
+
+class AlertKind(StrEnum):
+    TRIAL_ENDING = "trial_ending"
+    TRIAL_CONVERTED = "trial_converted"
+    TRIAL_ENDED_SUSPENDED = "trial_ended_suspended"
+    INVOICE_ISSUED = "invoice_issued"
+    PAYMENT_SUCCEEDED = "payment_succeeded"
+    PAYMENT_FAILED = "payment_failed"
+    SUSPENDED_NON_PAYMENT = "suspended_non_payment"
+    REACTIVATED = "reactivated"
+    RENEWAL_UPCOMING = "renewal_upcoming"
+    CARD_EXPIRING = "card_expiring"
+    DOMAIN_RENEWAL_UPCOMING = "domain_renewal_upcoming"
+    CANCELLED = "cancelled"
+    TRANSFERRED = "transferred"
+
+
+@dataclass
+class Customer:
+    id: int
+    domain: str
+    currency: str
+    created_at: datetime
+    reseller: str | None = None
+    transferred_at: datetime | None = None
+
+    @property
+    def descriptor(self) -> str:
+        """Card statement descriptor GSUITE_{short domain}, within the 22 characters cards allow."""
+        short = "".join(ch for ch in self.domain.split(".")[0].upper() if ch.isalnum())
+        return f"GSUITE_{short}"[:22]
+
+
+@dataclass
+class Suspension:
+    reason: SuspensionReason
+    started_at: datetime
+    ended_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class Subscription:
+    customer_id: int
+    key: str
+    product: str
+    plan: Plan
+    price: Decimal
+    signed_up_at: datetime
+    status: Status
+    renewal_mode: RenewalMode = RenewalMode.AUTO
+    renewal_licences: int | None = None
+    renewal_booked: bool = False
+    paid_from: date | None = None
+    term_end: date | None = None
+    reseller: str | None = None
+    cancel_reason: str | None = None
+    changes: list[QuantityChange] = field(default_factory=list)
+    suspensions: list[Suspension] = field(default_factory=list)
+    id: int | None = None
+
+    @property
+    def licences(self) -> int:
+        return self.changes[-1].quantity if self.changes else 0
+
+    @property
+    def trial_last_day(self) -> date:
+        return pacific_day(self.signed_up_at) + timedelta(days=TRIAL_DAYS - 1)
+
+    @property
+    def trial_end(self) -> datetime:
+        """00:00 Pacific on day 15: paid service starts, or the service is suspended."""
+        return day_start(self.trial_last_day + ONE_DAY)
+
+    @property
+    def suspension(self) -> Suspension | None:
+        open_ = [s for s in self.suspensions if s.ended_at is None]
+        return open_[-1] if open_ else None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
+    def billed_directly(self) -> bool:
+        return self.reseller is None
+
+    def snapshot(self) -> dict[str, Any]:
+        """What an audit row shows of a subscription before and after a change."""
+        return {
+            "subscription": self.key,
+            "status": self.status.value,
+            "plan": self.plan.value,
+            "licences": self.licences,
+            "price": str(self.price),
+            "term_end": self.term_end.isoformat() if self.term_end else None,
+            "renewal_mode": self.renewal_mode.value,
+            "renewal_licences": self.renewal_licences,
+        }
+
+
+@dataclass
+class Card:
+    """A reference to a card: never its number or security code."""
+
+    brand: str
+    last4: str
+    exp_year: int
+    exp_month: int
+    customer_id: int = 0
+    saved_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def expires(self) -> str:
+        return f"{self.exp_year:04d}-{self.exp_month:02d}"
+
+    def valid_on(self, day: date) -> bool:
+        """A card works through the last day of its expiry month."""
+        return (day.year, day.month) <= (self.exp_year, self.exp_month)
+
+    def describe(self) -> str:
+        return f"{self.brand} •••• {self.last4} ({self.expires})"
+
+
+@dataclass
+class InvoiceLine:
+    description: str
+    amount: Decimal
+    quantity_days: int = 0
+    subscription_id: int | None = None
+    subscription_key: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+@dataclass
+class Invoice:
+    customer_id: int
+    kind: InvoiceKind
+    key: str
+    """Unique per customer: the billing period or occasion, so an invoice is issued once."""
+    period_start: date
+    period_end: date
+    issued_at: datetime
+    due_at: datetime
+    lines: list[InvoiceLine]
+    paid: Decimal = Decimal("0.00")
+    paid_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.total - self.paid
+
+    @property
+    def number(self) -> str:
+        return f"INV-{self.id:06d}" if self.id is not None else "INV-DRAFT"
+
+    @property
+    def period(self) -> str:
+        if self.kind is InvoiceKind.MONTHLY:
+            return self.period_start.strftime("%Y-%m")
+        return f"{self.period_start.isoformat()}/{self.period_end.isoformat()}"
+
+    def overdue_at(self, instant: datetime) -> bool:
+        return self.unpaid > 0 and self.due_at <= instant
+
+
+@dataclass
+class Transaction:
+    customer_id: int
+    at: datetime
+    kind: TxKind
+    amount: Decimal
+    invoice: Invoice | None = None
+    allocations: list[tuple[Invoice, Decimal]] = field(default_factory=list)
+    """For a payment: how much of it settled which invoice; the rest became credit."""
+    memo: str = ""
+    id: int | None = None
+
+
+@dataclass
+class Alert:
+    customer_id: int
+    kind: AlertKind
+    at: datetime
+    occasion: str
+    """With kind and subject, the alert's identity: the same occasion is never posted twice."""
+    subscription: Subscription | None = None
+    invoice: Invoice | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass
+class DomainRegistration:
+    customer_id: int
+    domain: str
+    price: Decimal
+    registered_at: datetime
+    next_renewal_on: date
+    id: int | None = None
+
+    @property
+    def registered_on(self) -> date:
+        return pacific_day(self.registered_at)
+
+
+@dataclass(frozen=True)
+class Balance:
+    current_cycle: Decimal
+    balance_due: Decimal
+    credit: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.current_cycle + self.balance_due - self.credit
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a service did: the audit row's action, subject and before/after."""
+
+    action: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    replayed: bool = False

@@ -1,0 +1,49 @@
+"""Money as exact decimals: prices may carry more places than the currency, amounts
+are rounded once, half-up, to the cent, where an invoice line is made."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MINIMUM_PAYMENT = Decimal("10.00")
+CURRENCY = "USD"
+MAX_PRICE_PLACES = 4
+
+
+def round_cents(value: Fraction | Decimal | int) -> Decimal:
+    """Round an exact quantity half-up to the cent (the one rounding of a line)."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    exact = Fraction(value)
+    cents = (abs(exact) * 100 + Fraction(1, 2)).__floor__()
+    signed = cents if exact >= 0 else -cents
+    return (Decimal(signed) / 100).quantize(CENT)
+
+
+def parse_amount(text: object, *, places: int = 2) -> Decimal:
+    """Parse a user-given amount; refuses floats, NaN, infinities and excess places."""
+    if isinstance(text, bool | float):
+        raise ValueError('write the amount as a string such as "25.00"')
+    if isinstance(text, Decimal):
+        value = text
+    elif isinstance(text, int | str):
+        try:
+            value = Decimal(str(text).strip())
+        except InvalidOperation:
+            raise ValueError(f"{text!r} is not an amount") from None
+    else:
+        raise ValueError(f"{text!r} is not an amount")
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not an amount")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError(f"{text} has more than {places} decimal places")
+    return value
+
+
+def fmt(amount: Decimal) -> str:
+    """Two decimals, no grouping: the form amounts take in JSON and CSV."""
+    return str(amount.quantize(CENT))

@@ -1,0 +1,218 @@
+"""Orders on subscriptions: sign-up, licences, renewal, cancellation, transfer.
+
+Each function applies one admin request to an account and returns what changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing import commands as cmd
+from billing.account import Account
+from billing.calendar import ONE_DAY, month_start, pacific_day
+from billing.errors import BillingError, NotAllowed, ResellerManaged
+from billing.invoicing import usage_line
+from billing.ledger import draft, issue
+from billing.model import (
+    AlertKind,
+    Change,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    Plan,
+    RenewalMode,
+    Status,
+    Subscription,
+)
+from billing.proration import remainder_amount
+
+
+def ensure_direct(account: Account, sub: Subscription | None = None) -> None:
+    """Refuse changes to anything a reseller manages, naming whom to contact."""
+    reseller = account.customer.reseller or (sub.reseller if sub else None)
+    if reseller:
+        what = f"{sub.key} is" if sub else "this account is"
+        raise ResellerManaged(
+            f"{what} managed by the reseller {reseller}: contact them to change it",
+            field="subscription",
+            reseller=reseller,
+        )
+
+
+def changeable(account: Account, key: str) -> Subscription:
+    sub = account.subscription(key)
+    ensure_direct(account, sub)
+    if sub.ended:
+        raise NotAllowed(
+            f"{sub.key} is {sub.status.value}: it can no longer be changed", field="subscription"
+        )
+    return sub
+
+
+def annual(sub: Subscription) -> Subscription:
+    if sub.plan is not Plan.ANNUAL:
+        raise NotAllowed(
+            f"{sub.key} is on the flexible plan, which has no term to renew", field="subscription"
+        )
+    return sub
+
+
+def signup(account: Account, order: cmd.Signup, at: datetime) -> Change:
+    if order.reseller is None:
+        ensure_direct(account)
+    if any(sub.key == order.subscription for sub in account.subscriptions):
+        raise BillingError(
+            f"a subscription called {order.subscription!r} already exists", field="subscription"
+        )
+    sub = Subscription(
+        customer_id=account.id,
+        key=order.subscription,
+        product=order.product,
+        plan=order.plan,
+        price=order.price,
+        signed_up_at=at,
+        status=Status.RESELLER if order.reseller else Status.TRIAL,
+        reseller=order.reseller,
+    )
+    account.add_subscription(sub)
+    account.set_quantity(sub, at, order.licences - order.perpetual)
+    return Change(
+        "signup",
+        sub.key,
+        None,
+        {**sub.snapshot(), "trial_last_day": sub.trial_last_day.isoformat()},
+    )
+
+
+def add_licences(account: Account, order: cmd.AddLicences, at: datetime) -> Change:
+    """Licences are added to what is held: 25 held and 25 asked make 50."""
+    sub = changeable(account, order.subscription)
+    before = sub.snapshot()
+    account.set_quantity(sub, at, sub.licences + order.count)
+    return Change("add_licences", sub.key, before, {**sub.snapshot(), "added": order.count})
+
+
+def set_users(account: Account, order: cmd.SetUsers, at: datetime) -> Change:
+    """Users (flexible) or licences; devices with a built-in perpetual licence never count."""
+    sub = changeable(account, order.subscription)
+    count = order.count - order.perpetual
+    committed = sub.plan is Plan.ANNUAL and sub.paid_from is not None
+    if committed and count < sub.licences:
+        raise NotAllowed(
+            f"an annual commitment of {sub.licences} licences can only be reduced at renewal: "
+            "set the licences for the renewal instead",
+            field="count",
+        )
+    before = sub.snapshot()
+    if count != sub.licences:
+        account.set_quantity(sub, at, count)
+    return Change("set_users", sub.key, before, sub.snapshot())
+
+
+def set_renewal(account: Account, order: cmd.Renewal, at: datetime) -> Change:
+    sub = annual(changeable(account, order.subscription))
+    before = sub.snapshot()
+    sub.renewal_mode = order.mode
+    if order.licences is not None:
+        sub.renewal_licences = order.licences
+    account.touch(sub)
+    return Change("renewal", sub.key, before, sub.snapshot())
+
+
+def renew_by_hand(account: Account, order: cmd.Renew, at: datetime) -> Change:
+    """Book the next term of a manually renewed subscription before its term ends."""
+    sub = annual(changeable(account, order.subscription))
+    if sub.term_end is None:
+        raise NotAllowed(
+            f"{sub.key} has no term yet: it starts when paid service does", field="subscription"
+        )
+    before = sub.snapshot()
+    sub.renewal_booked = True
+    if order.licences is not None:
+        sub.renewal_licences = order.licences
+    account.touch(sub)
+    return Change("renew", sub.key, before, {**sub.snapshot(), "renewal_booked": True})
+
+
+def cancel(account: Account, order: cmd.Cancel, at: datetime) -> Change:
+    sub = changeable(account, order.subscription)
+    before = sub.snapshot()
+    if order.when == "at_expiry":
+        annual(sub)
+        sub.renewal_mode = RenewalMode.CANCEL_AT_EXPIRY
+        sub.cancel_reason = order.reason
+        account.touch(sub)
+        return Change("cancel_at_expiry", sub.key, before, sub.snapshot())
+    day = pacific_day(at)
+    remainder = _remainder_invoice(account, sub, at)
+    account.lift_suspension(sub, at)
+    sub.status = Status.CANCELLED
+    sub.term_end = day
+    sub.cancel_reason = order.reason
+    account.touch(sub)
+    account.alert(AlertKind.CANCELLED, at, "now", sub, reason=order.reason)
+    after = sub.snapshot()
+    if remainder is not None and issue(account, remainder):
+        after["remainder"] = str(remainder.total)
+    return Change("cancel", sub.key, before, after)
+
+
+def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Invoice | None:
+    """Annual plan in paid service: the rest of the commitment, invoiced at once."""
+    day = pacific_day(at)
+    if (
+        sub.plan is not Plan.ANNUAL
+        or sub.paid_from is None
+        or sub.term_end is None
+        or sub.term_end <= day
+    ):
+        return None
+    amount = remainder_amount(sub.price, sub.licences, day, sub.term_end)
+    first = day + ONE_DAY
+    line = InvoiceLine(
+        description=f"{sub.product}, rest of the annual commitment {first}–{sub.term_end}",
+        amount=amount,
+        quantity_days=sub.licences * ((sub.term_end - day).days),
+        subscription_id=sub.id,
+        subscription_key=sub.key,
+        period_start=first,
+        period_end=sub.term_end,
+    )
+    return draft(
+        account,
+        InvoiceKind.CANCELLATION,
+        f"cancellation:{sub.key}",
+        [line],
+        at,
+        (first, sub.term_end),
+    )
+
+
+def transfer(account: Account, order: cmd.Transfer, at: datetime) -> Change:
+    """All subscriptions move to the reseller after a final invoice for this month's usage."""
+    ensure_direct(account)
+    day = pacific_day(at)
+    moving = [sub for sub in account.subscriptions if not sub.ended and sub.billed_directly]
+    lines = [usage_line(sub, month_start(day), day) for sub in moving]
+    for sub in moving:
+        account.lift_suspension(sub, at)
+        sub.status = Status.TRANSFERRED
+        sub.term_end = day
+        account.touch(sub)
+        account.alert(AlertKind.TRANSFERRED, at, "transfer", sub, reseller=order.reseller)
+    account.customer.reseller = order.reseller
+    account.customer.transferred_at = at
+    account.touch_customer()
+    final = draft(account, InvoiceKind.FINAL, f"final:{day}", lines, at, (month_start(day), day))
+    issued = issue(account, final)
+    return Change(
+        "transfer",
+        account.customer.domain,
+        None,
+        {
+            "reseller": order.reseller,
+            "token_given": order.token is not None,
+            "subscriptions": [sub.key for sub in moving],
+            "final_invoice": str(final.total) if issued else None,
+        },
+    )

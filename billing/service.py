@@ -1,0 +1,207 @@
+"""The billing service: every admin request as one method, run once, audited.
+
+A method opens the customer's account under its lock, replays the recorded change if
+its idempotency key was seen before (a Slack retry, a double click, a second replica),
+otherwise applies the rules and records an audit row with the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from billing import commands as cmd
+from billing import domains, orders, payments
+from billing.account import Account
+from billing.invoicing import current_cycle_lines
+from billing.model import Balance, Change, Customer
+from billing.money import ZERO
+from billing.payments import REACTIVATION_DELAY
+from billing.store import Store
+
+
+class Billing:
+    def __init__(self, store: Store, retry_after: timedelta = REACTIVATION_DELAY) -> None:
+        self.store = store
+        self.retry_after = retry_after
+
+    def open_account(self, domain: str, at: datetime) -> Customer:
+        return self.store.create_customer(domain, at)
+
+    def apply(
+        self,
+        customer_id: int,
+        rule: Callable[[Account], Change],
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        with self.store.account(customer_id, replay_key=key) as account:
+            if key is not None and key in account.replays:
+                seen = account.replays[key]
+                return Change(seen.action, seen.subject, seen.before, seen.after, replayed=True)
+            change = rule(account)
+            return account.audit(actor, at, change, key)
+
+    # ---- orders --------------------------------------------------------------------
+    def signup(
+        self,
+        customer_id: int,
+        order: cmd.Signup,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.signup(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def add_licences(
+        self,
+        customer_id: int,
+        order: cmd.AddLicences,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.add_licences(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def set_users(
+        self,
+        customer_id: int,
+        order: cmd.SetUsers,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.set_users(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def set_renewal(
+        self,
+        customer_id: int,
+        order: cmd.Renewal,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.set_renewal(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def renew(
+        self,
+        customer_id: int,
+        order: cmd.Renew,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.renew_by_hand(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def cancel(
+        self,
+        customer_id: int,
+        order: cmd.Cancel,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.cancel(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def transfer(
+        self,
+        customer_id: int,
+        order: cmd.Transfer,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: orders.transfer(a, order, at), at=at, actor=actor, key=key
+        )
+
+    def register_domain(
+        self,
+        customer_id: int,
+        order: cmd.RegisterDomain,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id,
+            lambda a: domains.register_domain(a, order, at),
+            at=at,
+            actor=actor,
+            key=key,
+        )
+
+    # ---- payments ------------------------------------------------------------------
+    def setup_billing(
+        self,
+        customer_id: int,
+        order: cmd.SetupBilling,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        rule = lambda a: payments.setup_billing(a, order, at, self.retry_after)  # noqa: E731
+        return self.apply(customer_id, rule, at=at, actor=actor, key=key)
+
+    def update_card(
+        self,
+        customer_id: int,
+        order: cmd.CardUpdate,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        rule = lambda a: payments.update_card(a, order, at, self.retry_after)  # noqa: E731
+        return self.apply(customer_id, rule, at=at, actor=actor, key=key)
+
+    def pay(
+        self, customer_id: int, order: cmd.Pay, *, at: datetime, actor: str, key: str | None = None
+    ) -> Change:
+        occasion = f"pay:{key or at.isoformat()}"
+        return self.apply(
+            customer_id, lambda a: payments.pay(a, order, at, occasion), at=at, actor=actor, key=key
+        )
+
+    def refund(
+        self,
+        customer_id: int,
+        order: cmd.RefundCredit,
+        *,
+        at: datetime,
+        actor: str,
+        key: str | None = None,
+    ) -> Change:
+        return self.apply(
+            customer_id, lambda a: payments.refund(a, order, at), at=at, actor=actor, key=key
+        )
+
+    # ---- reading -------------------------------------------------------------------
+    def balance(self, customer_id: int, at: datetime) -> Balance:
+        """Current cycle + balance due − unapplied credit, from the ledger as it stands."""
+        with self.store.account(customer_id) as account:
+            current = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
+            return Balance(current, account.balance_due(), account.credit)

@@ -1,0 +1,123 @@
+"""`licensebot simulate`: replay a timeline on a fresh in-memory database.
+
+The real services handle each step and the real scheduler runs every job that falls
+due as the simulated clock moves, so a what-if costs exactly what the real thing will.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from billing.calendar import to_pacific
+from billing.errors import BillingError
+from billing.money import fmt
+from billing.service import Billing
+from bot.timeline import Step, Timeline, TimelineError
+from scheduler.runner import Runner
+from storage.db import MEMORY_URL, make_engine
+from storage.models import Base
+from storage.store import SqlStore
+
+ACTOR = "simulate"
+
+
+def instant(at: datetime) -> str:
+    return to_pacific(at).isoformat()
+
+
+def _apply(billing: Billing, customer_id: int, step: Step) -> None:
+    order: Any = step.order
+    methods = {
+        "signup": billing.signup,
+        "add_licences": billing.add_licences,
+        "set_users": billing.set_users,
+        "setup_billing": billing.setup_billing,
+        "update_card": billing.update_card,
+        "pay": billing.pay,
+        "renewal": billing.set_renewal,
+        "renew": billing.renew,
+        "cancel": billing.cancel,
+        "register_domain": billing.register_domain,
+        "refund_credit": billing.refund,
+        "transfer": billing.transfer,
+    }
+    methods[step.action](customer_id, order, at=step.at, actor=ACTOR, key=f"step-{step.index}")
+
+
+def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]:
+    """Replay `timeline` on `engine` (an empty database), by default a fresh in-memory one."""
+    own = engine is None
+    engine = engine or make_engine(MEMORY_URL)
+    Base.metadata.create_all(engine)
+    store = SqlStore(engine)
+    billing = Billing(store)
+    origin = timeline.steps[0].at if timeline.steps else timeline.until
+    customer = billing.open_account(timeline.domain, origin)
+    runner = Runner(store, origin)
+    for step in timeline.steps:
+        runner.run_until(step.at)
+        try:
+            _apply(billing, customer.id, step)
+        except BillingError as error:
+            field = f"{error.field}: " if error.field else ""
+            raise TimelineError(
+                f"step {step.index} ({step.action}): {field}{error.message}"
+            ) from None
+    runner.run_until(timeline.until)
+    try:
+        return report(store, billing, customer.id, timeline.until)
+    finally:
+        if own:
+            engine.dispose()
+
+
+def report(store: SqlStore, billing: Billing, customer_id: int, at: datetime) -> dict[str, Any]:
+    balance = billing.balance(customer_id, at)
+    return {
+        "invoices": [
+            {
+                "number": inv.number,
+                "issued_at": instant(inv.issued_at),
+                "period": inv.period,
+                "lines": [
+                    {
+                        "subscription": line.subscription_key,
+                        "description": line.description,
+                        "quantity_days": line.quantity_days,
+                        "amount": fmt(line.amount),
+                    }
+                    for line in inv.lines
+                ],
+                "total": fmt(inv.total),
+                "status": "paid" if inv.unpaid == 0 else "unpaid",
+            }
+            for inv in store.invoices(customer_id)
+        ],
+        "transactions": [
+            {"at": instant(tx.at), "kind": tx.kind, "amount": fmt(tx.amount), "invoice": tx.invoice}
+            for tx in store.ledger(customer_id)
+        ],
+        "balance": {
+            "current_cycle": fmt(balance.current_cycle),
+            "balance_due": fmt(balance.balance_due),
+            "credit": fmt(balance.credit),
+            "total": fmt(balance.total),
+        },
+        "subscriptions": [
+            {
+                "subscription": sub.key,
+                "status": sub.status.value,
+                "plan": sub.plan.value,
+                "licences": sub.licences,
+                "term_end": sub.term_end.isoformat() if sub.term_end else None,
+            }
+            for sub in store.subscriptions(customer_id)
+        ],
+        "alerts": [
+            {"at": instant(alert.at), "kind": alert.kind, "subscription": alert.subscription}
+            for alert in store.alerts(customer_id)
+        ],
+    }

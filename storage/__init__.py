@@ -1,0 +1,1 @@
+"""SQL storage for the billing domain: models, the store, migrations."""

@@ -1,0 +1,300 @@
+"""Rows to Accounts: a handful of set-based queries however many customers are loaded."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from billing.account import Account, Retry
+from billing.calendar import ONE_DAY, day_start, month_end
+from billing.model import (
+    Card,
+    Change,
+    Customer,
+    DomainRegistration,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    Plan,
+    RenewalMode,
+    Status,
+    Subscription,
+    Suspension,
+    SuspensionReason,
+)
+from billing.usage import QuantityChange
+from storage.models import (
+    AllocationRow,
+    AuditRow,
+    CustomerRow,
+    DomainRegistrationRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    PaymentMethodRow,
+    QuantityChangeRow,
+    RetryRow,
+    SubscriptionRow,
+    SuspensionRow,
+    TransactionRow,
+)
+from storage.types import Money
+
+ZERO = Decimal("0.00")
+ENDED = [s.value for s in (Status.CANCELLED, Status.EXPIRED, Status.TRANSFERRED)]
+
+
+def customer_of(row: CustomerRow) -> Customer:
+    return Customer(
+        row.id, row.domain, row.currency, row.created_at, row.reseller, row.transferred_at
+    )
+
+
+def subscription_of(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        customer_id=row.customer_id,
+        key=row.key,
+        product=row.product,
+        plan=Plan(row.plan),
+        price=row.price,
+        signed_up_at=row.signed_up_at,
+        status=Status(row.status),
+        renewal_mode=RenewalMode(row.renewal_mode),
+        renewal_licences=row.renewal_licences,
+        renewal_booked=row.renewal_booked,
+        paid_from=row.paid_from,
+        term_end=row.term_end,
+        reseller=row.reseller,
+        cancel_reason=row.cancel_reason,
+        id=row.id,
+    )
+
+
+def card_of(row: PaymentMethodRow) -> Card:
+    return Card(
+        row.brand, row.last4, row.exp_year, row.exp_month, row.customer_id, row.saved_at, row.id
+    )
+
+
+def billable_in(month: date):  # type: ignore[no-untyped-def]
+    """Subscriptions that may have billable days in `month`."""
+    return and_(
+        SubscriptionRow.paid_from <= month_end(month),
+        SubscriptionRow.reseller.is_(None),
+        or_(SubscriptionRow.status.not_in(ENDED), SubscriptionRow.term_end >= month),
+    )
+
+
+def load_accounts(
+    session: Session,
+    customers: Sequence[CustomerRow],
+    *,
+    month: date | None = None,
+    replay_key: str | None = None,
+) -> list[Account]:
+    """Accounts for `customers`; with `month`, only what that month's invoice run needs."""
+    ids = [row.id for row in customers]
+    in_ids = SubscriptionRow.customer_id.in_(ids)
+    sub_filter = and_(in_ids, billable_in(month)) if month else in_ids
+    subs = [
+        subscription_of(row)
+        for row in session.scalars(
+            select(SubscriptionRow).where(sub_filter).order_by(SubscriptionRow.id)
+        )
+    ]
+    by_id = {sub.id: sub for sub in subs}
+
+    changes = (
+        select(QuantityChangeRow.subscription_id, QuantityChangeRow.at, QuantityChangeRow.quantity)
+        .join(SubscriptionRow, SubscriptionRow.id == QuantityChangeRow.subscription_id)
+        .where(sub_filter)
+    )
+    if month:
+        changes = changes.where(QuantityChangeRow.at < day_start(month_end(month) + ONE_DAY))
+    for sub_id, at, quantity in session.execute(
+        changes.order_by(QuantityChangeRow.at, QuantityChangeRow.id)
+    ):
+        by_id[sub_id].changes.append(QuantityChange(at, quantity))
+
+    suspensions = (
+        select(SuspensionRow)
+        .join(SubscriptionRow, SubscriptionRow.id == SuspensionRow.subscription_id)
+        .where(sub_filter)
+    )
+    if month:
+        suspensions = suspensions.where(
+            or_(SuspensionRow.ended_at.is_(None), SuspensionRow.ended_at >= day_start(month))
+        )
+    for row in session.scalars(suspensions.order_by(SuspensionRow.started_at, SuspensionRow.id)):
+        by_id[row.subscription_id].suspensions.append(
+            Suspension(SuspensionReason(row.reason), row.started_at, row.ended_at, row.id)
+        )
+
+    subs_of: dict[int, list[Subscription]] = defaultdict(list)
+    for sub in subs:
+        subs_of[sub.customer_id].append(sub)
+    cards = {
+        row.customer_id: card_of(row)
+        for row in session.scalars(
+            select(PaymentMethodRow).where(
+                PaymentMethodRow.customer_id.in_(ids), PaymentMethodRow.replaced_at.is_(None)
+            )
+        )
+    }
+    credits = credit_by_customer(session, ids)
+    keys = invoice_keys(session, ids, f"monthly:{month:%Y-%m}" if month else None)
+    full = month is None
+    invoices = open_invoices(session, ids) if full else {}
+    domains = registrations(session, ids) if full else {}
+    retries = pending_retries(session, ids) if full else {}
+    replays = replay(session, ids[0], replay_key) if replay_key and len(ids) == 1 else {}
+    return [
+        Account(
+            customer_of(row),
+            subs_of.get(row.id, []),
+            card=cards.get(row.id),
+            open_invoices=invoices.get(row.id, []),
+            invoice_keys=keys.get(row.id, set()),
+            credit=credits.get(row.id, ZERO),
+            domains=domains.get(row.id, []),
+            retries=retries.get(row.id, []),
+            replays=replays,
+        )
+        for row in customers
+    ]
+
+
+def credit_by_customer(session: Session, ids: Sequence[int]) -> dict[int, Decimal]:
+    """Unapplied credit: credits created less credit applied and refunded."""
+    signed = case(
+        (TransactionRow.kind == "credit", TransactionRow.amount),
+        (TransactionRow.kind.in_(("credit_applied", "refund")), -TransactionRow.amount),
+        else_=0,
+    )
+    query = (
+        select(TransactionRow.customer_id, type_coerce(func.sum(signed), Money()))
+        .where(
+            TransactionRow.customer_id.in_(ids),
+            TransactionRow.kind.in_(("credit", "credit_applied", "refund")),
+        )
+        .group_by(TransactionRow.customer_id)
+    )
+    return {cid: total for cid, total in session.execute(query)}
+
+
+def invoice_keys(session: Session, ids: Sequence[int], only: str | None) -> dict[int, set[str]]:
+    query = select(InvoiceRow.customer_id, InvoiceRow.key).where(InvoiceRow.customer_id.in_(ids))
+    if only is not None:
+        query = query.where(InvoiceRow.key == only)
+    keys: dict[int, set[str]] = defaultdict(set)
+    for cid, key in session.execute(query):
+        keys[cid].add(key)
+    return keys
+
+
+def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
+    """Invoices with their lines and what has been paid on each."""
+    ids = [row.id for row in rows]
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    keys = dict(
+        session.execute(
+            select(SubscriptionRow.id, SubscriptionRow.key)
+            .join(InvoiceLineRow, InvoiceLineRow.subscription_id == SubscriptionRow.id)
+            .where(InvoiceLineRow.invoice_id.in_(ids))
+        ).all()
+    )
+    for line in session.scalars(
+        select(InvoiceLineRow).where(InvoiceLineRow.invoice_id.in_(ids)).order_by(InvoiceLineRow.id)
+    ):
+        lines[line.invoice_id].append(
+            InvoiceLine(
+                line.description,
+                line.amount,
+                line.quantity_days,
+                line.subscription_id,
+                keys.get(line.subscription_id) if line.subscription_id else None,
+                line.period_start,
+                line.period_end,
+            )
+        )
+    paid = dict(
+        session.execute(
+            select(AllocationRow.invoice_id, type_coerce(func.sum(AllocationRow.amount), Money()))
+            .where(AllocationRow.invoice_id.in_(ids))
+            .group_by(AllocationRow.invoice_id)
+        ).all()
+    )
+    return [
+        Invoice(
+            customer_id=row.customer_id,
+            kind=InvoiceKind(row.kind),
+            key=row.key,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            issued_at=row.issued_at,
+            due_at=row.due_at,
+            lines=lines[row.id],
+            paid=paid.get(row.id, ZERO),
+            paid_at=row.paid_at,
+            id=row.id,
+        )
+        for row in rows
+    ]
+
+
+def open_invoices(session: Session, ids: Sequence[int]) -> dict[int, list[Invoice]]:
+    rows = session.scalars(
+        select(InvoiceRow)
+        .where(InvoiceRow.customer_id.in_(ids), InvoiceRow.paid_at.is_(None))
+        .order_by(InvoiceRow.issued_at, InvoiceRow.id)
+    ).all()
+    found: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices_of(session, rows):
+        found[invoice.customer_id].append(invoice)
+    return found
+
+
+def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[DomainRegistration]]:
+    found: dict[int, list[DomainRegistration]] = defaultdict(list)
+    rows = session.scalars(
+        select(DomainRegistrationRow)
+        .where(DomainRegistrationRow.customer_id.in_(ids))
+        .order_by(DomainRegistrationRow.id)
+    )
+    for row in rows:
+        found[row.customer_id].append(
+            DomainRegistration(
+                row.customer_id,
+                row.domain,
+                row.price,
+                row.registered_at,
+                row.next_renewal_on,
+                row.id,
+            )
+        )
+    return found
+
+
+def pending_retries(session: Session, ids: Sequence[int]) -> dict[int, list[Retry]]:
+    found: dict[int, list[Retry]] = defaultdict(list)
+    rows = session.scalars(
+        select(RetryRow)
+        .where(RetryRow.customer_id.in_(ids), RetryRow.done_at.is_(None))
+        .order_by(RetryRow.due_at)
+    )
+    for row in rows:
+        found[row.customer_id].append(
+            Retry(row.customer_id, row.due_at, row.occasion, row.done_at, row.id)
+        )
+    return found
+
+
+def replay(session: Session, customer_id: int, key: str) -> dict[str, Change]:
+    row = session.scalars(
+        select(AuditRow).where(AuditRow.customer_id == customer_id, AuditRow.idempotency_key == key)
+    ).first()
+    return {} if row is None else {key: Change(row.action, row.subject, row.before, row.after)}

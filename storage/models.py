@@ -1,0 +1,281 @@
+"""The tables. Balances are not stored: they are sums over `transactions`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import Money, Price, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        Decimal: Money(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime]
+    reseller: Mapped[str | None] = mapped_column(String(100))
+    transferred_at: Mapped[datetime | None]
+
+
+class ProductRow(Base):
+    """The catalogue a new subscription starts from; super-admins edit its prices."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    annual_price: Mapped[Decimal] = mapped_column(Price())
+    flexible_price: Mapped[Decimal] = mapped_column(Price())
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    updated_at: Mapped[datetime]
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "key"),
+        Index("ix_subscriptions_status_trial_ends_at", "status", "trial_ends_at"),
+        Index("ix_subscriptions_status_term_end", "status", "term_end"),
+        CheckConstraint("plan in ('annual', 'flexible')", name="plan"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    product: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(10))
+    price: Mapped[Decimal] = mapped_column(Price())
+    signed_up_at: Mapped[datetime]
+    trial_ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12))
+    renewal_mode: Mapped[str] = mapped_column(String(20))
+    renewal_licences: Mapped[int | None]
+    renewal_booked: Mapped[bool] = mapped_column(default=False)
+    paid_from: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+    reseller: Mapped[str | None] = mapped_column(String(100))
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class QuantityChangeRow(Base):
+    __tablename__ = "quantity_changes"
+    __table_args__ = (
+        Index("ix_quantity_changes_subscription_at", "subscription_id", "at"),
+        CheckConstraint("quantity >= 0", name="quantity"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    at: Mapped[datetime]
+    quantity: Mapped[int]
+
+
+class SuspensionRow(Base):
+    __tablename__ = "suspensions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class PaymentMethodRow(Base):
+    """A card by reference only: brand, last 4 digits and expiry; never a number or code."""
+
+    __tablename__ = "payment_methods"
+    __table_args__ = (
+        CheckConstraint("length(last4) = 4", name="last4"),
+        CheckConstraint("exp_month between 1 and 12", name="exp_month"),
+        Index(
+            "uq_payment_methods_current",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("replaced_at IS NULL"),
+            postgresql_where=text("replaced_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    brand: Mapped[str] = mapped_column(String(20))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_year: Mapped[int]
+    exp_month: Mapped[int]
+    saved_at: Mapped[datetime]
+    replaced_at: Mapped[datetime | None]
+
+
+class InvoiceRow(Base):
+    """An issued invoice; its total is the sum of its lines, its payments are allocations."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "key"),
+        Index("ix_invoices_unpaid", "paid_at", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(120))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class InvoiceLineRow(Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    quantity_days: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal]
+
+
+class TransactionRow(Base):
+    """The ledger: charge, payment, credit, credit_applied, refund; amounts always positive."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint(
+            "kind in ('charge', 'payment', 'credit', 'credit_applied', 'refund')", name="kind"
+        ),
+        Index("ix_transactions_customer_at", "customer_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal]
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    memo: Mapped[str] = mapped_column(String(100), default="")
+
+
+class AllocationRow(Base):
+    """How much of a payment or applied credit settled which invoice."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal]
+
+
+class AlertRow(Base):
+    """The outbox: an alert is written with the change that causes it, once per occasion."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", "subject", "occasion", name="once"),
+        Index("ix_alerts_undelivered", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(60))
+    occasion: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    facts: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RetryRow(Base):
+    __tablename__ = "charge_retries"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "occasion"),
+        Index("ix_charge_retries_due", "done_at", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    due_at: Mapped[datetime]
+    occasion: Mapped[str] = mapped_column(String(80))
+    done_at: Mapped[datetime | None]
+
+
+class DomainRegistrationRow(Base):
+    __tablename__ = "domain_registrations"
+    __table_args__ = (UniqueConstraint("customer_id", "domain"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    domain: Mapped[str] = mapped_column(String(253))
+    price: Mapped[Decimal]
+    registered_at: Mapped[datetime]
+    next_renewal_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class AuditRow(Base):
+    """Who changed what, when, before and after; also the record of idempotency keys."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "idempotency_key"),
+        Index("ix_audit_log_customer_at", "customer_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(60))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(253))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class JobRunRow(Base):
+    """One row per scheduled job occurrence: the claim that makes it run once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "occurrence"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[datetime]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,375 @@
+"""Accounts to rows: every pending row of a batch of accounts, in a few bulk statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from billing.account import Account
+from billing.model import TxKind
+from storage.models import (
+    AlertRow,
+    AllocationRow,
+    AuditRow,
+    CustomerRow,
+    DomainRegistrationRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    PaymentMethodRow,
+    QuantityChangeRow,
+    RetryRow,
+    SubscriptionRow,
+    SuspensionRow,
+    TransactionRow,
+)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy: exact amounts as strings, dates in ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _table(model: type) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+def insert_returning_ids(
+    session: Session, model: type, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    if not rows:
+        return []
+    table = _table(model)
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
+    )
+    return list(result.scalars())
+
+
+def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(_table(model)), list(rows))
+
+
+def insert_ignoring_duplicates(
+    session: Session, model: type, rows: Sequence[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(make(_table(model)).on_conflict_do_nothing(), list(rows))
+
+
+def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = _table(model)
+    columns = {name: bindparam(f"v_{name}") for name in rows[0] if name != "id"}
+    statement = update(table).where(table.c.id == bindparam("v_id")).values(columns)
+    connection = session.connection()
+    connection.execute(statement, [{f"v_{k}": v for k, v in row.items()} for row in rows])
+
+
+def save_accounts(session: Session, accounts: Sequence[Account]) -> None:
+    """Write what the services changed; new rows get their ids back on the domain objects."""
+    pendings = [(account, account.pending) for account in accounts if account.pending]
+    if not pendings:
+        return
+    update_by_id(
+        session,
+        CustomerRow,
+        [
+            {
+                "id": a.id,
+                "reseller": a.customer.reseller,
+                "transferred_at": a.customer.transferred_at,
+            }
+            for a, p in pendings
+            if p.customer
+        ],
+    )
+
+    new_subs = [sub for _, p in pendings for sub in p.subscriptions]
+    ids = insert_returning_ids(
+        session,
+        SubscriptionRow,
+        [
+            {
+                "customer_id": s.customer_id,
+                "key": s.key,
+                "product": s.product,
+                "plan": s.plan.value,
+                "price": s.price,
+                "signed_up_at": s.signed_up_at,
+                "trial_ends_at": s.trial_end,
+                **_sub_state(s),
+            }
+            for s in new_subs
+        ],
+    )
+    for sub, new_id in zip(new_subs, ids, strict=True):
+        sub.id = new_id
+    update_by_id(
+        session,
+        SubscriptionRow,
+        [{"id": s.id, **_sub_state(s)} for _, p in pendings for s in p.touched],
+    )
+    insert_rows(
+        session,
+        QuantityChangeRow,
+        [
+            {"subscription_id": sub.id, "at": change.at, "quantity": change.quantity}
+            for _, p in pendings
+            for sub, change in p.changes
+        ],
+    )
+
+    new_suspensions = [(sub, s) for _, p in pendings for sub, s in p.suspensions]
+    ids = insert_returning_ids(
+        session,
+        SuspensionRow,
+        [
+            {
+                "subscription_id": sub.id,
+                "reason": s.reason.value,
+                "started_at": s.started_at,
+                "ended_at": s.ended_at,
+            }
+            for sub, s in new_suspensions
+        ],
+    )
+    for (_, suspension), new_id in zip(new_suspensions, ids, strict=True):
+        suspension.id = new_id
+    update_by_id(
+        session,
+        SuspensionRow,
+        [{"id": s.id, "ended_at": s.ended_at} for _, p in pendings for s in p.ended_suspensions],
+    )
+
+    _save_cards(session, pendings)
+    _save_ledger(session, pendings)
+    _save_outbox_and_schedule(session, pendings)
+
+
+def _sub_state(sub: Any) -> dict[str, Any]:
+    return {
+        "status": sub.status.value,
+        "renewal_mode": sub.renewal_mode.value,
+        "renewal_licences": sub.renewal_licences,
+        "renewal_booked": sub.renewal_booked,
+        "paid_from": sub.paid_from,
+        "term_end": sub.term_end,
+        "reseller": sub.reseller,
+        "cancel_reason": sub.cancel_reason,
+    }
+
+
+def _save_cards(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    table = _table(PaymentMethodRow)
+    for account, pending in pendings:
+        for card in pending.cards:
+            session.execute(
+                update(table)
+                .where(table.c.customer_id == account.id, table.c.replaced_at.is_(None))
+                .values(replaced_at=card.saved_at)
+            )
+            (card.id,) = insert_returning_ids(
+                session,
+                PaymentMethodRow,
+                [
+                    {
+                        "customer_id": account.id,
+                        "brand": card.brand,
+                        "last4": card.last4,
+                        "exp_year": card.exp_year,
+                        "exp_month": card.exp_month,
+                        "saved_at": card.saved_at,
+                    }
+                ],
+            )
+
+
+def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    invoices = [inv for _, p in pendings for inv in p.invoices]
+    ids = insert_returning_ids(
+        session,
+        InvoiceRow,
+        [
+            {
+                "customer_id": i.customer_id,
+                "kind": i.kind.value,
+                "key": i.key,
+                "period_start": i.period_start,
+                "period_end": i.period_end,
+                "issued_at": i.issued_at,
+                "due_at": i.due_at,
+                "paid_at": i.paid_at,
+            }
+            for i in invoices
+        ],
+    )
+    for invoice, new_id in zip(invoices, ids, strict=True):
+        invoice.id = new_id
+    insert_rows(
+        session,
+        InvoiceLineRow,
+        [
+            {
+                "invoice_id": inv.id,
+                "subscription_id": line.subscription_id,
+                "description": line.description,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+                "quantity_days": line.quantity_days,
+                "amount": line.amount,
+            }
+            for inv in invoices
+            for line in inv.lines
+        ],
+    )
+    fresh = {id(inv) for inv in invoices}
+    update_by_id(
+        session,
+        InvoiceRow,
+        [
+            {"id": inv.id, "paid_at": inv.paid_at}
+            for _, p in pendings
+            for inv in p.settled
+            if id(inv) not in fresh
+        ],
+    )
+    txs = [tx for _, p in pendings for tx in p.transactions]
+    ids = insert_returning_ids(
+        session,
+        TransactionRow,
+        [
+            {
+                "customer_id": tx.customer_id,
+                "at": tx.at,
+                "kind": tx.kind.value,
+                "amount": tx.amount,
+                "invoice_id": tx.invoice.id if tx.invoice else None,
+                "memo": tx.memo,
+            }
+            for tx in txs
+        ],
+    )
+    allocations = []
+    for tx, new_id in zip(txs, ids, strict=True):
+        tx.id = new_id
+        parts = tx.allocations
+        if tx.kind is TxKind.CREDIT_APPLIED and tx.invoice is not None:
+            parts = [(tx.invoice, tx.amount)]
+        allocations += [
+            {"transaction_id": new_id, "invoice_id": inv.id, "amount": amount}
+            for inv, amount in parts
+        ]
+    insert_rows(session, AllocationRow, allocations)
+
+
+def _save_outbox_and_schedule(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    insert_ignoring_duplicates(
+        session,
+        AlertRow,
+        [
+            {
+                "customer_id": a.customer_id,
+                "kind": a.kind.value,
+                "subject": str(a.subscription.id) if a.subscription else "account",
+                "occasion": a.occasion[:120],
+                "at": a.at,
+                "subscription_id": a.subscription.id if a.subscription else None,
+                "invoice_id": a.invoice.id if a.invoice else None,
+                "facts": plain(a.facts),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": a.at,
+            }
+            for _, p in pendings
+            for a in p.alerts
+        ],
+    )
+    retries = [r for _, p in pendings for r in p.retries]
+    ids = insert_returning_ids(
+        session,
+        RetryRow,
+        [
+            {
+                "customer_id": r.customer_id,
+                "due_at": r.due_at,
+                "occasion": r.occasion,
+                "done_at": r.done_at,
+            }
+            for r in retries
+        ],
+    )
+    for retry, new_id in zip(retries, ids, strict=True):
+        retry.id = new_id
+    update_by_id(
+        session,
+        RetryRow,
+        [{"id": r.id, "done_at": r.done_at} for _, p in pendings for r in p.finished_retries],
+    )
+    domains = [d for _, p in pendings for d in p.domains]
+    ids = insert_returning_ids(
+        session,
+        DomainRegistrationRow,
+        [
+            {
+                "customer_id": d.customer_id,
+                "domain": d.domain,
+                "price": d.price,
+                "registered_at": d.registered_at,
+                "next_renewal_on": d.next_renewal_on,
+            }
+            for d in domains
+        ],
+    )
+    for registration, new_id in zip(domains, ids, strict=True):
+        registration.id = new_id
+    update_by_id(
+        session,
+        DomainRegistrationRow,
+        [
+            {"id": d.id, "next_renewal_on": d.next_renewal_on}
+            for _, p in pendings
+            for d in p.touched_domains
+        ],
+    )
+    insert_rows(
+        session,
+        AuditRow,
+        [
+            {
+                "at": e.at,
+                "actor": e.actor,
+                "customer_id": a.id,
+                "action": e.change.action,
+                "subject": e.change.subject[:253],
+                "before": plain(e.change.before),
+                "after": plain(e.change.after),
+                "idempotency_key": e.idempotency_key,
+            }
+            for a, p in pendings
+            for e in p.audit
+        ],
+    )
+    for account, _ in pendings:
+        account.pending = type(account.pending)()
