@@ -10,7 +10,6 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MINIMUM_PAYMENT = Decimal("10.00")
 CURRENCY = "USD"
-MAX_PRICE_PLACES = 4
 
 
 def round_cents(value: Fraction | Decimal | int) -> Decimal:
@@ -38,6 +37,8 @@ def parse_amount(text: object, *, places: int = 2) -> Decimal:
         raise ValueError(f"{text!r} is not an amount")
     if not value.is_finite():
         raise ValueError(f"{text!r} is not an amount")
+    if value.adjusted() >= 9:  # a billion or more, checked without arithmetic that could overflow
+        raise ValueError(f"{text} is too large")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise ValueError(f"{text} has more than {places} decimal places")

@@ -26,11 +26,13 @@ class Runner:
         self.log = JobLog(store)
         self.origin = origin
         self.now = now
+        self._last_daily: datetime | None = None
 
     def next_daily(self) -> datetime:
-        last = self.log.last_finished(DAILY)
-        if last is not None:
-            return next_midnight(last)
+        if self._last_daily is None:
+            self._last_daily = self.log.last_finished(DAILY)
+        if self._last_daily is not None:
+            return next_midnight(self._last_daily)
         start = day_start(pacific_day(self.origin))
         return start if start >= self.origin else next_midnight(self.origin)
 
@@ -52,6 +54,8 @@ class Runner:
 
     def run_daily(self, occurrence: datetime) -> None:
         clock = self.now or (lambda: occurrence)
-        if self.log.start(DAILY, occurrence, clock()):
+        started = clock()
+        if not self.log.finished(DAILY, occurrence):
             run_daily(self.store, occurrence)
-            self.log.finish(DAILY, occurrence, clock())
+            self.log.record(DAILY, occurrence, started, clock())
+        self._last_daily = occurrence

@@ -245,7 +245,7 @@ class DomainRegistrationRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     domain: Mapped[str] = mapped_column(String(253))
-    price: Mapped[Decimal]
+    price: Mapped[Decimal] = mapped_column(Price())
     registered_at: Mapped[datetime]
     next_renewal_on: Mapped[date] = mapped_column(Date, index=True)
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Engine, and_, bindparam, exists, func, select, union
 from sqlalchemy.exc import IntegrityError
 
 from billing.account import Account, Retry
@@ -32,7 +32,7 @@ from storage.models import (
     SubscriptionRow,
     TransactionRow,
 )
-from storage.saving import save_accounts
+from storage.saving import insert_ignoring_duplicates, save_accounts
 
 SERVICE = [Status.ACTIVE.value, Status.SUSPENDED.value]
 
@@ -121,27 +121,29 @@ class SqlStore:
             last_ids.append(rows[-1].id if rows else None)
 
     def due(self, question: Due, at: datetime) -> list[int]:
-        with self.sessions() as session:
-            query = _DUE[question](at)
-            return sorted(set(session.scalars(query)))
+        # Core, not the ORM: this runs several times for every simulated day.
+        with self.engine.connect() as connection:
+            rows = connection.execute(_DUE[question], _due_parameters(question, at))
+            return sorted(set(rows.scalars()))
 
     def due_retries(self, until: datetime) -> list[Retry]:
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(RetryRow)
-                .where(RetryRow.done_at.is_(None), RetryRow.due_at <= until)
-                .order_by(RetryRow.due_at, RetryRow.id)
-            )
-            return [Retry(r.customer_id, r.due_at, r.occasion, r.done_at, r.id) for r in rows]
+        table = RetryRow.__table__
+        query = (
+            select(table)
+            .where(table.c.done_at.is_(None), table.c.due_at <= until)
+            .order_by(table.c.due_at, table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [
+                Retry(r.customer_id, r.due_at, r.occasion, r.done_at, r.id)
+                for r in connection.execute(query)
+            ]
 
     def next_retry_at(self) -> datetime | None:
-        with self.sessions() as session:
-            return session.scalars(
-                select(RetryRow.due_at)
-                .where(RetryRow.done_at.is_(None))
-                .order_by(RetryRow.due_at)
-                .limit(1)
-            ).first()
+        table = RetryRow.__table__
+        query = select(func.min(table.c.due_at)).where(table.c.done_at.is_(None))
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
 
     # ---- reading -------------------------------------------------------------------
     def find_customer(self, domain: str) -> Customer | None:
@@ -208,109 +210,90 @@ class SqlStore:
             )
 
 
-def _terms_ended(at: datetime) -> Any:
-    return select(SubscriptionRow.customer_id).where(
-        SubscriptionRow.plan == Plan.ANNUAL.value,
-        SubscriptionRow.status.in_(SERVICE),
-        SubscriptionRow.term_end < pacific_day(at),
+def _due_queries() -> dict[Due, Any]:
+    """The daily questions, built once with bound parameters (they run for every day)."""
+    day, at = bindparam("day"), bindparam("at")
+    sub, inv = SubscriptionRow, InvoiceRow
+    reg, card = DomainRegistrationRow, PaymentMethodRow
+    in_service = and_(sub.plan == Plan.ANNUAL.value, sub.status.in_(SERVICE))
+    active = exists().where(sub.customer_id == inv.customer_id, sub.status == Status.ACTIVE.value)
+    reminders = union(
+        select(sub.customer_id).where(
+            sub.status == Status.TRIAL.value,
+            sub.trial_ends_at.in_(bindparam("trial_ends", expanding=True)),
+        ),
+        select(sub.customer_id).where(
+            in_service, sub.term_end.in_(bindparam("term_ends", expanding=True))
+        ),
+        select(reg.customer_id).where(reg.next_renewal_on == bindparam("renews_on")),
+        select(card.customer_id).where(
+            card.replaced_at.is_(None),
+            card.exp_year == bindparam("exp_year"),
+            card.exp_month == bindparam("exp_month"),
+        ),
     )
+    return {
+        Due.TERMS_ENDED: select(sub.customer_id).where(in_service, sub.term_end < day),
+        Due.TRIALS_ENDED: select(sub.customer_id).where(
+            sub.status == Status.TRIAL.value, sub.trial_ends_at <= at
+        ),
+        Due.DOMAIN_RENEWALS: select(reg.customer_id)
+        .join(CustomerRow, CustomerRow.id == reg.customer_id)
+        .where(reg.next_renewal_on <= day, CustomerRow.reseller.is_(None)),
+        Due.OVERDUE: select(inv.customer_id).where(inv.paid_at.is_(None), inv.due_at <= at, active),
+        Due.REMINDERS: reminders,
+    }
 
 
-def _trials_ended(at: datetime) -> Any:
-    return select(SubscriptionRow.customer_id).where(
-        SubscriptionRow.status == Status.TRIAL.value, SubscriptionRow.trial_ends_at <= at
-    )
-
-
-def _domain_renewals(at: datetime) -> Any:
-    return (
-        select(DomainRegistrationRow.customer_id)
-        .join(CustomerRow, CustomerRow.id == DomainRegistrationRow.customer_id)
-        .where(
-            DomainRegistrationRow.next_renewal_on <= pacific_day(at), CustomerRow.reseller.is_(None)
-        )
-    )
-
-
-def _overdue(at: datetime) -> Any:
-    active = exists().where(
-        SubscriptionRow.customer_id == InvoiceRow.customer_id,
-        SubscriptionRow.status == Status.ACTIVE.value,
-    )
-    return select(InvoiceRow.customer_id).where(
-        InvoiceRow.paid_at.is_(None), InvoiceRow.due_at <= at, active
-    )
-
-
-def _reminders(at: datetime) -> Any:
+def _due_parameters(question: Due, at: datetime) -> dict[str, Any]:
     day = pacific_day(at)
-    trial_ends = [day_start(day + timedelta(days=n + 1)) for n in TRIAL_REMINDERS]
-    term_ends = [day + timedelta(days=n) for n in RENEWAL_REMINDERS]
-    queries = [
-        select(SubscriptionRow.customer_id).where(
-            SubscriptionRow.status == Status.TRIAL.value,
-            SubscriptionRow.trial_ends_at.in_(trial_ends),
-        ),
-        select(SubscriptionRow.customer_id).where(
-            SubscriptionRow.plan == Plan.ANNUAL.value,
-            SubscriptionRow.status.in_(SERVICE),
-            SubscriptionRow.term_end.in_(term_ends),
-        ),
-        select(DomainRegistrationRow.customer_id).where(
-            DomainRegistrationRow.next_renewal_on == day + DOMAIN_REMINDER
-        ),
-    ]
-    month_after = day + CARD_WARNING
-    if month_after.day == 1:
-        expiring = month_after - timedelta(days=1)
-        queries.append(
-            select(PaymentMethodRow.customer_id).where(
-                PaymentMethodRow.replaced_at.is_(None),
-                PaymentMethodRow.exp_year == expiring.year,
-                PaymentMethodRow.exp_month == expiring.month,
-            )
-        )
-    return queries[0].union(*queries[1:])
+    if question is not Due.REMINDERS:
+        return {"day": day, "at": at}
+    expiring = day + CARD_WARNING - timedelta(days=1)  # a card's warning day is 30 days
+    warn = (day + CARD_WARNING).day == 1  # before the 1st after its expiry month
+    return {
+        "trial_ends": [day_start(day + timedelta(days=n + 1)) for n in TRIAL_REMINDERS],
+        "term_ends": [day + timedelta(days=n) for n in RENEWAL_REMINDERS],
+        "renews_on": day + DOMAIN_REMINDER,
+        "exp_year": expiring.year if warn else 0,
+        "exp_month": expiring.month if warn else 0,
+    }
 
 
-_DUE = {
-    Due.TERMS_ENDED: _terms_ended,
-    Due.TRIALS_ENDED: _trials_ended,
-    Due.DOMAIN_RENEWALS: _domain_renewals,
-    Due.OVERDUE: _overdue,
-    Due.REMINDERS: _reminders,
-}
+_DUE = _due_queries()
 
 
 class JobLog:
-    """Which job occurrences have run: the claim that makes each run once."""
+    """Which job occurrences have finished. A job is idempotent, so an occurrence cut short
+    by a crash simply runs again; only a finished one is recorded, and only once."""
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
+        self.table = JobRunRow.__table__
 
     def last_finished(self, job: str) -> datetime | None:
-        with self.store.sessions() as session:
-            return session.scalars(
-                select(JobRunRow.occurrence)
-                .where(JobRunRow.job == job, JobRunRow.finished_at.is_not(None))
-                .order_by(JobRunRow.occurrence.desc())
-                .limit(1)
-            ).first()
+        query = select(func.max(self.table.c.occurrence)).where(self.table.c.job == job)
+        with self.store.engine.connect() as connection:
+            return connection.execute(query).scalar()
 
-    def start(self, job: str, occurrence: datetime, now: datetime) -> bool:
-        """Claim an occurrence; False if it already finished."""
-        with self.store.sessions() as session, session.begin():
-            row = session.scalars(
-                select(JobRunRow).where(JobRunRow.job == job, JobRunRow.occurrence == occurrence)
-            ).first()
-            if row is not None:
-                return row.finished_at is None
-            session.add(JobRunRow(job=job, occurrence=occurrence, started_at=now))
-            return True
+    def finished(self, job: str, occurrence: datetime) -> bool:
+        query = select(self.table.c.id).where(
+            self.table.c.job == job, self.table.c.occurrence == occurrence
+        )
+        with self.store.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
-    def finish(self, job: str, occurrence: datetime, now: datetime) -> None:
+    def record(self, job: str, occurrence: datetime, started: datetime, finished: datetime) -> None:
         with self.store.sessions() as session, session.begin():
-            row = session.scalars(
-                select(JobRunRow).where(JobRunRow.job == job, JobRunRow.occurrence == occurrence)
-            ).one()
-            row.finished_at = now
+            insert_ignoring_duplicates(
+                session,
+                JobRunRow,
+                [
+                    {
+                        "job": job,
+                        "occurrence": occurrence,
+                        "started_at": started,
+                        "finished_at": finished,
+                    }
+                ],
+            )

@@ -1,0 +1,194 @@
+"""Storage guarantees: migrations match the models, idempotency is enforced by the
+database, concurrent replicas act once, and card secrets never reach a row."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from billing import commands as cmd
+from billing.calendar import PACIFIC
+from billing.jobs import run_invoicing
+from billing.service import Billing
+from storage.db import make_engine
+from storage.migrate import pending, upgrade
+from storage.models import AuditRow, Base, InvoiceRow, TransactionRow
+from storage.store import SqlStore
+from tests.support import DATABASE_URL, ON_POSTGRES
+
+T0 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
+CARD = cmd.CardDetails(brand="visa", last4="4242", expires="2031-12")
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Iterator[Engine]:
+    """A database built by the Alembic migrations alone (a private schema on PostgreSQL)."""
+    if ON_POSTGRES:
+        admin = make_engine(DATABASE_URL)
+        with admin.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+            connection.execute(text("CREATE SCHEMA migration_check"))
+        engine = make_engine(
+            DATABASE_URL, connect_args={"options": "-c search_path=migration_check"}
+        )
+        yield engine
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text("DROP SCHEMA migration_check CASCADE"))
+        admin.dispose()
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+        yield engine
+        engine.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema(migrated: Engine) -> None:
+    assert pending(migrated)
+    upgrade(engine=migrated)
+    assert not pending(migrated)
+    with migrated.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
+        products = (
+            connection.execute(text("SELECT name FROM products ORDER BY name")).scalars().all()
+        )
+    assert differences == []
+    assert products == ["Chrome Enterprise Upgrade", "Cloud Identity Premium"]
+    upgrade(engine=migrated)  # running it again is a no-op
+
+
+def test_the_same_idempotency_key_acts_once(
+    billing: Billing, store: SqlStore, engine: Engine
+) -> None:
+    customer = billing.open_account("once.example", T0)
+    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1", key="card-1")
+    first = billing.pay(customer.id, cmd.Pay(amount="25.00"), at=T0, actor="U1", key="pay-1")
+    again = billing.pay(
+        customer.id, cmd.Pay(amount="25.00"), at=T0 + timedelta(seconds=3), actor="U1", key="pay-1"
+    )
+    assert not first.replayed and again.replayed and again.after == first.after
+    with engine.connect() as connection:
+        payments = (
+            connection.execute(
+                select(TransactionRow.amount).where(TransactionRow.kind == "payment")
+            )
+            .scalars()
+            .all()
+        )
+        keys = connection.execute(select(AuditRow.idempotency_key)).scalars().all()
+    assert len(payments) == 1
+    assert sorted(keys) == ["card-1", "pay-1"]
+
+
+def test_an_invoice_period_is_unique_per_customer_in_the_database(
+    billing: Billing, engine: Engine
+) -> None:
+    customer = billing.open_account("unique.example", T0)
+    row = {
+        "customer_id": customer.id,
+        "kind": "monthly",
+        "key": "monthly:2026-01",
+        "period_start": T0.date(),
+        "period_end": T0.date(),
+        "issued_at": T0,
+        "due_at": T0,
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(InvoiceRow), row)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert(InvoiceRow), row)
+
+
+@pytest.fixture
+def shared_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A database several threads can use at once (a file, for SQLite)."""
+    if ON_POSTGRES:
+        from tests.support import fresh_database
+
+        with fresh_database() as engine:
+            yield engine
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _together(*actions: object) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(actions))
+
+    def go(action: object) -> None:
+        try:
+            barrier.wait()
+            action()  # type: ignore[operator]
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=go, args=(a,)) for a in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_two_replicas_running_the_same_payment_and_invoice_run_act_once(
+    shared_engine: Engine,
+) -> None:
+    one, two = SqlStore(shared_engine), SqlStore(shared_engine)
+    billing = Billing(one)
+    customer = billing.open_account("replicas.example", T0)
+    billing.signup(
+        customer.id,
+        cmd.Signup(subscription="c", product="P", plan="flexible", licences=10, price="6.00"),
+        at=T0,
+        actor="U1",
+    )
+    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1")
+    from scheduler.runner import Runner
+
+    Runner(one, T0).run_until(datetime(2026, 1, 31, 12, tzinfo=PACIFIC))
+    payment = cmd.Pay(amount="30.00")
+    at = datetime(2026, 1, 31, 13, tzinfo=PACIFIC)
+    errors = _together(
+        lambda: Billing(one).pay(customer.id, payment, at=at, actor="U1", key="click-1"),
+        lambda: Billing(two).pay(customer.id, payment, at=at, actor="U1", key="click-1"),
+    )
+    assert errors == []
+    run_at = datetime(2026, 2, 1, tzinfo=PACIFIC)
+    assert _together(lambda: run_invoicing(one, run_at), lambda: run_invoicing(two, run_at)) == []
+    with shared_engine.connect() as connection:
+        kinds = connection.execute(
+            select(TransactionRow.kind, TransactionRow.amount).order_by(TransactionRow.id)
+        ).all()
+        invoices = connection.execute(select(InvoiceRow.key)).scalars().all()
+    assert invoices == ["monthly:2026-01"]
+    # One manual payment (all credit: nothing was due yet); one charge, settled by that credit
+    # (Jan 24-31: 8 x 10 = 80 user-days, 6 x 80 / 31 = 15.48 < 30.00).
+    assert [k for k, _ in kinds] == ["payment", "credit", "charge", "credit_applied"]
+
+
+def test_no_row_ever_holds_a_card_number_or_security_code(billing: Billing, engine: Engine) -> None:
+    customer = billing.open_account("cards.example", T0)
+    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1")
+    for bad in ({"number": "4242424242424242"}, {"cvc": "123"}, {"last4": "4242424242424242"}):
+        with pytest.raises(ValueError):
+            cmd.CardDetails.model_validate(
+                {"brand": "visa", "last4": "4242", "expires": "2031-12", **bad}
+            )
+    digits = re.compile(r"\d{12,}")
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f"SELECT * FROM {table}")):
+                assert not any(isinstance(v, str) and digits.search(v) for v in row), (table, row)
