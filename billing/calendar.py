@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -27,6 +28,7 @@ def pacific_day(instant: datetime) -> date:
     return require_aware(instant).astimezone(PACIFIC).date()
 
 
+@lru_cache(maxsize=4096)
 def day_start(day: date) -> datetime:
     """00:00 Pacific of a day, as a UTC instant (the offset in force at that moment)."""
     return datetime(day.year, day.month, day.day, tzinfo=PACIFIC).astimezone(UTC)

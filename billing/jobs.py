@@ -63,19 +63,18 @@ def end_trials(store: Store, at: datetime) -> int:
 
 def run_invoicing(store: Store, at: datetime, batch_size: int = INVOICE_BATCH) -> int:
     """The monthly invoice run at 00:00 Pacific on the 1st, a locked batch of accounts at a time."""
-    issued = 0
-    for batch in store.monthly_batches(previous_month(pacific_day(at)), batch_size):
-        with batch as accounts:
-            for account in accounts:
-                if issue_monthly_invoice(account, at):
-                    invoice = account.pending.invoices[-1]
-                    account.audit(
-                        SCHEDULER,
-                        at,
-                        Change("invoice", invoice.key, None, {"total": str(invoice.total)}),
-                    )
-                    issued += 1
-    return issued
+
+    def rule(accounts: list[Account]) -> int:
+        issued = 0
+        for account in accounts:
+            if issue_monthly_invoice(account, at):
+                invoice = account.pending.invoices[-1]
+                change = Change("invoice", invoice.key, None, {"total": str(invoice.total)})
+                account.audit(SCHEDULER, at, change)
+                issued += 1
+        return issued
+
+    return store.for_monthly_batches(previous_month(pacific_day(at)), batch_size, rule)
 
 
 def renew_registrations(store: Store, at: datetime) -> int:

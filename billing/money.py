@@ -22,6 +22,19 @@ def round_cents(value: Fraction | Decimal | int) -> Decimal:
     return (Decimal(signed) / 100).quantize(CENT)
 
 
+def ratio_cents(numerator: int, denominator: int) -> Decimal:
+    """numerator / denominator cents, rounded half-up: integer arithmetic for hot paths."""
+    if denominator <= 0 or numerator < 0:
+        return round_cents(Fraction(numerator, denominator) / 100)
+    return Decimal((2 * numerator + denominator) // (2 * denominator)).scaleb(-2)
+
+
+def scaled(price: Decimal, places: int = 4) -> int | None:
+    """The price as an integer count of 10**-places units, if it has no more places."""
+    units = price.scaleb(places)
+    return int(units) if units == units.to_integral_value() else None
+
+
 def parse_amount(text: object, *, places: int = 2) -> Decimal:
     """Parse a user-given amount; refuses floats, NaN, infinities and excess places."""
     if isinstance(text, bool | float):

@@ -7,17 +7,23 @@ from decimal import Decimal
 from fractions import Fraction
 
 from billing.calendar import ONE_DAY, add_months, days_in_month, month_end
-from billing.money import round_cents
+from billing.money import ratio_cents, round_cents, scaled
 
 
 def flexible_amount(monthly_price: Decimal, licence_days: int, month_days: int) -> Decimal:
     """P × Σq(d) / D(M)."""
-    return round_cents(Fraction(monthly_price) * licence_days / month_days)
+    units = scaled(monthly_price)
+    if units is None:
+        return round_cents(Fraction(monthly_price) * licence_days / month_days)
+    return ratio_cents(units * licence_days, 100 * month_days)
 
 
 def annual_amount(annual_price: Decimal, licence_days: int, month_days: int) -> Decimal:
     """(A / 12) × Σq(d) / D(M)."""
-    return round_cents(Fraction(annual_price) / 12 * licence_days / month_days)
+    units = scaled(annual_price)
+    if units is None:
+        return round_cents(Fraction(annual_price) / 12 * licence_days / month_days)
+    return ratio_cents(units * licence_days, 100 * 12 * month_days)
 
 
 def remainder_amount(

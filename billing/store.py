@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from enum import StrEnum
@@ -37,10 +37,11 @@ class Store(Protocol):
         """
         ...
 
-    def monthly_batches(
-        self, month: date, size: int
-    ) -> Iterator[AbstractContextManager[list[Account]]]:
-        """Accounts holding subscriptions billable in `month`, a locked batch at a time."""
+    def for_monthly_batches(
+        self, month: date, size: int, rule: Callable[[list[Account]], int]
+    ) -> int:
+        """Apply `rule` to the accounts billable in `month`, a locked batch at a time, and
+        write what it changed; returns the sum of what `rule` returned."""
         ...
 
     def due(self, question: Due, at: datetime) -> list[int]:

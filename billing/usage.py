@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby
 
 from billing.calendar import ONE_DAY, day_start, pacific_day
 
@@ -37,19 +36,25 @@ class DayStep:
 
 
 def day_steps(changes: Iterable[QuantityChange]) -> list[DayStep]:
+    """One step per day with changes. A change at 00:00 sets the count held at the day's
+    first moment; the count held before it was never held during that day."""
     steps: list[DayStep] = []
     held = 0
-    ordered = sorted(changes, key=lambda change: change.at)
-    for day, group in groupby(ordered, key=lambda change: pacific_day(change.at)):
-        changes = list(group)
-        start = day_start(day)
-        # A change at 00:00 sets the count held at the day's first moment; the count
-        # held before it was never held during this day.
-        at_start = [change.quantity for change in changes if change.at <= start]
-        later = [change.quantity for change in changes if change.at > start]
-        opening = at_start[-1] if at_start else held
-        held = changes[-1].quantity
-        steps.append(DayStep(day, max([opening, *later]), held))
+    day: date | None = None
+    opening = later = 0
+    for change in sorted(changes, key=lambda change: change.at):
+        changed_on = pacific_day(change.at)
+        if changed_on != day:
+            if day is not None:
+                steps.append(DayStep(day, max(opening, later), held))
+            day, opening, later = changed_on, held, -1
+        if change.at <= day_start(changed_on):
+            opening = change.quantity
+        else:
+            later = max(later, change.quantity)
+        held = change.quantity
+    if day is not None:
+        steps.append(DayStep(day, max(opening, later), held))
     return steps
 
 

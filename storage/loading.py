@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, type_coerce
+from sqlalchemy import Row, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from billing.account import Account, Retry
@@ -48,10 +49,20 @@ ZERO = Decimal("0.00")
 ENDED = [s.value for s in (Status.CANCELLED, Status.EXPIRED, Status.TRANSFERRED)]
 
 
+def fetch(session: Session, query: Any) -> Sequence[Row[Any]]:
+    """All rows at once, on the Core path (no ORM result machinery, no per-row fetch)."""
+    return session.connection().execute(query).all()
+
+
 def customer_of(row: CustomerRow) -> Customer:
     return Customer(
         row.id, row.domain, row.currency, row.created_at, row.reseller, row.transferred_at
     )
+
+
+PLANS = {plan.value: plan for plan in Plan}
+STATUSES = {status.value: status for status in Status}
+MODES = {mode.value: mode for mode in RenewalMode}
 
 
 def subscription_of(row: SubscriptionRow) -> Subscription:
@@ -59,11 +70,11 @@ def subscription_of(row: SubscriptionRow) -> Subscription:
         customer_id=row.customer_id,
         key=row.key,
         product=row.product,
-        plan=Plan(row.plan),
+        plan=PLANS[row.plan],
         price=row.price,
         signed_up_at=row.signed_up_at,
-        status=Status(row.status),
-        renewal_mode=RenewalMode(row.renewal_mode),
+        status=STATUSES[row.status],
+        renewal_mode=MODES[row.renewal_mode],
         renewal_licences=row.renewal_licences,
         renewal_booked=row.renewal_booked,
         paid_from=row.paid_from,
@@ -102,8 +113,9 @@ def load_accounts(
     sub_filter = and_(in_ids, billable_in(month)) if month else in_ids
     subs = [
         subscription_of(row)
-        for row in session.scalars(
-            select(SubscriptionRow).where(sub_filter).order_by(SubscriptionRow.id)
+        for row in fetch(
+            session,
+            select(SubscriptionRow.__table__).where(sub_filter).order_by(SubscriptionRow.id),
         )
     ]
     by_id = {sub.id: sub for sub in subs}
@@ -115,13 +127,13 @@ def load_accounts(
     )
     if month:
         changes = changes.where(QuantityChangeRow.at < day_start(month_end(month) + ONE_DAY))
-    for sub_id, at, quantity in session.execute(
-        changes.order_by(QuantityChangeRow.at, QuantityChangeRow.id)
+    for sub_id, at, quantity in fetch(
+        session, changes.order_by(QuantityChangeRow.at, QuantityChangeRow.id)
     ):
         by_id[sub_id].changes.append(QuantityChange(at, quantity))
 
     suspensions = (
-        select(SuspensionRow)
+        select(SuspensionRow.__table__)
         .join(SubscriptionRow, SubscriptionRow.id == SuspensionRow.subscription_id)
         .where(sub_filter)
     )
@@ -129,7 +141,7 @@ def load_accounts(
         suspensions = suspensions.where(
             or_(SuspensionRow.ended_at.is_(None), SuspensionRow.ended_at >= day_start(month))
         )
-    for row in session.scalars(suspensions.order_by(SuspensionRow.started_at, SuspensionRow.id)):
+    for row in fetch(session, suspensions.order_by(SuspensionRow.started_at, SuspensionRow.id)):
         by_id[row.subscription_id].suspensions.append(
             Suspension(SuspensionReason(row.reason), row.started_at, row.ended_at, row.id)
         )
@@ -139,10 +151,11 @@ def load_accounts(
         subs_of[sub.customer_id].append(sub)
     cards = {
         row.customer_id: card_of(row)
-        for row in session.scalars(
-            select(PaymentMethodRow).where(
+        for row in fetch(
+            session,
+            select(PaymentMethodRow.__table__).where(
                 PaymentMethodRow.customer_id.in_(ids), PaymentMethodRow.replaced_at.is_(None)
-            )
+            ),
         )
     }
     credits = credit_by_customer(session, ids)
@@ -183,7 +196,7 @@ def credit_by_customer(session: Session, ids: Sequence[int]) -> dict[int, Decima
         )
         .group_by(TransactionRow.customer_id)
     )
-    return {cid: total for cid, total in session.execute(query)}
+    return {cid: total for cid, total in fetch(session, query)}
 
 
 def invoice_keys(session: Session, ids: Sequence[int], only: str | None) -> dict[int, set[str]]:
@@ -191,7 +204,7 @@ def invoice_keys(session: Session, ids: Sequence[int], only: str | None) -> dict
     if only is not None:
         query = query.where(InvoiceRow.key == only)
     keys: dict[int, set[str]] = defaultdict(set)
-    for cid, key in session.execute(query):
+    for cid, key in fetch(session, query):
         keys[cid].add(key)
     return keys
 
@@ -201,14 +214,18 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
     ids = [row.id for row in rows]
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)
     keys = dict(
-        session.execute(
+        fetch(
+            session,
             select(SubscriptionRow.id, SubscriptionRow.key)
             .join(InvoiceLineRow, InvoiceLineRow.subscription_id == SubscriptionRow.id)
-            .where(InvoiceLineRow.invoice_id.in_(ids))
-        ).all()
+            .where(InvoiceLineRow.invoice_id.in_(ids)),
+        )
     )
-    for line in session.scalars(
-        select(InvoiceLineRow).where(InvoiceLineRow.invoice_id.in_(ids)).order_by(InvoiceLineRow.id)
+    for line in fetch(
+        session,
+        select(InvoiceLineRow.__table__)
+        .where(InvoiceLineRow.invoice_id.in_(ids))
+        .order_by(InvoiceLineRow.id),
     ):
         lines[line.invoice_id].append(
             InvoiceLine(
@@ -222,11 +239,13 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
             )
         )
     paid = dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(AllocationRow.invoice_id, type_coerce(func.sum(AllocationRow.amount), Money()))
             .where(AllocationRow.invoice_id.in_(ids))
             .group_by(AllocationRow.invoice_id)
-        ).all()
+        )
+        .all()
     )
     return [
         Invoice(
@@ -247,11 +266,12 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
 
 
 def open_invoices(session: Session, ids: Sequence[int]) -> dict[int, list[Invoice]]:
-    rows = session.scalars(
-        select(InvoiceRow)
+    rows = fetch(
+        session,
+        select(InvoiceRow.__table__)
         .where(InvoiceRow.customer_id.in_(ids), InvoiceRow.paid_at.is_(None))
-        .order_by(InvoiceRow.issued_at, InvoiceRow.id)
-    ).all()
+        .order_by(InvoiceRow.issued_at, InvoiceRow.id),
+    )
     found: dict[int, list[Invoice]] = defaultdict(list)
     for invoice in invoices_of(session, rows):
         found[invoice.customer_id].append(invoice)
@@ -260,10 +280,11 @@ def open_invoices(session: Session, ids: Sequence[int]) -> dict[int, list[Invoic
 
 def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[DomainRegistration]]:
     found: dict[int, list[DomainRegistration]] = defaultdict(list)
-    rows = session.scalars(
-        select(DomainRegistrationRow)
+    rows = fetch(
+        session,
+        select(DomainRegistrationRow.__table__)
         .where(DomainRegistrationRow.customer_id.in_(ids))
-        .order_by(DomainRegistrationRow.id)
+        .order_by(DomainRegistrationRow.id),
     )
     for row in rows:
         found[row.customer_id].append(
@@ -281,10 +302,11 @@ def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[Domain
 
 def pending_retries(session: Session, ids: Sequence[int]) -> dict[int, list[Retry]]:
     found: dict[int, list[Retry]] = defaultdict(list)
-    rows = session.scalars(
-        select(RetryRow)
+    rows = fetch(
+        session,
+        select(RetryRow.__table__)
         .where(RetryRow.customer_id.in_(ids), RetryRow.done_at.is_(None))
-        .order_by(RetryRow.due_at)
+        .order_by(RetryRow.due_at),
     )
     for row in rows:
         found[row.customer_id].append(
@@ -294,7 +316,13 @@ def pending_retries(session: Session, ids: Sequence[int]) -> dict[int, list[Retr
 
 
 def replay(session: Session, customer_id: int, key: str) -> dict[str, Change]:
-    row = session.scalars(
-        select(AuditRow).where(AuditRow.customer_id == customer_id, AuditRow.idempotency_key == key)
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            select(AuditRow.__table__).where(
+                AuditRow.customer_id == customer_id, AuditRow.idempotency_key == key
+            )
+        )
+        .first()
+    )
     return {} if row is None else {key: Change(row.action, row.subject, row.before, row.after)}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import JSON, Table, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from billing.account import Account
 from billing.model import TxKind
@@ -50,12 +52,61 @@ def _table(model: type) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
 
+COPY_FROM = 100
+"""On PostgreSQL, batches at least this large are written with COPY (the invoice run)."""
+
+
+def _copying(session: Session, rows: Sequence[dict[str, Any]]) -> bool:
+    return len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql"
+
+
+def _copy(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], target: str | None = None
+) -> None:
+    """COPY rows into `target` (default: the table), through the columns' own type rules."""
+    dialect = session.get_bind().dialect
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    converters = []
+    for column in columns:
+        if isinstance(column.type, TypeDecorator):
+            converters.append(lambda v, t=column.type: t.process_bind_param(v, dialect))
+        elif isinstance(column.type, JSON):
+            converters.append(lambda v: None if v is None else json.dumps(v))
+        else:
+            converters.append(None)
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {target or table.name} ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(
+                [
+                    convert(row[name]) if convert else row[name]
+                    for name, convert in zip(names, converters, strict=True)
+                ]
+            )
+
+
 def insert_returning_ids(
     session: Session, model: type, rows: Sequence[dict[str, Any]]
 ) -> list[int]:
     if not rows:
         return []
     table = _table(model)
+    if _copying(session, rows):
+        ids = list(
+            session.execute(
+                text(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id'))"
+                    " FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            ).scalars()
+        )
+        _copy(
+            session, table, [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
+        )
+        return ids
     result = session.execute(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
     )
@@ -63,7 +114,11 @@ def insert_returning_ids(
 
 
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
+    if not rows:
+        return
+    if _copying(session, rows):
+        _copy(session, _table(model), rows)
+    else:
         session.execute(insert(_table(model)), list(rows))
 
 
@@ -72,9 +127,28 @@ def insert_ignoring_duplicates(
 ) -> None:
     if not rows:
         return
+    table = _table(model)
+    if _copying(session, rows):
+        staging = f"staging_{table.name}"
+        names = ", ".join(rows[0])
+        session.execute(
+            text(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP"
+                f" AS SELECT {names} FROM {table.name} WITH NO DATA"
+            )
+        )
+        _copy(session, table, rows, target=staging)
+        session.execute(
+            text(
+                f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging}"
+                " ON CONFLICT DO NOTHING"
+            )
+        )
+        session.execute(text(f"DELETE FROM {staging}"))
+        return
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(make(_table(model)).on_conflict_do_nothing(), list(rows))
+    session.execute(make(table).on_conflict_do_nothing(), list(rows))
 
 
 def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -90,35 +91,45 @@ class SqlStore:
             yield account
             save_accounts(session, [account])
 
-    def monthly_batches(self, month: date, size: int) -> Iterator[Any]:
-        last_ids: list[int | None] = []
-        after = 0
-        while True:
-            yield self._monthly_batch(month, size, after, last_ids)
-            last = last_ids[-1] if last_ids else None
-            if last is None:
-                return
-            after = last
+    def for_monthly_batches(
+        self, month: date, size: int, rule: Callable[[list[Account]], int]
+    ) -> int:
+        """Apply `rule` to every account billable in `month`, one locked batch per transaction.
 
-    @contextmanager
+        On PostgreSQL two batches run at once, so one batch's queries overlap another's
+        Python work; SQLite has a single writer, so its batches run one after another.
+        """
+        billable = exists().where(SubscriptionRow.customer_id == CustomerRow.id, billable_in(month))
+        with self.engine.connect() as connection:
+            ids = (
+                connection.execute(select(CustomerRow.id).where(billable).order_by(CustomerRow.id))
+                .scalars()
+                .all()
+            )
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        if not self.postgres or len(chunks) < 2:
+            return sum(self._monthly_batch(month, chunk, rule) for chunk in chunks)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return sum(pool.map(lambda chunk: self._monthly_batch(month, chunk, rule), chunks))
+
     def _monthly_batch(
-        self, month: date, size: int, after: int, last_ids: list[int | None]
-    ) -> Iterator[list[Account]]:
+        self, month: date, ids: list[int], rule: Callable[[list[Account]], int]
+    ) -> int:
         with self.sessions() as session, session.begin():
-            billable = exists().where(
-                SubscriptionRow.customer_id == CustomerRow.id, billable_in(month)
-            )
             query = (
-                select(CustomerRow)
-                .where(CustomerRow.id > after, billable)
+                select(CustomerRow.__table__)
+                .where(CustomerRow.id.in_(ids))
                 .order_by(CustomerRow.id)
-                .limit(size)
             )
-            rows = session.scalars(query.with_for_update() if self.postgres else query).all()
+            rows = (
+                session.connection()
+                .execute(query.with_for_update() if self.postgres else query)
+                .all()
+            )
             accounts = load_accounts(session, rows, month=month)
-            yield accounts
+            done = rule(accounts)
             save_accounts(session, accounts)
-            last_ids.append(rows[-1].id if rows else None)
+            return done
 
     def due(self, question: Due, at: datetime) -> list[int]:
         # Core, not the ORM: this runs several times for every simulated day.

@@ -192,3 +192,20 @@ def test_no_row_ever_holds_a_card_number_or_security_code(billing: Billing, engi
         for table in inspect(engine).get_table_names():
             for row in connection.execute(text(f"SELECT * FROM {table}")):
                 assert not any(isinstance(v, str) and digits.search(v) for v in row), (table, row)
+
+
+def test_bulk_copy_writes_give_the_same_books_as_row_inserts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL large batches are written with COPY; forcing every write through that
+    path must give exactly the outcome of ordinary inserts."""
+    import storage.saving
+    from bot.timeline import parse_document
+    from tests.support import run
+
+    examples = Path(__file__).parent.parent / "examples"
+    for name in ("quickstart.yaml", "late_payment.yaml", "cancel_and_transfer.yaml"):
+        document = parse_document((examples / name).read_text(), name)
+        ordinary = run(document)
+        monkeypatch.setattr(storage.saving, "COPY_FROM", 1)
+        copied = run(document)
+        monkeypatch.setattr(storage.saving, "COPY_FROM", 100)
+        assert copied == ordinary, name

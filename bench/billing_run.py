@@ -1,0 +1,212 @@
+"""Benchmark: the monthly invoice run over 100,000 subscriptions on PostgreSQL.
+
+Seeds ~20,000 customers with 100,000 subscriptions (annual and flexible) and a month of
+quantity changes, runs the real invoice run (billing.jobs.run_invoicing) for that month,
+then times a raw COPY of the same invoice and invoice-line rows into empty tables.
+Each run seeds afresh and is measured in a fresh process (for its peak RSS); the script
+prints every run and the medians.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/billing_run.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+from billing.calendar import day_start
+from storage.db import make_engine
+from storage.models import Base
+
+URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MONTH = date(2026, 3, 1)
+RUN_AT = day_start(date(2026, 4, 1))
+SIGNED_UP = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+PAID_FROM = date(2026, 1, 19)
+
+
+def psycopg_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def seed(customers: int, subscriptions: int, seed_value: int = 7) -> None:
+    engine = make_engine(URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    rng = random.Random(seed_value)
+    per_customer = subscriptions // customers
+    month_start = day_start(MONTH)
+    with psycopg_connection() as conn, conn.cursor() as cur:
+        with cur.copy("COPY customers (id, domain, currency, created_at) FROM STDIN") as copy:
+            for cid in range(1, customers + 1):
+                copy.write_row((cid, f"customer{cid}.example", "USD", SIGNED_UP))
+        with cur.copy(
+            "COPY payment_methods (customer_id, brand, last4, exp_year, exp_month, saved_at) FROM STDIN"
+        ) as copy:
+            for cid in range(1, customers + 1):
+                copy.write_row((cid, "visa", f"{cid % 10000:04d}", 2030, 12, SIGNED_UP))
+        sub_id = 0
+        plan_of: list[tuple[int, str]] = []
+        with cur.copy(
+            "COPY subscriptions (id, customer_id, key, product, plan, price, signed_up_at, trial_ends_at,"
+            " status, renewal_mode, renewal_booked, paid_from, term_end) FROM STDIN"
+        ) as copy:
+            for cid in range(1, customers + 1):
+                for n in range(per_customer):
+                    sub_id += 1
+                    annual = n % 2 == 0
+                    plan = "annual" if annual else "flexible"
+                    price = (
+                        600000 if annual else 60000
+                    )  # 60.00 a year, 6.00 a month (ten-thousandths)
+                    term_end = date(2027, 1, 18) if annual else None
+                    copy.write_row(
+                        (
+                            sub_id,
+                            cid,
+                            f"s{n}",
+                            "Product",
+                            plan,
+                            price,
+                            SIGNED_UP,
+                            SIGNED_UP + timedelta(days=14),
+                            "active",
+                            "auto",
+                            False,
+                            PAID_FROM,
+                            term_end,
+                        )
+                    )
+                    plan_of.append((sub_id, plan))
+        with cur.copy("COPY quantity_changes (subscription_id, at, quantity) FROM STDIN") as copy:
+            for sid, plan in plan_of:
+                held = rng.randint(5, 200)
+                copy.write_row((sid, SIGNED_UP, held))
+                for _ in range(rng.randint(0, 3)):  # a month of changes
+                    at = month_start + timedelta(minutes=rng.randint(0, 31 * 24 * 60 - 1))
+                    held = (
+                        held + rng.randint(1, 10)
+                        if plan == "annual"
+                        else max(1, held + rng.randint(-10, 10))
+                    )
+                    copy.write_row((sid, at, held))
+        conn.commit()
+
+
+def measure() -> dict[str, float]:
+    """In a fresh process: the invoice run, then a raw COPY of the same rows."""
+    from billing.jobs import run_invoicing
+    from storage.store import SqlStore
+
+    engine = make_engine(URL)
+    store = SqlStore(engine)
+    started = time.perf_counter()
+    issued = run_invoicing(store, RUN_AT)
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with engine.connect() as connection:
+        invoices = connection.execute(
+            text(
+                "SELECT id, customer_id, kind, key, period_start, period_end, issued_at, due_at, paid_at FROM invoices"
+            )
+        ).all()
+        lines = connection.execute(
+            text(
+                "SELECT id, invoice_id, subscription_id, description, period_start, period_end, quantity_days, amount"
+                " FROM invoice_lines"
+            )
+        ).all()
+    engine.dispose()
+    # The baseline: the same invoice and line rows, COPYed into the same (emptied) tables,
+    # with their indexes and foreign keys, as a raw bulk insert would meet them.
+    with psycopg_connection() as conn, conn.cursor() as cur:
+        cur.execute(
+            "TRUNCATE invoices, invoice_lines, transactions, allocations, alerts, audit_log"
+        )
+        conn.commit()
+        copy_started = time.perf_counter()
+        with cur.copy(
+            "COPY invoices (id, customer_id, kind, key, period_start, period_end, issued_at,"
+            " due_at, paid_at) FROM STDIN"
+        ) as copy:
+            for row in invoices:
+                copy.write_row(tuple(row))
+        with cur.copy(
+            "COPY invoice_lines (id, invoice_id, subscription_id, description, period_start,"
+            " period_end, quantity_days, amount) FROM STDIN"
+        ) as copy:
+            for row in lines:
+                copy.write_row(tuple(row))
+        conn.commit()
+        copy_elapsed = time.perf_counter() - copy_started
+    return {
+        "invoices": issued,
+        "lines": len(lines),
+        "run_s": elapsed,
+        "invoices_per_s": issued / elapsed,
+        "peak_rss_mb": peak_mb,
+        "copy_s": copy_elapsed,
+        "ratio_to_copy": elapsed / copy_elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--child", choices=["seed", "measure"])
+    args = parser.parse_args()
+    if args.child == "seed":
+        seed(args.customers, args.subscriptions)
+        return
+    if args.child == "measure":
+        print(json.dumps(measure()))
+        return
+    results = []
+    for run in range(1, args.runs + 1):
+        base = [
+            sys.executable,
+            __file__,
+            "--customers",
+            str(args.customers),
+            "--subscriptions",
+            str(args.subscriptions),
+        ]
+        subprocess.run([*base, "--child", "seed"], check=True)
+        out = subprocess.run(
+            [*base, "--child", "measure"], check=True, capture_output=True, text=True
+        ).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        results.append(result)
+        print(
+            f"run {run}: {result['invoices']} invoices, {result['lines']} lines in {result['run_s']:.2f} s"
+            f" = {result['invoices_per_s']:.0f} invoices/s; peak RSS {result['peak_rss_mb']:.0f} MB;"
+            f" raw COPY {result['copy_s']:.2f} s; ratio {result['ratio_to_copy']:.2f}"
+        )
+    print(f"median over {len(results)} runs:")
+    for key in ("invoices_per_s", "run_s", "peak_rss_mb", "copy_s", "ratio_to_copy"):
+        print(f"  {key}: {statistics.median(r[key] for r in results):.2f}")
+    print("  targets: >= 5000 invoices/s, ratio <= 3.00")
+
+
+if __name__ == "__main__":
+    main()
