@@ -194,7 +194,9 @@ def test_no_row_ever_holds_a_card_number_or_security_code(billing: Billing, engi
                 assert not any(isinstance(v, str) and digits.search(v) for v in row), (table, row)
 
 
-def test_bulk_copy_writes_give_the_same_books_as_row_inserts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_copy_writes_give_the_same_books_as_row_inserts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """On PostgreSQL large batches are written with COPY; forcing every write through that
     path must give exactly the outcome of ordinary inserts."""
     import storage.saving
