@@ -119,7 +119,9 @@ class Account:
         for sub in self.subscriptions:
             if sub.key == key:
                 return sub
-        raise NotFound(f"no subscription called {key!r}", field="subscription", subscription=key)
+        raise NotFound(
+            "no subscription called “{subscription}”", field="subscription", subscription=key
+        )
 
     def unpaid(self) -> list[Invoice]:
         return [inv for inv in self.open_invoices if inv.unpaid > 0]

@@ -44,7 +44,7 @@ def register_domain(account: Account, order: cmd.RegisterDomain, at: datetime) -
     ensure_direct(account)
     domain = order.domain or account.customer.domain
     if any(reg.domain == domain for reg in account.domains):
-        raise BillingError(f"{domain} is already registered", field="domain")
+        raise BillingError("{domain} is already registered", field="domain", domain=domain)
     day = pacific_day(at)
     registration = DomainRegistration(
         account.id, domain, order.price, at, next_renewal_on=add_months(day, 12)

@@ -10,8 +10,11 @@ class BillingError(Exception):
 
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+    def __init__(self, template: str, *, field: str | None = None, **params: Any) -> None:
+        """`template` is English with {named} parameters; the bot translates it."""
+        message = template.format(**params)
         super().__init__(message)
+        self.template = template
         self.message = message
         self.field = field
         self.params = params

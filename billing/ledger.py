@@ -112,7 +112,7 @@ def receive_payment(account: Account, amount: Decimal, at: datetime, occasion: s
         raise PaymentDeclined("no payment method on file: set up billing first", field="card")
     if not card.valid_on(pacific_day(at)):
         raise PaymentDeclined(
-            f"the card {card.describe()} has expired: update it first", field="card"
+            "the card {card} has expired: update it first", field="card", card=card.describe()
         )
     allocations: list[tuple[Invoice, Decimal]] = []
     left = amount
@@ -149,7 +149,7 @@ def refund_credit(account: Account, amount: Decimal | None, at: datetime) -> Dec
     refund = available if amount is None else amount
     if refund > available:
         raise BillingError(
-            f"only {available} of credit can be refunded", field="amount", available=available
+            "only {available} of credit can be refunded", field="amount", available=available
         )
     account.record(
         Transaction(account.id, at, TxKind.REFUND, refund, memo=account.customer.descriptor)

@@ -31,9 +31,15 @@ def ensure_direct(account: Account, sub: Subscription | None = None) -> None:
     """Refuse changes to anything a reseller manages, naming whom to contact."""
     reseller = account.customer.reseller or (sub.reseller if sub else None)
     if reseller:
-        what = f"{sub.key} is" if sub else "this account is"
+        if sub is not None and account.customer.reseller is None:
+            raise ResellerManaged(
+                "{subscription} is managed by the reseller {reseller}: contact them to change it",
+                field="subscription",
+                subscription=sub.key,
+                reseller=reseller,
+            )
         raise ResellerManaged(
-            f"{what} managed by the reseller {reseller}: contact them to change it",
+            "this account is managed by the reseller {reseller}: contact them to change it",
             field="subscription",
             reseller=reseller,
         )
@@ -44,7 +50,10 @@ def changeable(account: Account, key: str) -> Subscription:
     ensure_direct(account, sub)
     if sub.ended:
         raise NotAllowed(
-            f"{sub.key} is {sub.status.value}: it can no longer be changed", field="subscription"
+            "{subscription} has ended ({status}): it can no longer be changed",
+            field="subscription",
+            subscription=sub.key,
+            status=sub.status.value,
         )
     return sub
 
@@ -52,7 +61,9 @@ def changeable(account: Account, key: str) -> Subscription:
 def annual(sub: Subscription) -> Subscription:
     if sub.plan is not Plan.ANNUAL:
         raise NotAllowed(
-            f"{sub.key} is on the flexible plan, which has no term to renew", field="subscription"
+            "{subscription} is on the flexible plan, which has no term to renew",
+            field="subscription",
+            subscription=sub.key,
         )
     return sub
 
@@ -62,7 +73,9 @@ def signup(account: Account, order: cmd.Signup, at: datetime) -> Change:
         ensure_direct(account)
     if any(sub.key == order.subscription for sub in account.subscriptions):
         raise BillingError(
-            f"a subscription called {order.subscription!r} already exists", field="subscription"
+            "a subscription called “{subscription}” already exists",
+            field="subscription",
+            subscription=order.subscription,
         )
     sub = Subscription(
         customer_id=account.id,
@@ -99,9 +112,10 @@ def set_users(account: Account, order: cmd.SetUsers, at: datetime) -> Change:
     committed = sub.plan is Plan.ANNUAL and sub.paid_from is not None
     if committed and count < sub.licences:
         raise NotAllowed(
-            f"an annual commitment of {sub.licences} licences can only be reduced at renewal: "
+            "an annual commitment of {licences} licences can only be reduced at renewal: "
             "set the licences for the renewal instead",
             field="count",
+            licences=sub.licences,
         )
     before = sub.snapshot()
     if count != sub.licences:
@@ -124,7 +138,9 @@ def renew_by_hand(account: Account, order: cmd.Renew, at: datetime) -> Change:
     sub = annual(changeable(account, order.subscription))
     if sub.term_end is None:
         raise NotAllowed(
-            f"{sub.key} has no term yet: it starts when paid service does", field="subscription"
+            "{subscription} has no term yet: it starts when paid service does",
+            field="subscription",
+            subscription=sub.key,
         )
     before = sub.snapshot()
     sub.renewal_booked = True

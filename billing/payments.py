@@ -30,7 +30,9 @@ def save_card(
 ) -> Change:
     """Make `card` the primary payment method; a card already past its expiry month is refused."""
     if not card.valid_on(pacific_day(at)):
-        raise BillingError(f"this card expired at the end of {card.expires}", field="card.expires")
+        raise BillingError(
+            "this card expired at the end of {expires}", field="card.expires", expires=card.expires
+        )
     before = _card_snapshot(account.card)
     card.customer_id = account.id
     card.saved_at = at

@@ -52,6 +52,8 @@ class CustomerRow(Base):
     created_at: Mapped[datetime]
     reseller: Mapped[str | None] = mapped_column(String(100))
     transferred_at: Mapped[datetime | None]
+    team_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    """The Slack workspace this customer's admins use."""
 
 
 class ProductRow(Base):
@@ -267,6 +269,31 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApprovalRow(Base):
+    """A change an admin asked for, waiting for a super-admin; decided once, in the database."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('pending', 'approved', 'denied', 'applied', 'failed')", name="status"
+        ),
+        Index("ix_approvals_customer_status", "customer_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    requested_by: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(40))
+    order: Mapped[dict[str, Any]]
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(20))
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    message_ts: Mapped[str | None] = mapped_column(String(30))
 
 
 class JobRunRow(Base):

@@ -162,7 +162,7 @@ def test_malformed_steps_name_the_step_and_field(
     [
         (
             [step(T0, "add_licences", subscription="ghost", count=1)],
-            "step 0 (add_licences): subscription: no subscription called 'ghost'",
+            "step 0 (add_licences): subscription: no subscription called “ghost”",
         ),
         (
             [
@@ -196,7 +196,7 @@ def test_malformed_steps_name_the_step_and_field(
         ),
         (
             [signup(T0, "c", "flexible", 5, "6.00"), signup(T1, "c", "flexible", 5, "6.00")],
-            "step 1 (signup): subscription: a subscription called 'c' already exists",
+            "step 1 (signup): subscription: a subscription called “c” already exists",
         ),
     ],
 )

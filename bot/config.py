@@ -1,0 +1,104 @@
+"""Configuration from the environment (pydantic-settings). Secrets are SecretStr: they
+never appear in a repr, a log line or an error message."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.db import DEFAULT_URL
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{1,20}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,20}$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting, named in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
+
+    slack_bot_token: SecretStr = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL", repr=False)
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    super_admins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="LICENSEBOT_SUPER_ADMINS"
+    )
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="LICENSEBOT_ADMINS")
+    billing_channel: str = Field(validation_alias="LICENSEBOT_BILLING_CHANNEL")
+    approvals_channel: str = Field(validation_alias="LICENSEBOT_APPROVALS_CHANNEL")
+    domain: str | None = Field(None, validation_alias="LICENSEBOT_DOMAIN")
+    channel_language: str = Field("en", validation_alias="LICENSEBOT_CHANNEL_LANGUAGE")
+    reactivation_hours: float = Field(
+        4.0, gt=0, le=72, validation_alias="LICENSEBOT_REACTIVATION_HOURS"
+    )
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("super_admins", "admins", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+        ids = tuple(item.strip() for item in items if item.strip())
+        bad = [item for item in ids if not USER_ID.match(item)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Slack user id (like U012ABCDEF)")
+        return ids
+
+    @field_validator("billing_channel", "approvals_channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel id (like C012ABCDEF)")
+        return value
+
+    @field_validator("channel_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("en", "fr"):
+            raise ValueError("must be en or fr")
+        return value
+
+
+def load_settings(socket_mode: bool = False) -> Settings:
+    """Settings from the environment, or ConfigError naming the first bad variable."""
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        first = error.errors(include_url=False, include_input=False)[0]
+        name = _env_name(str(first["loc"][0]) if first["loc"] else "")
+        problem = (
+            "is missing"
+            if first["type"] == "missing"
+            else str(first["msg"]).removeprefix("Value error, ")
+        )
+        raise ConfigError(f"{name}: {problem}") from None
+    if socket_mode and settings.slack_app_token is None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token; or use --http)"
+        )
+    return settings
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else field.upper()

@@ -1,0 +1,67 @@
+"""English and French: messages from Babel catalogues, money and dates by Babel's locales.
+
+Message ids are the English text; `bot/locale/fr/LC_MESSAGES/licensebot.po` holds the
+French. A test checks that every message the code can send has its translation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+
+from billing.calendar import PACIFIC
+
+LANGUAGES = ("en", "fr")
+LOCALES = {"en": "en_US", "fr": "fr_FR"}
+CATALOGUES = Path(__file__).with_name("locale")
+
+
+def language_of(locale: str | None) -> str:
+    """A Slack locale such as fr-FR or en-GB to one of our languages (English by default)."""
+    return "fr" if (locale or "").lower().startswith("fr") else "en"
+
+
+@cache
+def _catalogue(language: str) -> dict[str, str]:
+    path = CATALOGUES / language / "LC_MESSAGES" / "licensebot.po"
+    if language == "en" or not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=LOCALES[language])
+    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
+def t(language: str, message: str, **params: Any) -> str:
+    """`message` in `language`, with {placeholders} filled in."""
+    text = _catalogue(language).get(message, message)
+    return text.format(**params) if params else text
+
+
+def money(amount: Decimal, language: str, currency: str = "USD") -> str:
+    return format_currency(amount, currency, locale=LOCALES[language])
+
+
+def day(value: date, language: str) -> str:
+    return format_date(value, "medium", locale=LOCALES[language])
+
+
+def moment(instant: datetime, language: str, tz: str | None = None) -> str:
+    """An instant in the reader's time zone, and in Pacific time when that differs."""
+    zone = ZoneInfo(tz) if tz else PACIFIC
+    local = format_datetime(
+        instant.astimezone(zone), "medium", tzinfo=zone, locale=LOCALES[language]
+    )
+    if zone.key == PACIFIC.key:
+        return f"{local} (PT)"
+    pacific = format_datetime(
+        instant.astimezone(PACIFIC), "short", tzinfo=PACIFIC, locale=LOCALES[language]
+    )
+    return f"{local} ({zone.key}) · {pacific} PT"

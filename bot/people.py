@@ -1,0 +1,88 @@
+"""Who is asking: a Slack user's e-mail, language, time zone and role, read with users.info
+and cached briefly (a few minutes) so a burst of clicks costs one API call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import language_of
+
+CONSUMER_DOMAINS = ("@gmail.com", "@googlemail.com")
+
+
+class Role(IntEnum):
+    NONE = 0
+    ADMIN = 1
+    """May look at everything and request changes."""
+    SUPER_ADMIN = 2
+    """May buy, cancel, transfer, change renewal, pay, and decide requests."""
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    email: str
+    language: str
+    tz: str | None
+    workspace_admin: bool
+
+    @property
+    def consumer_account(self) -> bool:
+        return self.email.lower().endswith(CONSUMER_DOMAINS)
+
+
+class Directory:
+    def __init__(
+        self,
+        client: WebClient,
+        super_admins: tuple[str, ...],
+        admins: tuple[str, ...] = (),
+        ttl: float = 300.0,
+    ) -> None:
+        self.client = client
+        self.super_admins = frozenset(super_admins)
+        self.admins = frozenset(admins)
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, Person]] = {}
+        self._lock = threading.Lock()
+
+    def person(self, user_id: str) -> Person:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        person = self._fetch(user_id)
+        with self._lock:
+            self._cache[user_id] = (now + self.ttl, person)
+        return person
+
+    def _fetch(self, user_id: str) -> Person:
+        try:
+            user: dict[str, Any] = self.client.users_info(user=user_id, include_locale=True)["user"]
+        except SlackApiError:
+            return Person(user_id, "", "en", None, False)
+        profile = user.get("profile") or {}
+        return Person(
+            id=user_id,
+            email=str(profile.get("email") or ""),
+            language=language_of(user.get("locale")),
+            tz=user.get("tz"),
+            workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        )
+
+    def role(self, person: Person) -> Role:
+        """Super-admins are listed ids on a non-consumer account; admins are workspace admins,
+        listed admins, and listed super-admins whose account is a consumer one."""
+        if person.id in self.super_admins:
+            return Role.ADMIN if person.consumer_account or not person.email else Role.SUPER_ADMIN
+        if person.id in self.admins or person.workspace_admin:
+            return Role.ADMIN
+        return Role.NONE

@@ -1,0 +1,107 @@
+"""Requests for approval: created by an admin, decided once by a super-admin.
+
+"Once" is the database's job: a decision is a conditional UPDATE from `pending`, so
+however many clicks, retries or replicas race, exactly one of them wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from storage.models import ApprovalRow
+from storage.store import SqlStore
+
+TABLE = ApprovalRow.__table__
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: int
+    customer_id: int
+    requested_by: str
+    requested_at: datetime
+    action: str
+    order: dict[str, Any]
+    locale: str
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    outcome: str | None
+    channel: str | None
+    message_ts: str | None
+
+
+class Approvals:
+    def __init__(self, store: SqlStore) -> None:
+        self.engine = store.engine
+
+    def request(
+        self,
+        customer_id: int,
+        requested_by: str,
+        action: str,
+        order: dict[str, Any],
+        locale: str,
+        at: datetime,
+    ) -> Approval:
+        with self.engine.begin() as connection:
+            new_id = connection.execute(
+                insert(TABLE).returning(TABLE.c.id),
+                {
+                    "customer_id": customer_id,
+                    "requested_by": requested_by,
+                    "requested_at": at,
+                    "action": action,
+                    "order": order,
+                    "locale": locale,
+                    "status": "pending",
+                },
+            ).scalar_one()
+        found = self.get(new_id)
+        assert found is not None
+        return found
+
+    def get(self, approval_id: int) -> Approval | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(TABLE).where(TABLE.c.id == approval_id)).first()
+        return Approval(**row._mapping) if row else None
+
+    def posted(self, approval_id: int, channel: str, ts: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(TABLE)
+                .where(TABLE.c.id == approval_id)
+                .values(channel=channel, message_ts=ts)
+            )
+
+    def decide(self, approval_id: int, approve: bool, by: str, at: datetime) -> Approval | None:
+        """Record the decision if none was made yet; None when someone else decided first."""
+        status = "approved" if approve else "denied"
+        with self.engine.begin() as connection:
+            won = connection.execute(
+                update(TABLE)
+                .where(TABLE.c.id == approval_id, TABLE.c.status == "pending")
+                .values(status=status, decided_by=by, decided_at=at)
+            ).rowcount
+        return self.get(approval_id) if won == 1 else None
+
+    def finish(self, approval_id: int, applied: bool, outcome: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(TABLE)
+                .where(TABLE.c.id == approval_id, TABLE.c.status == "approved")
+                .values(status="applied" if applied else "failed", outcome=outcome[:2000])
+            )
+
+    def pending(self, customer_id: int) -> list[Approval]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(TABLE)
+                .where(TABLE.c.customer_id == customer_id, TABLE.c.status == "pending")
+                .order_by(TABLE.c.id)
+            ).all()
+        return [Approval(**row._mapping) for row in rows]
