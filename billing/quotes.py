@@ -129,3 +129,12 @@ def transfer(account: Account, at: datetime) -> Quote:
     final = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
     moving = [sub.key for sub in account.subscriptions if not sub.ended and sub.billed_directly]
     return Quote(due_now=final, notes={"subscriptions": moving})
+
+
+def users(account: Account, order: cmd.SetUsers, at: datetime) -> Quote:
+    sub = account.subscription(order.subscription)
+    count = order.count - order.perpetual
+    return Quote(
+        per_month=_monthly(sub.plan, sub.price, count),
+        notes={"licences": count, "before": sub.licences},
+    )

@@ -8,16 +8,31 @@ otherwise applies the rules and records an audit row with the change.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
 
 from billing import commands as cmd
 from billing import domains, orders, payments
 from billing.account import Account
-from billing.invoicing import current_cycle_lines
-from billing.model import Balance, Change, Customer
+from billing.calendar import month_start, pacific_day
+from billing.invoicing import current_cycle_lines, monthly_lines
+from billing.model import Balance, Card, Change, Customer, Subscription
 from billing.money import ZERO
 from billing.payments import REACTIVATION_DELAY
 from billing.store import Store
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Overview:
+    balance: Balance
+    next_invoice: Decimal
+    subscriptions: list[Subscription]
+    card: Card | None
+    customer: Customer
 
 
 class Billing:
@@ -202,6 +217,23 @@ class Billing:
     # ---- reading -------------------------------------------------------------------
     def balance(self, customer_id: int, at: datetime) -> Balance:
         """Current cycle + balance due − unapplied credit, from the ledger as it stands."""
+        return self.overview(customer_id, at).balance
+
+    def overview(self, customer_id: int, at: datetime) -> Overview:
+        """The account at a glance: balance, next invoice if nothing changes, subscriptions."""
         with self.store.account(customer_id) as account:
             current = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
-            return Balance(current, account.balance_due(), account.credit)
+            month = month_start(pacific_day(at))
+            estimate = sum((line.amount for line in monthly_lines(account, month)), ZERO)
+            return Overview(
+                Balance(current, account.balance_due(), account.credit),
+                estimate,
+                list(account.subscriptions),
+                account.card,
+                account.customer,
+            )
+
+    def quote(self, customer_id: int, rule: Callable[[Account], T]) -> T:
+        """Apply a read-only rule (a quote) to the account; nothing is written."""
+        with self.store.account(customer_id) as account:
+            return rule(account)

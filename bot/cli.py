@@ -31,6 +31,29 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(socket_mode: bool) -> object:
+    from bot.config import ConfigError, load_settings
+
+    try:
+        return load_settings(socket_mode=socket_mode)
+    except ConfigError as error:
+        print(f"licensebot: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.runtime import run
+
+    settings = _settings(socket_mode=not args.http)
+    return run(settings, http=args.http, port=args.port, scheduler=not args.no_scheduler)  # type: ignore[arg-type]
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    from bot.runtime import run_scheduler
+
+    return run_scheduler(_settings(socket_mode=False))  # type: ignore[arg-type]
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="licensebot", description="Licences and billing for Slack admins."
@@ -46,6 +69,17 @@ def parser() -> argparse.ArgumentParser:
         "--database-url", default=None, help="defaults to DATABASE_URL or the SQLite file"
     )
     mig.set_defaults(run=_migrate)
+    run = commands.add_parser("run", help="run the Slack bot (Socket Mode by default)")
+    run.add_argument(
+        "--http", action="store_true", help="serve POST /slack/events and GET /healthz instead"
+    )
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument(
+        "--no-scheduler", action="store_true", help="a replica that only answers Slack"
+    )
+    run.set_defaults(run=_run)
+    sched = commands.add_parser("scheduler", help="run the billing jobs and alert delivery alone")
+    sched.set_defaults(run=_scheduler)
     return top
 
 

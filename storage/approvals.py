@@ -1,7 +1,8 @@
 """Requests for approval: created by an admin, decided once by a super-admin.
 
-"Once" is the database's job: a decision is a conditional UPDATE from `pending`, so
-however many clicks, retries or replicas race, exactly one of them wins.
+"Once" is the database's job: a request is unique per form submission, and a decision
+is a conditional UPDATE from `pending`, so however many clicks, retries or replicas
+race, exactly one of them wins. Each step writes its audit row in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from storage.models import ApprovalRow
+from storage.models import ApprovalRow, AuditRow
+from storage.saving import plain
 from storage.store import SqlStore
 
 TABLE = ApprovalRow.__table__
@@ -24,6 +27,7 @@ class Approval:
     customer_id: int
     requested_by: str
     requested_at: datetime
+    request_key: str
     action: str
     order: dict[str, Any]
     locale: str
@@ -33,6 +37,31 @@ class Approval:
     outcome: str | None
     channel: str | None
     message_ts: str | None
+
+
+def _audit(
+    connection: Connection,
+    approval_id: int,
+    customer_id: int,
+    actor: str,
+    action: str,
+    at: datetime,
+    before: Any,
+    after: Any,
+) -> None:
+    connection.execute(
+        insert(AuditRow.__table__),
+        {
+            "at": at,
+            "actor": f"slack:{actor}",
+            "customer_id": customer_id,
+            "action": action,
+            "subject": f"approval:{approval_id}",
+            "before": plain(before),
+            "after": plain(after),
+            "idempotency_key": None,
+        },
+    )
 
 
 class Approvals:
@@ -47,23 +76,40 @@ class Approvals:
         order: dict[str, Any],
         locale: str,
         at: datetime,
-    ) -> Approval:
-        with self.engine.begin() as connection:
-            new_id = connection.execute(
-                insert(TABLE).returning(TABLE.c.id),
-                {
-                    "customer_id": customer_id,
-                    "requested_by": requested_by,
-                    "requested_at": at,
-                    "action": action,
-                    "order": order,
-                    "locale": locale,
-                    "status": "pending",
-                },
-            ).scalar_one()
-        found = self.get(new_id)
-        assert found is not None
-        return found
+        key: str,
+    ) -> tuple[Approval, bool]:
+        """The request for this submission, and whether it is new."""
+        try:
+            with self.engine.begin() as connection:
+                new_id = connection.execute(
+                    insert(TABLE).returning(TABLE.c.id),
+                    {
+                        "customer_id": customer_id,
+                        "requested_by": requested_by,
+                        "requested_at": at,
+                        "request_key": key,
+                        "action": action,
+                        "order": plain(order),
+                        "locale": locale,
+                        "status": "pending",
+                    },
+                ).scalar_one()
+                _audit(
+                    connection,
+                    new_id,
+                    customer_id,
+                    requested_by,
+                    "approval_request",
+                    at,
+                    None,
+                    {"action": action, "order": order},
+                )
+            created = True
+        except IntegrityError:
+            created = False
+        with self.engine.connect() as connection:
+            row = connection.execute(select(TABLE).where(TABLE.c.request_key == key)).one()
+        return Approval(**row._mapping), created
 
     def get(self, approval_id: int) -> Approval | None:
         with self.engine.connect() as connection:
@@ -87,6 +133,20 @@ class Approvals:
                 .where(TABLE.c.id == approval_id, TABLE.c.status == "pending")
                 .values(status=status, decided_by=by, decided_at=at)
             ).rowcount
+            if won == 1:
+                customer_id = connection.execute(
+                    select(TABLE.c.customer_id).where(TABLE.c.id == approval_id)
+                ).scalar_one()
+                _audit(
+                    connection,
+                    approval_id,
+                    customer_id,
+                    by,
+                    f"approval_{status}",
+                    at,
+                    {"status": "pending"},
+                    {"status": status},
+                )
         return self.get(approval_id) if won == 1 else None
 
     def finish(self, approval_id: int, applied: bool, outcome: str) -> None:

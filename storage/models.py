@@ -285,6 +285,8 @@ class ApprovalRow(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     requested_by: Mapped[str] = mapped_column(String(20))
     requested_at: Mapped[datetime]
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    """The form submission it came from: a double submission makes one request."""
     action: Mapped[str] = mapped_column(String(40))
     order: Mapped[dict[str, Any]]
     locale: Mapped[str] = mapped_column(String(10), default="en")

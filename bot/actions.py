@@ -1,0 +1,264 @@
+"""The changes admins can make from Slack, each mapped to one billing service method.
+
+A modal, an approval and a test all go through `perform`, so a change made directly by a
+super-admin and one approved from a request run the same code, once (idempotency key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from billing import commands as cmd
+from billing import quotes
+from billing.account import Account
+from billing.model import Change
+from billing.quotes import Quote
+from billing.service import Billing
+from bot.i18n import day, money, t
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    name: str
+    model: type[BaseModel]
+    run: Callable[[Billing], Callable[..., Change]]
+    quote: Callable[[Account, Any, datetime], Quote] | None
+    title: str
+    """Modal title (English message id)."""
+
+
+def _no_account_quote(
+    fn: Callable[[Any, datetime], Quote],
+) -> Callable[[Account, Any, datetime], Quote]:
+    return lambda _account, order, at: fn(order, at)
+
+
+ACTIONS: dict[str, AdminAction] = {
+    action.name: action
+    for action in (
+        AdminAction(
+            "signup", cmd.Signup, lambda b: b.signup, _no_account_quote(quotes.signup), "Subscribe"
+        ),
+        AdminAction(
+            "add_licences",
+            cmd.AddLicences,
+            lambda b: b.add_licences,
+            quotes.add_licences,
+            "Buy licences",
+        ),
+        AdminAction("set_users", cmd.SetUsers, lambda b: b.set_users, quotes.users, "Users"),
+        AdminAction(
+            "renewal",
+            cmd.Renewal,
+            lambda b: b.set_renewal,
+            lambda a, o, _at: quotes.renewal(a, o),
+            "Renewal options",
+        ),
+        AdminAction("cancel", cmd.Cancel, lambda b: b.cancel, quotes.cancel, "Cancel"),
+        AdminAction(
+            "transfer",
+            cmd.Transfer,
+            lambda b: b.transfer,
+            lambda a, _o, at: quotes.transfer(a, at),
+            "Transfer",
+        ),
+        AdminAction(
+            "setup_billing", cmd.SetupBilling, lambda b: b.setup_billing, None, "Set up billing"
+        ),
+        AdminAction("update_card", cmd.CardUpdate, lambda b: b.update_card, None, "Change card"),
+        AdminAction("pay", cmd.Pay, lambda b: b.pay, lambda a, o, _at: quotes.pay(a, o), "Pay"),
+        AdminAction("refund", cmd.RefundCredit, lambda b: b.refund, None, "Refund credit"),
+    )
+}
+
+
+def perform(
+    billing: Billing,
+    action: str,
+    customer_id: int,
+    order: BaseModel,
+    *,
+    at: datetime,
+    actor: str,
+    key: str,
+) -> Change:
+    return ACTIONS[action].run(billing)(customer_id, order, at=at, actor=actor, key=key)
+
+
+def order_from(action: str, data: dict[str, Any]) -> BaseModel:
+    """Rebuild a validated order from its JSON form (modal metadata, an approval row)."""
+    return ACTIONS[action].model.model_validate(data)
+
+
+def describe(lang: str, action: str, order: Any) -> str:
+    """One line saying what the order asks for, for confirmations and approval requests."""
+    match action:
+        case "signup":
+            return t(
+                lang,
+                "Subscribe to {product} ({plan}), {licences} licences at {price}, as “{subscription}”",
+                product=order.product,
+                plan=t(lang, f"{order.plan.value} plan"),
+                licences=order.licences,
+                price=money(order.price, lang),
+                subscription=order.subscription,
+            )
+        case "add_licences":
+            return t(
+                lang,
+                "Buy {count} additional licences for {subscription}",
+                count=order.count,
+                subscription=order.subscription,
+            )
+        case "set_users":
+            return t(
+                lang,
+                "Set {subscription} to {count} users",
+                subscription=order.subscription,
+                count=order.count - order.perpetual,
+            )
+        case "renewal":
+            licences = (
+                t(lang, ", {count} licences at renewal", count=order.licences)
+                if order.licences
+                else ""
+            )
+            return (
+                t(
+                    lang,
+                    "Set the renewal of {subscription} to “{mode}”",
+                    subscription=order.subscription,
+                    mode=t(lang, order.mode.value),
+                )
+                + licences
+            )
+        case "cancel":
+            when = t(lang, "now") if order.when == "now" else t(lang, "at the end of the contract")
+            return t(
+                lang,
+                "Cancel {subscription} {when} (reason: {reason})",
+                subscription=order.subscription,
+                when=when,
+                reason=t(lang, order.reason),
+            )
+        case "transfer":
+            return t(
+                lang,
+                "Transfer every subscription to the reseller {reseller}",
+                reseller=order.reseller,
+            )
+        case "setup_billing":
+            return t(
+                lang,
+                "Set up billing with {brand} •••• {last4}, expiring {expires}",
+                brand=order.card.brand,
+                last4=order.card.last4,
+                expires="{}-{:02d}".format(*order.card.expires),
+            )
+        case "update_card":
+            expires = "{}-{:02d}".format(*order.expires) if order.expires else "—"
+            return t(lang, "Update the card (expiry {expires})", expires=expires)
+        case "pay":
+            return t(lang, "Pay {amount}", amount=money(order.amount, lang))
+        case "refund":
+            return (
+                t(lang, "Refund the credit")
+                if order.amount is None
+                else t(lang, "Refund {amount} of credit", amount=money(order.amount, lang))
+            )
+    return action
+
+
+def quote_lines(lang: str, action: str, quote: Quote) -> list[str]:
+    """The amounts a confirmation shows, from the billing quote."""
+    lines = []
+    notes = quote.notes
+    if action == "signup":
+        lines.append(
+            t(
+                lang,
+                "Free trial until {date}; then {amount} per month.",
+                date=day(notes["trial_last_day"], lang),
+                amount=money(quote.per_month, lang),
+            )
+        )  # type: ignore[arg-type]
+    if action == "add_licences":
+        if notes.get("in_trial"):
+            lines.append(t(lang, "Still in the free trial: nothing is charged before it ends."))
+        else:
+            lines.append(
+                t(
+                    lang,
+                    "Added to this month's usage: {amount} (prorated by days).",
+                    amount=money(quote.this_month, lang),
+                )
+            )
+        lines.append(
+            t(
+                lang,
+                "Then {amount} per month for {licences} licences.",
+                amount=money(quote.per_month, lang),
+                licences=notes["licences"],
+            )
+        )
+    if action == "set_users":
+        lines.append(
+            t(
+                lang,
+                "From {before} to {licences}: {amount} per month for a whole month.",
+                before=notes["before"],
+                licences=notes["licences"],
+                amount=money(quote.per_month, lang),
+            )
+        )
+    if action == "renewal":
+        lines.append(
+            t(
+                lang,
+                "Next term: {licences} licences, {amount} per month.",
+                licences=notes["licences"],
+                amount=money(quote.per_month, lang),
+            )
+        )
+    if action == "cancel":
+        if notes.get("when") == "at_expiry":
+            lines.append(t(lang, "Service ends with the term; nothing more is charged."))
+        elif notes.get("in_trial"):
+            lines.append(t(lang, "Cancelling during the free trial costs nothing."))
+        else:
+            lines.append(t(lang, "Days used this month are billed on the next monthly invoice."))
+            if quote.due_now:
+                lines.append(
+                    t(
+                        lang,
+                        "The rest of the annual commitment is invoiced now: {amount}.",
+                        amount=money(quote.due_now, lang),
+                    )
+                )
+    if action == "transfer":
+        lines.append(
+            t(
+                lang,
+                "A final invoice for this month's usage is issued now: {amount}.",
+                amount=money(quote.due_now, lang),
+            )
+        )
+    if action == "pay":
+        for number, part in notes.get("settles", []):  # type: ignore[attr-defined]
+            lines.append(
+                t(lang, "{amount} settles {invoice}", amount=money(part, lang), invoice=number)
+            )
+        if notes.get("credit"):
+            lines.append(
+                t(
+                    lang,
+                    "{amount} becomes credit, used by the next invoice or refunded on request.",
+                    amount=money(notes["credit"], lang),
+                )
+            )  # type: ignore[arg-type]
+    return lines

@@ -1,0 +1,63 @@
+"""The approval request posted to the approvals channel, before and after its decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block
+
+from bot.i18n import moment, t
+from bot.views.kit import actions, button, context, header, section
+from storage.approvals import Approval
+
+APPROVE = "approval_approve"
+DENY = "approval_deny"
+
+
+def request_blocks(
+    lang: str, approval: Approval, summary: str, lines: Sequence[str]
+) -> list[Block]:
+    return [
+        header(t(lang, "Approval requested")),
+        section(
+            t(lang, "<@{user}> asks: *{summary}*", user=approval.requested_by, summary=summary)
+        ),
+        *([section("\n".join(lines))] if lines else []),
+        actions(
+            button(t(lang, "Approve"), APPROVE, str(approval.id), style="primary"),
+            button(t(lang, "Deny"), DENY, str(approval.id), style="danger"),
+            block_id=f"approval-{approval.id}",
+        ),
+        context(
+            t(
+                lang,
+                "Only a super-admin can decide. Requested {when}.",
+                when=moment(approval.requested_at, lang),
+            )
+        ),
+    ]
+
+
+def decided_blocks(lang: str, approval: Approval, summary: str) -> list[Block]:
+    if approval.status == "denied":
+        verdict = t(lang, ":x: Denied by <@{user}>", user=approval.decided_by)
+    elif approval.status == "failed":
+        verdict = t(
+            lang,
+            ":warning: Approved by <@{user}>, but it could not be done: {reason}",
+            user=approval.decided_by,
+            reason=approval.outcome or "",
+        )
+    else:
+        verdict = t(
+            lang, ":white_check_mark: Approved by <@{user}> and done", user=approval.decided_by
+        )
+    when = moment(approval.decided_at, lang) if approval.decided_at else ""
+    return [
+        header(t(lang, "Approval requested")),
+        section(
+            t(lang, "<@{user}> asks: *{summary}*", user=approval.requested_by, summary=summary)
+        ),
+        section(verdict),
+        context(when),
+    ]

@@ -1,0 +1,259 @@
+"""Ephemeral answers to `/license` reads, and the outcome of a change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from billing.model import Balance, Change, Invoice, Plan, Status, Subscription
+from bot.i18n import day, moment, money, t
+from bot.views.kit import context, header, section
+from storage.approvals import Approval
+from storage.store import LedgerRow
+from storage.workspace import Product
+
+SUBCOMMANDS = (
+    ("help", "/license help", "This list."),
+    ("status", "/license status", "Subscriptions, licences, trials and terms."),
+    ("subscribe", "/license subscribe", "Start a subscription (14-day free trial)."),
+    ("buy", "/license buy chrome 25", "Buy additional licences (25 more, not 25 in all)."),
+    ("users", "/license users ci 12", "Set the number of users (flexible plan)."),
+    (
+        "plan",
+        "/license plan",
+        "The catalogue and its prices; super-admins: /license plan price chrome_enterprise annual 50.00.",
+    ),
+    ("renewal", "/license renewal chrome", "Renewal options: auto, manual, cancel at expiry."),
+    ("cancel", "/license cancel chrome", "Cancel now or at the end of the contract."),
+    ("transfer", "/license transfer", "Transfer every subscription to a reseller."),
+    ("billing", "/license billing", "Set up billing (a card reference: brand, last 4, expiry)."),
+    ("card", "/license card", "Change the card, e.g. its expiry date."),
+    ("pay", "/license pay 25.00", "Pay the balance due (at least 10.00 USD)."),
+    ("balance", "/license balance", "Current cycle, balance due, credit."),
+    ("invoices", "/license invoices", "Recent invoices."),
+    ("transactions", "/license transactions", "Charges, payments, credits and refunds."),
+    ("refund", "/license refund", "Refund the account's credit."),
+    ("admins", "/license admins", "Who may act and who may request."),
+    ("audit", "/license audit", "Who changed what, and when."),
+)
+
+STATUS_TEXT = {
+    Status.TRIAL: "trial",
+    Status.ACTIVE: "active",
+    Status.SUSPENDED: "suspended",
+    Status.CANCELLED: "cancelled",
+    Status.EXPIRED: "expired",
+    Status.TRANSFERRED: "transferred",
+    Status.RESELLER: "managed by a reseller",
+}
+
+
+def help_blocks(lang: str) -> list[Block]:
+    lines = [f"`{example}`  {t(lang, text)}" for _, example, text in SUBCOMMANDS]
+    return [header(t(lang, "licensebot: licences and billing")), section("\n".join(lines))]
+
+
+def usage_blocks(lang: str, problem: str) -> list[Block]:
+    return [
+        section(f":warning: {problem}"),
+        context(t(lang, "Nothing was changed. Try `/license help`.")),
+    ]
+
+
+def error_blocks(lang: str, problem: str) -> list[Block]:
+    return [section(f":no_entry: {problem}"), context(t(lang, "Nothing was changed."))]
+
+
+def plan_text(lang: str, plan: Plan) -> str:
+    return t(lang, "annual plan") if plan is Plan.ANNUAL else t(lang, "flexible plan")
+
+
+def price_text(lang: str, sub: Subscription) -> str:
+    if sub.plan is Plan.ANNUAL:
+        return t(lang, "{price} per licence per year", price=money(sub.price, lang))
+    return t(lang, "{price} per user per month", price=money(sub.price, lang))
+
+
+def subscription_line(lang: str, sub: Subscription) -> str:
+    status = t(lang, STATUS_TEXT[sub.status])
+    facts = [f"*{sub.key}* · {sub.product} · {plan_text(lang, sub.plan)} · {status}"]
+    facts.append(
+        t(lang, "{licences} licences held", licences=sub.licences) + " · " + price_text(lang, sub)
+    )
+    if sub.status is Status.TRIAL:
+        facts.append(t(lang, "free trial until {date}", date=day(sub.trial_last_day, lang)))
+    elif sub.term_end is not None and sub.plan is Plan.ANNUAL and not sub.ended:
+        facts.append(
+            t(
+                lang,
+                "term ends {date}; renewal: {mode}",
+                date=day(sub.term_end, lang),
+                mode=t(lang, sub.renewal_mode.value),
+            )
+        )
+    elif sub.ended and sub.term_end is not None:
+        facts.append(t(lang, "last day of service {date}", date=day(sub.term_end, lang)))
+    if sub.reseller:
+        facts.append(t(lang, "managed by {reseller}", reseller=sub.reseller))
+    return "\n".join(facts)
+
+
+def status_blocks(
+    lang: str, subs: Sequence[Subscription], pending: Sequence[Approval]
+) -> list[Block]:
+    blocks: list[Block] = [header(t(lang, "Subscriptions"))]
+    if not subs:
+        blocks.append(section(t(lang, "No subscription yet. Start one with `/license subscribe`.")))
+    blocks += [section(subscription_line(lang, sub)) for sub in subs]
+    if pending:
+        blocks.append(
+            context(t(lang, "{count} request(s) waiting for a super-admin.", count=len(pending)))
+        )
+    return blocks
+
+
+def balance_fields(lang: str, balance: Balance) -> list[str]:
+    return [
+        f"*{t(lang, 'Current cycle')}*\n{money(balance.current_cycle, lang)}",
+        f"*{t(lang, 'Balance due')}*\n{money(balance.balance_due, lang)}",
+        f"*{t(lang, 'Credit')}*\n{money(balance.credit, lang)}",
+        f"*{t(lang, 'Balance')}*\n{money(balance.total, lang)}",
+    ]
+
+
+def balance_blocks(lang: str, balance: Balance, estimate: Decimal, descriptor: str) -> list[Block]:
+    meaning = t(
+        lang,
+        "Positive: owed. Negative: a credit, deducted from the next automatic charge or refunded on request.",
+    )
+    return [
+        header(t(lang, "Balance")),
+        section(
+            t(lang, "Balance = current cycle + balance due − credit."),
+            fields=balance_fields(lang, balance),
+        ),
+        context(meaning),
+        context(
+            t(
+                lang,
+                "Next invoice, if nothing changes: {amount}. Statement descriptor: {descriptor}.",
+                amount=money(estimate, lang),
+                descriptor=descriptor,
+            )
+        ),
+    ]
+
+
+def invoice_status(lang: str, invoice: Invoice, at: datetime) -> str:
+    if invoice.unpaid == 0:
+        return t(lang, "paid")
+    if invoice.overdue_at(at):
+        return t(lang, "overdue")
+    return t(lang, "unpaid")
+
+
+def invoices_blocks(
+    lang: str, invoices: Sequence[Invoice], at: datetime, limit: int = 10
+) -> list[Block]:
+    blocks: list[Block] = [header(t(lang, "Invoices"))]
+    if not invoices:
+        return [*blocks, section(t(lang, "No invoice yet."))]
+    for invoice in list(invoices)[-limit:][::-1]:
+        lines = "\n".join(
+            f"• {line.description}: {money(line.amount, lang)}"
+            + (f" ({line.quantity_days} {t(lang, 'licence-days')})" if line.quantity_days else "")
+            for line in invoice.lines
+        )
+        blocks.append(
+            section(
+                f"*{invoice.number}* · {invoice.period} · {money(invoice.total, lang)} · {invoice_status(lang, invoice, at)}\n{lines}",
+            )
+        )
+        blocks.append(context(t(lang, "Issued {when}", when=moment(invoice.issued_at, lang))))
+    return blocks
+
+
+KIND_TEXT = {
+    "charge": "charge",
+    "payment": "payment",
+    "credit": "credit",
+    "credit_applied": "credit applied",
+    "refund": "refund",
+}
+
+
+def transactions_blocks(lang: str, rows: Sequence[LedgerRow], limit: int = 20) -> list[Block]:
+    if not rows:
+        return [header(t(lang, "Transactions")), section(t(lang, "No transaction yet."))]
+    text = "\n".join(
+        f"{day(row.at.date(), lang)} · {t(lang, KIND_TEXT[row.kind])} · {money(row.amount, lang)}"
+        + (f" · {row.invoice}" if row.invoice else "")
+        for row in list(rows)[-limit:][::-1]
+    )
+    return [header(t(lang, "Transactions")), section(text)]
+
+
+def audit_blocks(lang: str, rows: Sequence[Any]) -> list[Block]:
+    if not rows:
+        return [header(t(lang, "Audit trail")), section(t(lang, "Nothing recorded yet."))]
+    lines = []
+    for row in rows:
+        who = (
+            f"<@{row.actor.removeprefix('slack:')}>"
+            if row.actor.startswith("slack:")
+            else row.actor
+        )
+        lines.append(f"{moment(row.at, lang)} · {who} · `{row.action}` {row.subject}")
+    return [header(t(lang, "Audit trail")), section("\n".join(lines))]
+
+
+def admins_blocks(
+    lang: str, supers: Sequence[tuple[str, bool]], admins: Sequence[str]
+) -> list[Block]:
+    super_lines = [
+        f"<@{user}>"
+        + ("" if eligible else " · " + t(lang, "cannot act: a consumer (@gmail.com) account"))
+        for user, eligible in supers
+    ]
+    return [
+        header(t(lang, "Who may do what")),
+        section(
+            f"*{t(lang, 'Super-admins')}* · {t(lang, 'buy, cancel, transfer, renew, pay, decide requests')}\n"
+            + ("\n".join(super_lines) or "—")
+        ),
+        section(
+            f"*{t(lang, 'Admins')}* · {t(lang, 'look at everything, request changes')}\n"
+            + (", ".join(f"<@{a}>" for a in admins) or t(lang, "workspace admins and owners"))
+        ),
+    ]
+
+
+def catalogue_blocks(lang: str, products: Sequence[Product]) -> list[Block]:
+    lines = [
+        f"*{p.name}* (`{p.code}`)\n"
+        + t(
+            lang,
+            "annual: {annual} per licence per year · flexible: {flexible} per user per month",
+            annual=money(p.annual_price, lang),
+            flexible=money(p.flexible_price, lang),
+        )
+        for p in products
+    ]
+    return [
+        header(t(lang, "Catalogue")),
+        section("\n\n".join(lines) or "—"),
+        context(t(lang, "A subscription keeps the price it started at.")),
+    ]
+
+
+def done_blocks(lang: str, change: Change, summary: str) -> list[Block]:
+    note = (
+        t(lang, "Already done: this request was received twice and acted on once.")
+        if change.replayed
+        else ""
+    )
+    return [section(f":white_check_mark: {summary}"), *([context(note)] if note else [])]

@@ -1,0 +1,115 @@
+"""Approve / Deny: only super-admins, decided once, message updated, requester told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from billing.errors import BillingError
+from bot.actions import describe, order_from, perform
+from bot.context import Deps
+from bot.i18n import t
+from bot.people import Role
+from bot.views import approvals as views
+from bot.views.kit import dicts
+from handlers.changes import refusal
+from handlers.payloads import Interaction, parse
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(views.APPROVE)
+    def approve(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        decide(body, action, respond, client, approve=True)
+
+    @app.action(views.DENY)
+    def deny(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        decide(body, action, respond, client, approve=False)
+
+    def tell(respond: Respond, text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def decide(
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        approve: bool,
+    ) -> None:
+        interaction: Interaction | None = parse(Interaction, body)
+        value = str(action.get("value") or "")
+        if interaction is None or not value.isdigit():
+            return
+        asker = deps.asker(interaction.team_id, interaction.user.id)
+        lang = asker.lang
+        if asker.role is not Role.SUPER_ADMIN:
+            tell(
+                respond,
+                t(
+                    lang,
+                    "Only a super-admin can approve or deny (and not from a @gmail.com account).",
+                ),
+            )
+            return
+        request = deps.approvals.get(int(value))
+        if request is None or request.customer_id != asker.customer_id:
+            tell(respond, t(lang, "This request is not known."))
+            return
+        decided = deps.approvals.decide(request.id, approve, interaction.user.id, deps.clock())
+        if decided is None:
+            current = deps.approvals.get(request.id)
+            assert current is not None
+            tell(
+                respond,
+                t(
+                    lang,
+                    "Already decided by <@{user}>: {status}.",
+                    user=current.decided_by,
+                    status=t(lang, current.status),
+                ),
+            )
+            return
+        order = order_from(decided.action, decided.order)
+        if approve:
+            try:
+                perform(
+                    deps.billing,
+                    decided.action,
+                    decided.customer_id,
+                    order,
+                    at=deps.clock(),
+                    actor=asker.actor,
+                    key=f"approval:{decided.id}",
+                )
+                deps.approvals.finish(decided.id, True, describe("en", decided.action, order))
+            except BillingError as error:
+                deps.approvals.finish(
+                    decided.id, False, refusal(deps.settings.channel_language, error)
+                )
+        final = deps.approvals.get(decided.id)
+        assert final is not None
+        channel_lang = deps.settings.channel_language
+        summary = describe(channel_lang, final.action, order)
+        if final.channel and final.message_ts:
+            client.chat_update(
+                channel=final.channel,
+                ts=final.message_ts,
+                text=summary,
+                blocks=dicts(views.decided_blocks(channel_lang, final, summary)),
+            )
+        requester_lang = final.locale
+        requester_blocks = views.decided_blocks(
+            requester_lang, final, describe(requester_lang, final.action, order)
+        )
+        client.chat_postMessage(
+            channel=final.requested_by,
+            text=describe(requester_lang, final.action, order),
+            blocks=dicts(requester_blocks),
+        )

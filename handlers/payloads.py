@@ -1,0 +1,67 @@
+"""Slack payloads parsed into models before anything else happens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_TEXT = 500
+"""No `/license` command needs more; longer text is refused, not truncated."""
+
+
+class SlashCommand(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    team_id: str = Field(min_length=1, max_length=20)
+    team_domain: str | None = None
+    user_id: str = Field(min_length=1, max_length=20)
+    channel_id: str | None = None
+    text: str = ""
+    trigger_id: str = Field(min_length=1)
+    response_url: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        if len(value) > MAX_TEXT:
+            raise ValueError("too_long")
+        return value.strip()
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class Team(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    domain: str | None = None
+
+
+class Interaction(BaseModel):
+    """The common part of block_actions and view_submission payloads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user: Actor
+    team: Team | None = None
+    trigger_id: str | None = None
+    response_url: str | None = None
+
+    @property
+    def team_id(self) -> str:
+        return self.team.id if self.team else ""
+
+
+def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
+    """The model, or None when the payload is not what Slack sends."""
+    try:
+        return model.model_validate(body)
+    except ValidationError:
+        return None

@@ -1,0 +1,337 @@
+"""Send the bot's HTTP endpoint requests shaped and signed exactly like Slack's.
+
+Slack signs each request with "v0=" + hex HMAC-SHA256(signing secret, f"v0:{timestamp}:{body}")
+over the raw body bytes, in X-Slack-Signature and X-Slack-Request-Timestamp; Bolt rejects a bad
+signature or a timestamp more than five minutes off with 401. Slash commands arrive as a form
+post, interactions as a form post whose ``payload`` field is JSON, events as a JSON body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
+from urllib.parse import urlencode
+
+USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+# Loopback port 9 (discard) refuses at once: a response_url made up without a FakeSlack
+# can never reach the internet.
+UNREACHABLE = "http://127.0.0.1:9"
+
+# No proxies: a local request must never leave the machine, whatever the environment says.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Delivery(TypedDict, total=False):
+    """Optional keyword arguments of every sending method."""
+
+    timestamp: int | None  # signing time in epoch seconds; old values make stale requests
+    secret: str | None  # sign with this secret instead (a wrong one, say)
+    retry_num: int | None  # X-Slack-Retry-Num, as on Slack's redeliveries of events
+    retry_reason: str | None  # X-Slack-Retry-Reason, e.g. "http_timeout"
+
+
+@dataclass(frozen=True)
+class SlackResponse:
+    """What the bot answered. Header names are lower-cased; ``json`` is None for non-JSON."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    json: Any | None
+    elapsed: float
+
+
+def sign(body: bytes, timestamp: int, secret: str) -> str:
+    """Slack's v0 request signature of the exact body bytes."""
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def state(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A view's ``state``: {block_id: {action_id: element value}}."""
+    return {"values": values}
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": text}
+
+
+def number(text: str) -> dict[str, Any]:
+    """Slack sends number inputs as strings, as typed."""
+    return {"type": "number_input", "value": text}
+
+
+def _option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
+
+
+def select(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": _option(value)}
+
+
+def checkboxes(*values: str) -> dict[str, Any]:
+    return {"type": "checkboxes", "selected_options": [_option(v) for v in values]}
+
+
+def radio(value: str) -> dict[str, Any]:
+    return {"type": "radio_buttons", "selected_option": _option(value)}
+
+
+class SlackSender:
+    """Posts Slack-shaped, signed requests to one endpoint (e.g. http://127.0.0.1:PORT/slack/events)."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        signing_secret: str,
+        team_id: str = "T1",
+        team_domain: str = "acme",
+        api_app_id: str = "A1",
+        response_url_factory: Callable[[], str] | None = None,
+        bot_user_id: str = "UBOT",
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.team_domain = team_domain
+        self.api_app_id = api_app_id
+        self.response_url_factory = response_url_factory
+        self.bot_user_id = bot_user_id
+        self.token = "verification-token"  # legacy field Slack still sends; Bolt ignores it
+        self._serial = itertools.count(1)
+
+    # -- slash commands and interactions -----------------------------------------------------
+
+    def command(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        command: str = "/license",
+        channel_id: str = "C1",
+        channel_name: str = "general",
+        user_name: str | None = None,
+        trigger_id: str | None = None,
+        response_url: str | None = None,
+        **send: Unpack[Delivery],
+    ) -> SlackResponse:
+        fields = {
+            "token": self.token,
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": user_name or user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": response_url or self._response_url("commands"),
+            "trigger_id": trigger_id or self._trigger_id(),
+        }
+        return self._send(urlencode(fields).encode(), "application/x-www-form-urlencoded", send)
+
+    def block_action(
+        self,
+        user_id: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        block_id: str = "b1",
+        action_type: str = "button",
+        selected_option: str | dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+        channel_id: str = "C1",
+        container: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+        trigger_id: str | None = None,
+        response_url: str | None = None,
+        user_name: str | None = None,
+        **send: Unpack[Delivery],
+    ) -> SlackResponse:
+        """A click in a message (default), or in a modal or Home tab when ``view`` is given.
+
+        A message action without ``message`` is one on an ephemeral message: Slack then sends
+        the channel and a response_url but no message, and marks the container ephemeral.
+        """
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": action_type,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if value is not None:
+            action["value"] = value
+        if selected_option is not None:
+            if isinstance(selected_option, str):
+                selected_option = _option(selected_option)
+            action["selected_option"] = selected_option
+            if action_type == "button":
+                action["type"] = "static_select"
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user_id, user_name),
+            "api_app_id": self.api_app_id,
+            "token": self.token,
+            "container": container,
+            "trigger_id": trigger_id or self._trigger_id(),
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if view is not None:
+            payload["view"] = self._view(view)
+            payload["container"] = container or {"type": "view", "view_id": payload["view"]["id"]}
+        else:
+            if message is not None:
+                message = {"type": "message", "ts": f"{time.time():.6f}", **message}
+                payload["message"] = message
+            payload["channel"] = {"id": channel_id, "name": "general"}
+            payload["container"] = container or {
+                "type": "message",
+                "message_ts": message["ts"] if message else f"{time.time():.6f}",
+                "channel_id": channel_id,
+                "is_ephemeral": message is None,
+            }
+            payload["response_url"] = response_url or self._response_url("actions")
+        payload["actions"] = [action]
+        return self._interaction(payload, send)
+
+    def view_submission(
+        self,
+        user_id: str,
+        view: dict[str, Any],
+        *,
+        trigger_id: str | None = None,
+        user_name: str | None = None,
+        **send: Unpack[Delivery],
+    ) -> SlackResponse:
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": self._user(user_id, user_name),
+            "api_app_id": self.api_app_id,
+            "token": self.token,
+            "trigger_id": trigger_id or self._trigger_id(),
+            "view": self._view(view),
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        return self._interaction(payload, send)
+
+    # -- Events API --------------------------------------------------------------------------
+
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **send: Unpack[Delivery]
+    ) -> SlackResponse:
+        """An ``event_callback`` wrapping ``event`` (a dict with at least "type")."""
+        body = {
+            "token": self.token,
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._serial):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        return self._send(json.dumps(body).encode(), "application/json", send)
+
+    def url_verification(self, challenge: str, **send: Unpack[Delivery]) -> SlackResponse:
+        body = {"token": self.token, "challenge": challenge, "type": "url_verification"}
+        return self._send(json.dumps(body).encode(), "application/json", send)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def raw(self, body: bytes, headers: dict[str, str]) -> SlackResponse:
+        """POST ``body`` with exactly ``headers``: no signing (for unsigned or forged requests)."""
+        request = urllib.request.Request(
+            self.endpoint_url, data=body, headers=headers, method="POST"
+        )
+        started = time.monotonic()
+        try:
+            with _opener.open(request, timeout=10) as response:
+                status, reply_headers, data = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:  # 4xx/5xx still carry an answer we want to see
+            status, reply_headers, data = error.code, error.headers, error.read()
+        elapsed = time.monotonic() - started
+        text = data.decode("utf-8", "replace")
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        headers_out = {name.lower(): value for name, value in reply_headers.items()}
+        return SlackResponse(status, headers_out, text, parsed, elapsed)
+
+    def _send(self, body: bytes, content_type: str, send: Delivery) -> SlackResponse:
+        timestamp = send.get("timestamp")
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        secret = send.get("secret")
+        secret = self.signing_secret if secret is None else secret
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": USER_AGENT,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": sign(body, timestamp, secret),
+        }
+        if send.get("retry_num") is not None:
+            headers["X-Slack-Retry-Num"] = str(send["retry_num"])
+        if send.get("retry_reason") is not None:
+            headers["X-Slack-Retry-Reason"] = str(send["retry_reason"])
+        return self.raw(body, headers)
+
+    def _interaction(self, payload: dict[str, Any], send: Delivery) -> SlackResponse:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self._send(body, "application/x-www-form-urlencoded", send)
+
+    def _user(self, user_id: str, user_name: str | None) -> dict[str, Any]:
+        name = user_name or user_id.lower()
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+
+    def _view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The view as Slack echoes it back: the given dict plus the fields Slack always adds."""
+        defaults: dict[str, Any] = {
+            "id": "V1",
+            "team_id": self.team_id,
+            "type": "modal",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "previous_view_id": None,
+            "external_id": "",
+            "app_id": self.api_app_id,
+            "bot_id": "BBOT",
+        }
+        filled = {**defaults, **view}
+        filled.setdefault("root_view_id", filled["id"])
+        return filled
+
+    def _trigger_id(self) -> str:
+        return f"{next(self._serial)}.{int(time.time())}.{secrets.token_hex(16)}"
+
+    def _response_url(self, kind: str) -> str:
+        if self.response_url_factory is not None:
+            return self.response_url_factory()
+        return f"{UNREACHABLE}/{kind}/{self.team_id}/{next(self._serial)}/{secrets.token_hex(12)}"
