@@ -19,7 +19,7 @@ from billing.account import Account
 from billing.model import Change
 from billing.quotes import Quote
 from billing.service import Billing
-from bot.i18n import day, money, t
+from bot.i18n import N_, day, money, t
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ ACTIONS: dict[str, AdminAction] = {
             quotes.add_licences,
             "Buy licences",
         ),
-        AdminAction("set_users", cmd.SetUsers, lambda b: b.set_users, quotes.users, "Users"),
+        AdminAction("set_users", cmd.SetUsers, lambda b: b.set_users, quotes.users, N_("Users")),
         AdminAction(
             "renewal",
             cmd.Renewal,
@@ -59,7 +59,7 @@ ACTIONS: dict[str, AdminAction] = {
             lambda a, o, _at: quotes.renewal(a, o),
             "Renewal options",
         ),
-        AdminAction("cancel", cmd.Cancel, lambda b: b.cancel, quotes.cancel, "Cancel"),
+        AdminAction("cancel", cmd.Cancel, lambda b: b.cancel, quotes.cancel, N_("Cancel")),
         AdminAction(
             "transfer",
             cmd.Transfer,
@@ -70,11 +70,17 @@ ACTIONS: dict[str, AdminAction] = {
         AdminAction(
             "setup_billing", cmd.SetupBilling, lambda b: b.setup_billing, None, "Set up billing"
         ),
-        AdminAction("update_card", cmd.CardUpdate, lambda b: b.update_card, None, "Change card"),
-        AdminAction("pay", cmd.Pay, lambda b: b.pay, lambda a, o, _at: quotes.pay(a, o), "Pay"),
-        AdminAction("refund", cmd.RefundCredit, lambda b: b.refund, None, "Refund credit"),
+        AdminAction(
+            "update_card", cmd.CardUpdate, lambda b: b.update_card, None, N_("Change card")
+        ),
+        AdminAction("pay", cmd.Pay, lambda b: b.pay, lambda a, o, _at: quotes.pay(a, o), N_("Pay")),
+        AdminAction("refund", cmd.RefundCredit, lambda b: b.refund, None, N_("Refund credit")),
     )
 }
+
+
+def plan_name(lang: str, plan: str) -> str:
+    return t(lang, N_("annual plan")) if plan == "annual" else t(lang, N_("flexible plan"))
 
 
 def perform(
@@ -103,7 +109,7 @@ def describe(lang: str, action: str, order: Any) -> str:
                 lang,
                 "Subscribe to {product} ({plan}), {licences} licences at {price}, as “{subscription}”",
                 product=order.product,
-                plan=t(lang, f"{order.plan.value} plan"),
+                plan=plan_name(lang, order.plan.value),
                 licences=order.licences,
                 price=money(order.price, lang),
                 subscription=order.subscription,

@@ -24,6 +24,11 @@ LOCALES = {"en": "en_US", "fr": "fr_FR"}
 CATALOGUES = Path(__file__).with_name("locale")
 
 
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; `t` translates it where shown."""
+    return message
+
+
 def language_of(locale: str | None) -> str:
     """A Slack locale such as fr-FR or en-GB to one of our languages (English by default)."""
     return "fr" if (locale or "").lower().startswith("fr") else "en"

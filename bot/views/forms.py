@@ -8,7 +8,7 @@ from slack_sdk.models.views import View
 
 from billing.model import Card, Plan, Status, Subscription
 from billing.money import MINIMUM_PAYMENT
-from bot.i18n import money, t
+from bot.i18n import N_, t
 from bot.views.kit import checkbox, context, modal, radio, section, select, text_input
 from storage.workspace import Product
 
@@ -27,14 +27,16 @@ BRANDS = (
     ("discover", "Discover"),
     ("other", "Other"),
 )
-CARD_WARNING = "Never type a full card number or a security code: licensebot only keeps the brand, the last 4 digits and the expiry."
+CARD_WARNING = N_(
+    "Never type a full card number or a security code: licensebot only keeps the brand, the last 4 digits and the expiry."
+)
 
 
 def _subs(subs: Sequence[Subscription]) -> list[tuple[str, str]]:
     return [(s.key, f"{s.key} · {s.product}"[:75]) for s in subs]
 
 
-def _form(lang: str, callback: str, title: str, blocks: list, submit: str = "Next") -> View:
+def _form(lang: str, callback: str, title: str, blocks: list, submit: str = N_("Next")) -> View:
     return modal(callback, t(lang, title), blocks, submit=t(lang, submit), close=t(lang, "Cancel"))
 
 
@@ -42,7 +44,7 @@ def subscribe(lang: str, products: Sequence[Product]) -> View:
     return _form(
         lang,
         "signup",
-        "Subscribe",
+        N_("Subscribe"),
         [
             select("product", t(lang, "Product"), [(p.code, p.name) for p in products]),
             radio(
@@ -77,7 +79,7 @@ def buy(
     return _form(
         lang,
         "add_licences",
-        "Buy licences",
+        N_("Buy licences"),
         [
             select("subscription", t(lang, "Subscription"), _subs(subs), initial=chosen),
             text_input(
@@ -99,7 +101,7 @@ def users(
     return _form(
         lang,
         "set_users",
-        "Users",
+        N_("Users"),
         [
             select("subscription", t(lang, "Subscription"), _subs(subs), initial=chosen),
             text_input(
@@ -126,7 +128,7 @@ def renewal(lang: str, subs: Sequence[Subscription], chosen: str | None = None) 
     return _form(
         lang,
         "renewal",
-        "Renewal options",
+        N_("Renewal options"),
         [
             select("subscription", t(lang, "Subscription"), _subs(subs), initial=chosen),
             radio(
@@ -157,7 +159,7 @@ def cancel(lang: str, subs: Sequence[Subscription], chosen: str | None = None) -
     return _form(
         lang,
         "cancel",
-        "Cancel",
+        N_("Cancel"),
         [
             select("subscription", t(lang, "Subscription"), _subs(subs), initial=chosen),
             radio(
@@ -178,7 +180,7 @@ def transfer(lang: str) -> View:
     return _form(
         lang,
         "transfer",
-        "Transfer",
+        N_("Transfer"),
         [
             section(
                 t(
@@ -201,7 +203,7 @@ def transfer(lang: str) -> View:
 
 
 def card(lang: str, callback: str, current: Card | None = None) -> View:
-    title = "Set up billing" if callback == "setup_billing" else "Change card"
+    title = N_("Set up billing") if callback == "setup_billing" else N_("Change card")
     expires = current.expires if current else None
     return _form(
         lang,
@@ -239,7 +241,7 @@ def pay(lang: str, balance_due: str, current: Card | None, amount: str | None = 
     return _form(
         lang,
         "pay",
-        "Pay",
+        N_("Pay"),
         [
             section(t(lang, "Balance due: {amount}", amount=balance_due)),
             select(
@@ -261,7 +263,7 @@ def refund(lang: str, credit: str) -> View:
     return _form(
         lang,
         "refund",
-        "Refund credit",
+        N_("Refund credit"),
         [
             section(t(lang, "Credit available: {amount}", amount=credit)),
             text_input(
@@ -309,9 +311,3 @@ def changeable(subs: Sequence[Subscription]) -> list[Subscription]:
     return [
         s for s in subs if not s.ended and s.billed_directly and s.status is not Status.RESELLER
     ]
-
-
-def amount_text(value: object, lang: str) -> str:
-    from decimal import Decimal
-
-    return money(value if isinstance(value, Decimal) else Decimal(str(value)), lang)

@@ -1,0 +1,116 @@
+"""Every message licensebot can show, found in the source, and the French catalogue kept
+in step with them: `python -m bot.messages` adds new ids to licensebot.po (untranslated)
+and drops ids the code no longer uses."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from billing.model import AlertKind, RenewalMode
+from bot.i18n import CATALOGUES
+from bot.views.forms import REASONS
+from bot.views.replies import KIND_TEXT, STATUS_TEXT
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATED = ("t",)
+MARKED = ("N_",)
+REFUSALS = ("BillingError", "NotFound", "NotAllowed", "ResellerManaged", "PaymentDeclined")
+
+
+def _literal(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _value_error(node: ast.AST) -> str | None:
+    """The message of ValueError("...") or ValueError(f"{field}: ..."), without the field."""
+    text = _literal(node)
+    if text is not None:
+        return (
+            text.split(": ", 1)[1]
+            if ": " in text and text.split(": ", 1)[0].isidentifier()
+            else text
+        )
+    if isinstance(node, ast.JoinedStr) and len(node.values) >= 2:
+        rest = node.values[1:]
+        if all(isinstance(v, ast.Constant) for v in rest):
+            joined = "".join(str(v.value) for v in rest)  # type: ignore[attr-defined]
+            return joined.removeprefix(": ") if joined.startswith(": ") else None
+    return None
+
+
+def _calls(path: Path) -> Iterator[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = (
+            node.func.id
+            if isinstance(node.func, ast.Name)
+            else node.func.attr
+            if isinstance(node.func, ast.Attribute)
+            else ""
+        )
+        if (
+            (name in TRANSLATED and len(node.args) >= 2 and (text := _literal(node.args[1])))
+            or (name in MARKED and node.args and (text := _literal(node.args[0])))
+            or (name in REFUSALS and node.args and (text := _literal(node.args[0])))
+            or (
+                name == "ValueError"
+                and node.args
+                and path.parent.name == "billing"
+                and (text := _value_error(node.args[0]))
+            )
+        ):
+            yield text
+
+
+def messages() -> set[str]:
+    found: set[str] = set()
+    for folder in ("billing", "bot", "handlers", "scheduler"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            found.update(_calls(path))
+    found.update(STATUS_TEXT.values())
+    found.update(KIND_TEXT.values())
+    found.update(kind.value for kind in AlertKind)
+    found.update(mode.value for mode in RenewalMode)
+    found.update(REASONS)
+    found.update(
+        text for _, _, text in __import__("bot.views.replies", fromlist=["SUBCOMMANDS"]).SUBCOMMANDS
+    )
+    found.update(__import__("handlers.forms", fromlist=["PYDANTIC"]).PYDANTIC.values())
+    found.update(
+        ("annual plan", "flexible plan", "pending", "approved", "denied", "applied", "failed")
+    )
+    return {text for text in found if text.strip()}
+
+
+def update(language: str = "fr") -> tuple[int, int]:
+    """Bring the catalogue in step with the code; returns (added, untranslated)."""
+    path = CATALOGUES / language / "LC_MESSAGES" / "licensebot.po"
+    old = Catalog(locale=language)
+    if path.exists():
+        with path.open("rb") as handle:
+            old = read_po(handle, locale=language)
+    new = Catalog(locale=language, project="licensebot", charset="utf-8")
+    added = 0
+    for message in sorted(messages()):
+        existing = old.get(message)
+        new.add(message, existing.string if existing else "")
+        added += existing is None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, new, width=0, omit_header=False, sort_output=True)
+    untranslated = sum(1 for m in new if m.id and not m.string)
+    return added, untranslated
+
+
+if __name__ == "__main__":
+    added, untranslated = update()
+    print(f"added {added}, untranslated {untranslated}")
