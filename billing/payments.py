@@ -40,8 +40,10 @@ def save_card(
     if card_warning_day(card) <= pacific_day(at):
         warn_card_expiring(account, at)
     suspended = any(sub.status is Status.SUSPENDED for sub in account.subscriptions)
-    if account.unpaid() or suspended:
-        account.schedule_retry(at + retry_after, f"card:{at.isoformat()}")
+    due = at + retry_after
+    already = any(retry.due_at == due and retry.done_at is None for retry in account.retries)
+    if (account.unpaid() or suspended) and not already:
+        account.schedule_retry(due, f"card:{at.isoformat()}")
     return Change("payment_method", account.customer.domain, before, _card_snapshot(card))
 
 

@@ -211,3 +211,27 @@ def test_bulk_copy_writes_give_the_same_books_as_row_inserts(
         copied = run(document)
         monkeypatch.setattr(storage.saving, "COPY_FROM", 100)
         assert copied == ordinary, name
+
+
+def test_two_card_changes_at_the_same_instant_schedule_one_retry(
+    billing: Billing, engine: Engine
+) -> None:
+    from storage.models import RetryRow
+
+    customer = billing.open_account("twice.example", T0)
+    billing.signup(
+        customer.id,
+        cmd.Signup(subscription="c", product="P", plan="flexible", licences=3, price="6.00"),
+        at=T0,
+        actor="U1",
+    )
+    from scheduler.runner import Runner
+
+    Runner(SqlStore(engine), T0).run_until(
+        datetime(2026, 1, 25, tzinfo=PACIFIC)
+    )  # suspended: no billing
+    at = datetime(2026, 1, 25, 9, tzinfo=PACIFIC)
+    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=at, actor="U1")
+    billing.update_card(customer.id, cmd.CardUpdate(expires="2032-01"), at=at, actor="U1")
+    with engine.connect() as connection:
+        assert len(connection.execute(select(RetryRow.id)).all()) == 1

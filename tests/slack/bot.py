@@ -1,0 +1,126 @@
+"""The real licensebot, served over HTTP on a random port, its Web API on FakeSlack,
+its database fresh, its clock in the test's hands."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from wsgiref.simple_server import make_server
+
+from sqlalchemy import Engine
+
+from billing.calendar import PACIFIC
+from bot.app import build_app, services
+from bot.config import Settings
+from bot.context import Deps
+from bot.server import QuietHandler, ThreadingServer, application
+from tests.slack.fake_api import FakeSlack
+from tests.slack.signed import SlackSender
+
+SECRET = "test-signing-secret-0123456789"
+TOKEN = "xoxb-111-222-test-token-abcdef"
+SUPER = "USUPER"
+ADMIN = "UADMIN"
+GMAIL = "UGMAIL"
+FRENCH = "UFRENCH"
+PLAIN = "UPLAIN"
+USERS: dict[str, dict[str, Any]] = {
+    SUPER: {"email": "ada@acme.example", "name": "ada"},
+    ADMIN: {"email": "grace@acme.example", "name": "grace", "is_admin": True},
+    GMAIL: {"email": "bob@gmail.com", "name": "bob"},
+    FRENCH: {
+        "email": "marie@acme.example",
+        "name": "marie",
+        "locale": "fr-FR",
+        "tz": "Europe/Paris",
+    },
+    PLAIN: {"email": "joe@acme.example", "name": "joe"},
+}
+BILLING_CHANNEL = "CBILLING"
+APPROVALS_CHANNEL = "CAPPROVALS"
+
+
+class Clock:
+    """The bot's idea of now; tests move it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self.lock:
+            return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        with self.lock:
+            self.now += timedelta(**delta)
+            return self.now
+
+    def set(self, now: datetime) -> None:
+        with self.lock:
+            self.now = now
+
+
+def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
+    values = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "LICENSEBOT_SUPER_ADMINS": f"{SUPER},{GMAIL},{FRENCH}",
+        "LICENSEBOT_BILLING_CHANNEL": BILLING_CHANNEL,
+        "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS_CHANNEL,
+        "LICENSEBOT_DOMAIN": "acme.example",
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@dataclass
+class Running:
+    slack: FakeSlack
+    sender: SlackSender
+    deps: Deps
+    clock: Clock
+    url: str
+
+    @property
+    def customer_id(self) -> int:
+        return self.deps.workspaces.customer("T1", "acme.example", self.clock()).id
+
+    def command(self, user: str, text: str, **kwargs: Any) -> Any:
+        return self.sender.command(user, text, **kwargs)
+
+    def last_response(self, name: str) -> dict[str, Any]:
+        return self.slack.wait_for_response(name)[-1]
+
+
+@contextmanager
+def running_bot(
+    slack: FakeSlack, engine: Engine, now: datetime | None = None, **overrides: Any
+) -> Iterator[Running]:
+    clock = Clock(now or datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC))
+    deps = services(settings_for(slack, **overrides), engine, clock)
+    app = build_app(deps)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        application(app, engine),
+        server_class=ThreadingServer,
+        handler_class=QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    names = (f"r{n}" for n in itertools.count(1))
+    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    sender = SlackSender(url, SECRET, response_url_factory=lambda: slack.response_url(next(names)))
+    try:
+        yield Running(slack, sender, deps, clock, url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
