@@ -1,8 +1,8 @@
 """The scheduled billing work, one function per job occurrence.
 
-Each job asks the store which customers may need it, then applies the rule to each
-account under its lock; the rules re-check the state, so running an occurrence twice
-changes nothing the second time.
+Each job asks the store which customers may need it, then applies the rule to their
+accounts, a locked batch at a time; the rules re-check the state, so running an
+occurrence twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -21,18 +21,23 @@ from billing.store import Due, Store
 
 SCHEDULER = "scheduler"
 INVOICE_BATCH = 2000
+ACCOUNT_BATCH = 500
 
 
 def _each(
     store: Store, question: Due, at: datetime, rule: Callable[[Account], list[Change]]
 ) -> int:
-    done = 0
-    for customer_id in store.due(question, at):
-        with store.account(customer_id) as account:
+    """Apply `rule` to every account the question names, in locked batches."""
+
+    def batch(accounts: list[Account]) -> int:
+        done = 0
+        for account in accounts:
             for change in rule(account):
                 account.audit(SCHEDULER, at, change)
                 done += 1
-    return done
+        return done
+
+    return store.for_accounts(store.due(question, at), batch, ACCOUNT_BATCH)
 
 
 def end_terms(store: Store, at: datetime) -> int:

@@ -44,6 +44,13 @@ class Store(Protocol):
         write what it changed; returns the sum of what `rule` returned."""
         ...
 
+    def for_accounts(
+        self, customer_ids: list[int], rule: Callable[[list[Account]], int], size: int
+    ) -> int:
+        """Apply `rule` to these customers' accounts, a locked batch at a time, writing what
+        it changed; returns the sum of what `rule` returned."""
+        ...
+
     def due(self, question: Due, at: datetime) -> list[int]:
         """Customer ids that may need the daily job asking `question` at `at`."""
         ...

@@ -101,31 +101,34 @@ class SqlStore:
         """
         billable = exists().where(SubscriptionRow.customer_id == CustomerRow.id, billable_in(month))
         with self.engine.connect() as connection:
-            ids = (
-                connection.execute(select(CustomerRow.id).where(billable).order_by(CustomerRow.id))
-                .scalars()
-                .all()
-            )
+            query = select(CustomerRow.id).where(billable).order_by(CustomerRow.id)
+            ids = list(connection.execute(query).scalars())
+        return self._in_batches(ids, size, lambda chunk: self._batch(chunk, rule, month))
+
+    def for_accounts(
+        self, customer_ids: list[int], rule: Callable[[list[Account]], int], size: int
+    ) -> int:
+        return self._in_batches(sorted(customer_ids), size, lambda chunk: self._batch(chunk, rule))
+
+    def _in_batches(self, ids: list[int], size: int, work: Callable[[list[int]], int]) -> int:
         chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
         if not self.postgres or len(chunks) < 2:
-            return sum(self._monthly_batch(month, chunk, rule) for chunk in chunks)
+            return sum(work(chunk) for chunk in chunks)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            return sum(pool.map(lambda chunk: self._monthly_batch(month, chunk, rule), chunks))
+            return sum(pool.map(work, chunks))
 
-    def _monthly_batch(
-        self, month: date, ids: list[int], rule: Callable[[list[Account]], int]
+    def _batch(
+        self, ids: list[int], rule: Callable[[list[Account]], int], month: date | None = None
     ) -> int:
+        """Lock the customers (in id order, so batches never deadlock), load, apply, write."""
         with self.sessions() as session, session.begin():
             query = (
                 select(CustomerRow.__table__)
                 .where(CustomerRow.id.in_(ids))
                 .order_by(CustomerRow.id)
             )
-            rows = (
-                session.connection()
-                .execute(query.with_for_update() if self.postgres else query)
-                .all()
-            )
+            locked = query.with_for_update() if self.postgres else query
+            rows = session.connection().execute(locked).all()
             accounts = load_accounts(session, rows, month=month)
             done = rule(accounts)
             save_accounts(session, accounts)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         ),
         sa.Column("requested_by", sa.String(length=20), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("request_key", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("order", sa.JSON(), nullable=False),
         sa.Column("locale", sa.String(length=10), nullable=False),
@@ -42,6 +43,7 @@ def upgrade() -> None:
             ["customer_id"], ["customers.id"], name=op.f("fk_approvals_customer_id_customers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_approvals")),
+        sa.UniqueConstraint("request_key", name=op.f("uq_approvals_request_key")),
     )
     with op.batch_alter_table("approvals", schema=None) as batch_op:
         batch_op.create_index(
