@@ -57,6 +57,8 @@ class Billing:
                 seen = account.replays[key]
                 return Change(seen.action, seen.subject, seen.before, seen.after, replayed=True)
             change = rule(account)
+            for alert in account.pending.alerts:  # whoever caused an alert may be told directly
+                alert.facts.setdefault("actor", actor)
             return account.audit(actor, at, change, key)
 
     # ---- orders --------------------------------------------------------------------

@@ -49,13 +49,20 @@ class Runner:
                 continue
             if daily > until:
                 return ran
-            self.run_daily(daily)
+            if not self.run_daily(daily):
+                return ran  # another replica holds it: its result shows at the next tick
             ran += 1
 
-    def run_daily(self, occurrence: datetime) -> None:
+    def run_daily(self, occurrence: datetime) -> bool:
+        """Run the 00:00 occurrence unless it already ran; False if another replica has it."""
         clock = self.now or (lambda: occurrence)
-        started = clock()
-        if not self.log.finished(DAILY, occurrence):
-            run_daily(self.store, occurrence)
-            self.log.record(DAILY, occurrence, started, clock())
+        with self.log.hold(DAILY, occurrence) as mine:
+            if not mine:
+                self._last_daily = None  # re-read the log next time
+                return False
+            started = clock()
+            if not self.log.finished(DAILY, occurrence):
+                run_daily(self.store, occurrence)
+                self.log.record(DAILY, occurrence, started, clock())
         self._last_daily = occurrence
+        return True

@@ -1,30 +1,69 @@
-"""The billing clock inside `licensebot run`: APScheduler fires the runner, which runs
-each due job occurrence once (catching up after downtime)."""
+"""The billing clock inside `licensebot run` / `licensebot scheduler`.
+
+APScheduler fires two things: the runner, which runs each due job occurrence once in time
+order (catching up after downtime), and the outbox delivery. Several replicas may run it
+on PostgreSQL; with SQLite run a single scheduler (`licensebot run --no-scheduler` for the
+others).
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
 
 from billing.calendar import PACIFIC
+from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
+from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30
+DELIVERY_SECONDS = 5
+
+
+def deliverer_for(deps: Any) -> Deliverer:
+    settings = deps.settings
+    # Its own client, without the SDK's retry handler: 429s are the outbox's to schedule.
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=deps.directory.client.base_url
+    )
+    return Deliverer(
+        Outbox(deps.store),
+        client,
+        settings.billing_channel,
+        settings.channel_language,
+        deps.clock,
+        person_language=lambda user: deps.directory.person(user).language,
+    )
 
 
 def start_scheduler(deps: Any) -> BackgroundScheduler:
     runner = Runner(deps.store, origin=deps.clock(), now=deps.clock)
+    deliverer = deliverer_for(deps)
+    busy = threading.Lock()  # the midnight and interval triggers never overlap
 
     def tick() -> None:
+        if not busy.acquire(blocking=False):
+            return
         try:
             runner.run_until(deps.clock())
         except Exception:
-            log.exception("billing jobs failed; they will run again at the next tick")
+            log.exception("billing jobs failed; they run again at the next tick")
+        finally:
+            busy.release()
+        deliver()
+
+    def deliver() -> None:
+        try:
+            deliverer.sweep()
+        except Exception:
+            log.exception("alert delivery failed; it runs again shortly")
 
     clock = BackgroundScheduler(timezone=PACIFIC)
     # Punctual at 00:00 Pacific; the interval tick runs retries on time and catches up.
@@ -38,6 +77,13 @@ def start_scheduler(deps: Any) -> BackgroundScheduler:
     clock.add_job(
         tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick", max_instances=1, coalesce=True
     )
+    clock.add_job(
+        deliver,
+        IntervalTrigger(seconds=DELIVERY_SECONDS),
+        id="deliver",
+        max_instances=1,
+        coalesce=True,
+    )
     clock.start()
-    tick()
+    clock.add_job(tick, id="start")  # catch up at once after downtime
     return clock

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, select, union
+from sqlalchemy import Engine, and_, bindparam, exists, func, select, text, union
 from sqlalchemy.exc import IntegrityError
 
 from billing.account import Account, Retry
@@ -296,6 +296,26 @@ class JobLog:
         )
         with self.store.engine.connect() as connection:
             return connection.execute(query).first() is not None
+
+    @contextmanager
+    def hold(self, job: str, occurrence: datetime) -> Iterator[bool]:
+        """Whether this process may run the occurrence now. On PostgreSQL an advisory lock
+        keeps a second replica out while the first runs it; SQLite runs one scheduler."""
+        if not self.store.postgres:
+            yield True
+            return
+        key = f"{job}:{occurrence.isoformat()}"
+        with self.store.engine.connect() as connection:
+            mine = connection.execute(
+                text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": key}
+            ).scalar()
+            connection.commit()
+            try:
+                yield bool(mine)
+            finally:
+                if mine:
+                    connection.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                    connection.commit()
 
     def record(self, job: str, occurrence: datetime, started: datetime, finished: datetime) -> None:
         with self.store.sessions() as session, session.begin():

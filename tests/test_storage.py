@@ -109,21 +109,6 @@ def test_an_invoice_period_is_unique_per_customer_in_the_database(
         connection.execute(insert(InvoiceRow), row)
 
 
-@pytest.fixture
-def shared_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A database several threads can use at once (a file, for SQLite)."""
-    if ON_POSTGRES:
-        from tests.support import fresh_database
-
-        with fresh_database() as engine:
-            yield engine
-        return
-    engine = make_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
 def _together(*actions: object) -> list[BaseException]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(len(actions))

@@ -1,0 +1,122 @@
+"""Alert messages for the billing channel: the facts, dates in each reader's own time zone
+(Slack's date tokens) and in Pacific time, what to do next, and a button where it helps."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from billing.calendar import PACIFIC
+from bot.i18n import N_, day, money, t
+from bot.views.home import OPEN
+from bot.views.kit import actions, button, context, section
+from storage.outbox import Outgoing
+
+TITLES = {
+    "trial_ending": N_(":hourglass: The free trial of {subscription} ends in {days} day(s)"),
+    "trial_converted": N_(
+        ":white_check_mark: {subscription}: the trial is over, paid service has started"
+    ),
+    "trial_ended_suspended": N_(
+        ":no_entry: {subscription} is suspended: the trial ended without billing set up"
+    ),
+    "invoice_issued": N_(":receipt: Invoice {invoice} issued: {amount}"),
+    "payment_succeeded": N_(":white_check_mark: Payment received: {amount}"),
+    "payment_failed": N_(":x: The automatic payment of {amount} failed"),
+    "suspended_non_payment": N_(":no_entry: {subscription} is suspended for non-payment"),
+    "reactivated": N_(":white_check_mark: {subscription} is active again"),
+    "renewal_upcoming": N_(":calendar: {subscription}: the term ends in {days} days"),
+    "card_expiring": N_(":credit_card: The card {card} expires soon"),
+    "domain_renewal_upcoming": N_(
+        ":globe_with_meridians: The domain {domain} renews in 30 days ({amount})"
+    ),
+    "cancelled": N_(":wave: {subscription} is cancelled"),
+    "transferred": N_(":handshake: {subscription} moved to the reseller {reseller}"),
+}
+NEXT_STEPS = {
+    "trial_ending": N_(
+        "Set up billing before the trial ends, or the service is suspended: /license billing"
+    ),
+    "trial_ended_suspended": N_(
+        "Set up billing to reactivate it (a few hours), or pay to reactivate at once."
+    ),
+    "invoice_issued": N_("It is charged automatically to the card on file; see /license invoices."),
+    "payment_failed": N_(
+        "Update the card or pay by hand: unpaid 7 days after issue, the service is suspended."
+    ),
+    "suspended_non_payment": N_(
+        "Pay the balance due to reactivate at once; fixing the card reactivates in a few hours."
+    ),
+    "renewal_upcoming": N_("Check the renewal options: /license renewal"),
+    "card_expiring": N_("Update the card's expiry: /license card"),
+}
+BUTTONS = {
+    "payment_failed": (N_("Pay now"), OPEN["pay"]),
+    "suspended_non_payment": (N_("Pay now"), OPEN["pay"]),
+    "trial_ending": (N_("Set up billing"), OPEN["card"]),
+    "trial_ended_suspended": (N_("Set up billing"), OPEN["card"]),
+    "card_expiring": (N_("Update the card"), OPEN["card"]),
+}
+
+
+def slack_date(instant: datetime) -> str:
+    """Shown in each reader's time zone by Slack; the fallback and the suffix are Pacific."""
+    pacific = instant.astimezone(PACIFIC)
+    fallback = pacific.strftime("%Y-%m-%d %H:%M PT")
+    return (
+        f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}> ({fallback})"
+    )
+
+
+def _amount(value: Any, lang: str) -> str:
+    return money(Decimal(str(value)), lang) if value not in (None, "") else ""
+
+
+def message(alert: Outgoing, lang: str) -> tuple[str, list[Block]]:
+    facts = alert.facts
+    days = facts.get("days_left", "")
+    params = {
+        "subscription": alert.subscription or "",
+        "days": days,
+        "invoice": alert.invoice or "",
+        "amount": _amount(
+            facts.get(
+                "amount",
+                alert.invoice_total
+                if alert.invoice_total is not None
+                else facts.get("total", facts.get("price")),
+            ),
+            lang,
+        ),
+        "card": facts.get("card", ""),
+        "domain": facts.get("domain", alert.domain),
+        "reseller": facts.get("reseller", ""),
+    }
+    title = t(lang, TITLES.get(alert.kind, alert.kind), **params)
+    lines = [f"*{title}*"]
+    if alert.product:
+        lines.append(alert.product)
+    for name, label in (
+        ("last_day", N_("Last trial day")),
+        ("term_end", N_("Term ends")),
+        ("renews_on", N_("Renews on")),
+        ("expires", N_("Card expires")),
+    ):
+        if facts.get(name):
+            value = facts[name]
+            lines.append(
+                f"{t(lang, label)}: {day(date.fromisoformat(value), lang) if name != 'expires' else value}"
+            )
+    if alert.kind == "trial_ending" and not facts.get("billing_set_up", False):
+        lines.append(t(lang, "Billing is not set up yet."))
+    blocks: list[Block] = [section("\n".join(lines))]
+    if alert.kind in NEXT_STEPS:
+        blocks.append(context(t(lang, NEXT_STEPS[alert.kind])))
+    if alert.kind in BUTTONS:
+        text, action_id = BUTTONS[alert.kind]
+        blocks.append(actions(button(t(lang, text), action_id, style="primary")))
+    blocks.append(context(f"{alert.domain} · {slack_date(alert.at)}"))
+    return title, blocks

@@ -1,0 +1,121 @@
+"""Posting the outbox to Slack: the billing channel, and the person who caused the alert.
+
+Slack's 429 answers are honoured (the alert waits Retry-After, and the sweep pauses);
+other failures are retried with exponential backoff and, after MAX_ATTEMPTS, recorded
+as failed, with an audit row that `/license audit` shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.views.alerts import message
+from bot.views.kit import dicts
+from storage.outbox import Claim, Outbox, Outgoing
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+FIRST_BACKOFF = timedelta(seconds=30)
+LONGEST_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class Sweep:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    paused_until: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: WebClient,
+        channel: str,
+        language: str,
+        clock: Callable[[], datetime],
+        person_language: Callable[[str], str] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.channel = channel
+        self.language = language
+        self.clock = clock
+        self.person_language = person_language or (lambda _user: language)
+        self.paused_until: datetime | None = None
+
+    def sweep(self, limit: int = 500) -> Sweep:
+        """Deliver what is due, oldest first, until none is left, `limit` is reached, or
+        Slack asks us to slow down."""
+        result = Sweep()
+        if self.paused_until is not None and self.clock() < self.paused_until:
+            result.paused_until = self.paused_until
+            return result
+        for _ in range(limit):
+            with self.outbox.claim(self.clock()) as claim:
+                if claim is None:
+                    break
+                if not self._deliver(claim, result):
+                    break
+        return result
+
+    def _deliver(self, claim: Claim, result: Sweep) -> bool:
+        alert, now = claim.alert, self.clock()
+        text, blocks = message(alert, self.language)
+        try:
+            self.client.chat_postMessage(channel=self.channel, text=text, blocks=dicts(blocks))
+        except SlackApiError as error:
+            return self._failed(claim, error, now, result)
+        claim.sent(now)
+        result.sent += 1
+        self._tell_actor(alert)
+        return True
+
+    def _failed(self, claim: Claim, error: SlackApiError, now: datetime, result: Sweep) -> bool:
+        status = error.response.status_code
+        reason = str(error.response.get("error") or status)
+        if status == 429:
+            wait = timedelta(seconds=int(error.response.headers.get("Retry-After", "1") or 1))
+            self.paused_until = now + wait
+            claim.retry(now + wait, "ratelimited", count_attempt=False)
+            result.retried += 1
+            result.paused_until = self.paused_until
+            return False
+        attempts = claim.alert.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            claim.failed(now, reason)
+            result.failed += 1
+            log.warning(
+                "alert %s (%s) failed for good: %s", claim.alert.id, claim.alert.kind, reason
+            )
+        else:
+            delay = min(FIRST_BACKOFF * (2 ** (attempts - 1)), LONGEST_BACKOFF)
+            claim.retry(now + delay, reason)
+            result.retried += 1
+        result.errors.append(reason)
+        return True
+
+    def _tell_actor(self, alert: Outgoing) -> None:
+        """Best effort: the admin whose request caused the alert also gets it directly."""
+        actor = str(alert.facts.get("actor", ""))
+        if not actor.startswith("slack:"):
+            return
+        user = actor.removeprefix("slack:")
+        text, blocks = message(alert, self.person_language(user))
+        try:
+            self.client.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))
+        except SlackApiError as error:
+            log.info(
+                "could not tell %s about alert %s: %s",
+                user,
+                getattr(alert, "id", "?"),
+                error.response.get("error"),
+            )

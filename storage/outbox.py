@@ -1,0 +1,147 @@
+"""The alert outbox, delivered at least once towards Slack and recorded exactly once.
+
+An alert is claimed under a row lock (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
+replicas never send the same one; SQLite's single writer does the same there), sent,
+and marked in the same transaction. A crash between sending and marking rolls the mark
+back: the alert is sent once more after restart, which is the one duplicate possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, type_coerce, update
+
+from storage.models import (
+    AlertRow,
+    AuditRow,
+    CustomerRow,
+    InvoiceLineRow,
+    SubscriptionRow,
+)
+from storage.saving import plain
+from storage.store import SqlStore
+from storage.types import Money
+
+ALERTS = AlertRow.__table__
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An alert with the facts its message needs."""
+
+    id: int
+    customer_id: int
+    kind: str
+    at: datetime
+    attempts: int
+    domain: str
+    subscription: str | None
+    product: str | None
+    invoice: str | None
+    invoice_total: Decimal | None
+    facts: dict[str, Any]
+
+
+class Claim:
+    """One claimed alert; exactly one of sent / retry / failed closes it."""
+
+    def __init__(self, connection: Connection, alert: Outgoing) -> None:
+        self.connection = connection
+        self.alert = alert
+
+    def sent(self, at: datetime) -> None:
+        self._set(status="sent", delivered_at=at, attempts=self.alert.attempts + 1, last_error=None)
+
+    def retry(self, at: datetime, error: str, count_attempt: bool = True) -> None:
+        attempts = self.alert.attempts + (1 if count_attempt else 0)
+        self._set(next_attempt_at=at, attempts=attempts, last_error=error[:500])
+
+    def failed(self, at: datetime, error: str) -> None:
+        self._set(status="failed", attempts=self.alert.attempts + 1, last_error=error[:500])
+        self.connection.execute(
+            insert(AuditRow.__table__),
+            {
+                "at": at,
+                "actor": "scheduler",
+                "customer_id": self.alert.customer_id,
+                "action": "alert_failed",
+                "subject": f"{self.alert.kind}:{self.alert.id}",
+                "before": None,
+                "after": plain({"error": error[:500], "attempts": self.alert.attempts + 1}),
+                "idempotency_key": None,
+            },
+        )
+
+    def _set(self, **values: Any) -> None:
+        self.connection.execute(update(ALERTS).where(ALERTS.c.id == self.alert.id).values(**values))
+
+
+class Outbox:
+    def __init__(self, store: SqlStore) -> None:
+        self.engine = store.engine
+        self.postgres = store.postgres
+
+    @contextmanager
+    def claim(self, now: datetime) -> Iterator[Claim | None]:
+        """The oldest alert due by `now` that no one else holds, locked until the block ends."""
+        with self.engine.begin() as connection:
+            query = (
+                select(ALERTS)
+                .where(ALERTS.c.status == "pending", ALERTS.c.next_attempt_at <= now)
+                .order_by(ALERTS.c.next_attempt_at, ALERTS.c.id)
+                .limit(1)
+            )
+            if self.postgres:
+                query = query.with_for_update(skip_locked=True)
+            row = connection.execute(query).first()
+            yield None if row is None else Claim(connection, self._outgoing(connection, row))
+
+    def _outgoing(self, connection: Connection, row: Any) -> Outgoing:
+        domain = connection.execute(
+            select(CustomerRow.domain).where(CustomerRow.id == row.customer_id)
+        ).scalar_one()
+        key = product = None
+        if row.subscription_id is not None:
+            key, product = connection.execute(
+                select(SubscriptionRow.key, SubscriptionRow.product).where(
+                    SubscriptionRow.id == row.subscription_id
+                )
+            ).one()
+        total = None
+        if row.invoice_id is not None:
+            lines = select(type_coerce(func.coalesce(func.sum(InvoiceLineRow.amount), 0), Money()))
+            total = connection.execute(
+                lines.where(InvoiceLineRow.invoice_id == row.invoice_id)
+            ).scalar_one()
+        return Outgoing(
+            row.id,
+            row.customer_id,
+            row.kind,
+            row.at,
+            row.attempts,
+            domain,
+            key,
+            product,
+            f"INV-{row.invoice_id:06d}" if row.invoice_id else None,
+            total,
+            dict(row.facts or {}),
+        )
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(ALERTS.c.status, func.count()).group_by(ALERTS.c.status)
+            ).all()
+        return {status: count for status, count in rows}
+
+    def next_attempt(self) -> datetime | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.min(ALERTS.c.next_attempt_at)).where(ALERTS.c.status == "pending")
+            ).scalar()

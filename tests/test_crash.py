@@ -1,0 +1,153 @@
+"""A process killed with SIGKILL in the middle of an invoice run, then restarted: every
+invoice issued exactly once, every ledger total as if nothing had happened."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from billing import commands as cmd
+from billing.calendar import PACIFIC
+from billing.jobs import run_invoicing
+from billing.service import Billing
+from scheduler.runner import Runner
+from storage.db import make_engine
+from storage.models import Base, InvoiceRow, TransactionRow
+from storage.store import SqlStore
+from tests.support import DATABASE_URL, ON_POSTGRES, fresh_database
+
+CUSTOMERS = 40
+RUN_AT = datetime(2026, 3, 1, tzinfo=PACIFIC)
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import datetime
+    import storage.store
+    from billing.calendar import PACIFIC
+    from billing.jobs import run_invoicing
+    from storage.db import make_engine
+    from storage.store import SqlStore
+
+    real = storage.store.save_accounts
+    def slow(session, accounts):
+        real(session, accounts)
+        print("batch", flush=True)
+        time.sleep(0.3)  # still inside the batch's transaction
+    storage.store.save_accounts = slow
+    run_invoicing(SqlStore(make_engine(sys.argv[1])), datetime(2026, 3, 1, tzinfo=PACIFIC), batch_size=4)
+    print("finished", flush=True)
+    """
+)
+
+
+def seed(engine: Engine) -> None:
+    """Customers in paid service since January, some users added in February."""
+    store = SqlStore(engine)
+    billing = Billing(store)
+    t0 = datetime(2026, 1, 5, 9, tzinfo=PACIFIC)
+    for n in range(CUSTOMERS):
+        customer = billing.open_account(f"c{n}.example", t0)
+        plan = "annual" if n % 2 else "flexible"
+        billing.signup(
+            customer.id,
+            cmd.Signup(
+                subscription="s",
+                product="P",
+                plan=plan,
+                licences=5 + n,
+                price="6.00" if plan == "flexible" else "60.00",
+            ),
+            at=t0,
+            actor="seed",
+        )
+        billing.setup_billing(
+            customer.id,
+            cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2031-01")),
+            at=t0,
+            actor="seed",
+        )
+    Runner(store, t0).run_until(datetime(2026, 2, 10, tzinfo=PACIFIC))
+    for n in range(0, CUSTOMERS, 3):
+        billing.add_licences(
+            n + 1,
+            cmd.AddLicences(subscription="s", count=3),
+            at=datetime(2026, 2, 14, 10, tzinfo=PACIFIC),
+            actor="seed",
+        )
+    Runner(store, t0).run_until(datetime(2026, 2, 28, 12, tzinfo=PACIFIC))
+
+
+def books(engine: Engine) -> tuple[int, int, dict[str, Decimal]]:
+    with engine.connect() as connection:
+        invoices = connection.execute(
+            select(func.count()).select_from(InvoiceRow).where(InvoiceRow.key == "monthly:2026-02")
+        ).scalar_one()
+        keys = connection.execute(
+            select(func.count(func.distinct(InvoiceRow.customer_id))).where(
+                InvoiceRow.key == "monthly:2026-02"
+            )
+        ).scalar_one()
+        rows = connection.execute(select(TransactionRow.kind, TransactionRow.amount)).all()
+    totals: dict[str, Decimal] = {}
+    for kind, amount in rows:
+        totals[kind] = totals.get(kind, Decimal("0.00")) + amount
+    return invoices, keys, totals
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    if ON_POSTGRES:
+        with fresh_database() as engine:
+            yield DATABASE_URL, engine
+        return
+    url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    yield url, engine
+    engine.dispose()
+
+
+def reference_books() -> tuple[int, int, dict[str, Decimal]]:
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    seed(engine)
+    run_invoicing(SqlStore(engine), RUN_AT)
+    return books(engine)
+
+
+def test_sigkill_in_the_middle_of_an_invoice_run_then_restart(database: tuple[str, Engine]) -> None:
+    expected = reference_books()
+    url, engine = database
+    seed(engine)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert child.stdout is not None
+    batches = 0
+    deadline = time.monotonic() + 60
+    while batches < 3 and time.monotonic() < deadline:
+        line = child.stdout.readline()
+        batches += line.startswith("batch")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    partial = books(engine)[0]
+    assert 0 < partial < CUSTOMERS, "killed in the middle: some invoices issued, not all"
+    run_invoicing(SqlStore(engine), RUN_AT)  # the restart runs the occurrence again
+    run_invoicing(SqlStore(engine), RUN_AT)  # and again, for good measure
+    assert books(engine) == expected
+    assert expected[0] == expected[1] == CUSTOMERS

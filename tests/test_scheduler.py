@@ -1,0 +1,277 @@
+"""The billing clock and the alert outbox: every alert once, on time, across restarts,
+retries and replicas; Slack's rate limits honoured; failures recorded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import Engine, select
+
+from billing import commands as cmd
+from billing.calendar import PACIFIC, day_start, pacific_day
+from billing.service import Billing
+from scheduler.delivery import MAX_ATTEMPTS, Deliverer
+from scheduler.runner import Runner
+from storage.models import AlertRow, AuditRow
+from storage.outbox import Outbox
+from storage.store import SqlStore
+from tests.slack.bot import Clock
+from tests.slack.fake_api import FakeSlack
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=PACIFIC)
+CHANNEL = "CBILLING"
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeSlack() as fake:
+        yield fake
+
+
+def deliverer(store: SqlStore, slack: FakeSlack, clock: Clock) -> Deliverer:
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+    return Deliverer(Outbox(store), client, CHANNEL, "en", clock)
+
+
+Step = tuple[datetime, str, Any]
+# The late-payment timeline: a card valid through January 2026 only.
+LATE_PAYMENT: list[Step] = [
+    (
+        T0,
+        "signup",
+        cmd.Signup(
+            subscription="ci",
+            product="Cloud Identity Premium",
+            plan="flexible",
+            licences=10,
+            price="6.00",
+        ),
+    ),
+    (
+        T0 + timedelta(days=1),
+        "setup_billing",
+        cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2026-01")),
+    ),
+    (datetime(2026, 2, 10, 10, tzinfo=PACIFIC), "update_card", cmd.CardUpdate(expires="2027-05")),
+    (datetime(2026, 2, 10, 11, tzinfo=PACIFIC), "pay", cmd.Pay(amount="50.00")),
+]
+# Signed up Jan 5 (day 1): last trial day Jan 18 -> reminders Jan 11, 15, 17; paid from Jan 19.
+# The card expires end of January: saved Jan 6, within 30 days of Feb 1 -> warned at once.
+# Feb 1: invoice, failed charge; Feb 8 00:00: suspended; Feb 10 10:00 card fixed (retry
+# scheduled 14:00); 11:00 payment clears everything -> reactivated at once; Mar 1: invoice,
+# paid from credit and card.
+EXPECTED = [
+    ("2026-01-06T09:00:00-08:00", "card_expiring"),
+    ("2026-01-11T00:00:00-08:00", "trial_ending"),
+    ("2026-01-15T00:00:00-08:00", "trial_ending"),
+    ("2026-01-17T00:00:00-08:00", "trial_ending"),
+    ("2026-01-19T00:00:00-08:00", "trial_converted"),
+    ("2026-02-01T00:00:00-08:00", "invoice_issued"),
+    ("2026-02-01T00:00:00-08:00", "payment_failed"),
+    ("2026-02-08T00:00:00-08:00", "suspended_non_payment"),
+    ("2026-02-10T11:00:00-08:00", "payment_succeeded"),
+    ("2026-02-10T11:00:00-08:00", "reactivated"),
+    ("2026-03-01T00:00:00-08:00", "invoice_issued"),
+    ("2026-03-01T00:00:00-08:00", "payment_succeeded"),
+]
+
+
+def instants(start: datetime, until: datetime, steps: list[Step]) -> list[datetime]:
+    """Every midnight (and a minute after, when delivery runs), and every step."""
+    moments = {at for at, _, _ in steps}
+    day = pacific_day(start)
+    while day_start(day) <= until:
+        moments.add(day_start(day) + timedelta(minutes=1))
+        day += timedelta(days=1)
+    return sorted(m for m in moments if m <= until)
+
+
+def drive(
+    engine: Engine,
+    slack: FakeSlack,
+    steps: list[Step],
+    until: datetime,
+    restart_at: datetime | None = None,
+) -> Clock:
+    """Move the clock over the timeline: steps as they come, the runner and the delivery
+    at every moment; with `restart_at`, a new runner and deliverer take over there."""
+    clock = Clock(T0)
+    store = SqlStore(engine)
+    billing = Billing(store)
+    customer = billing.open_account("late.example", T0)
+    runner, sender = Runner(store, T0, now=clock), deliverer(store, slack, clock)
+    pending = list(steps)
+    for moment in instants(T0, until, steps):
+        clock.set(moment)
+        if restart_at is not None and moment >= restart_at:
+            store = SqlStore(engine)  # a new process over the same database
+            runner, sender, restart_at = (
+                Runner(store, T0, now=clock),
+                deliverer(store, slack, clock),
+                None,
+            )
+        runner.run_until(moment)
+        while pending and pending[0][0] <= moment:
+            at, method, order = pending.pop(0)
+            getattr(billing, method)(customer.id, order, at=at, actor="test", key=f"{method}@{at}")
+        sender.sweep()
+    return clock
+
+
+def sent(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AlertRow.at, AlertRow.kind, AlertRow.status).order_by(AlertRow.at, AlertRow.id)
+        ).all()
+    assert {status for *_, status in rows} <= {"sent"}, rows
+    return [(at.astimezone(PACIFIC).isoformat(), kind) for at, kind, _ in rows]
+
+
+def test_a_test_clock_drives_months_of_jobs_and_delivers_each_alert_once(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    drive(engine, slack, LATE_PAYMENT, datetime(2026, 3, 2, tzinfo=PACIFIC))
+    assert sent(engine) == EXPECTED
+    posts = slack.calls_to("chat.postMessage")
+    assert len(posts) == len(EXPECTED)
+    assert all(post["channel"] == CHANNEL for post in posts)
+    assert "Payment received" in posts[-1]["text"]
+
+
+def test_a_restart_in_the_middle_loses_nothing_and_repeats_nothing(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    drive(
+        engine,
+        slack,
+        LATE_PAYMENT,
+        datetime(2026, 3, 2, tzinfo=PACIFIC),
+        restart_at=datetime(2026, 2, 3, tzinfo=PACIFIC),
+    )
+    assert sent(engine) == EXPECTED
+    assert len(slack.calls_to("chat.postMessage")) == len(EXPECTED)
+
+
+def test_alerts_missed_while_down_are_posted_once_when_back(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    store = SqlStore(engine)
+    billing = Billing(store)
+    customer = billing.open_account("down.example", T0)
+    for at, method, order in LATE_PAYMENT[:2]:
+        getattr(billing, method)(customer.id, order, at=at, actor="test", key=method)
+    clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))  # down from Jan 6 to Feb 9
+    Runner(store, T0, now=clock).run_until(clock())
+    deliverer(store, slack, clock).sweep()
+    assert sent(engine) == EXPECTED[:8]
+    assert len(slack.calls_to("chat.postMessage")) == 8
+
+
+def test_two_schedulers_in_parallel_post_each_alert_once(
+    shared_engine: Engine, slack: FakeSlack
+) -> None:
+    engine = shared_engine
+    store = SqlStore(engine)
+    billing = Billing(store)
+    customer = billing.open_account("twins.example", T0)
+    for at, method, order in LATE_PAYMENT[:2]:
+        getattr(billing, method)(customer.id, order, at=at, actor="test", key=method)
+    clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def replica() -> None:
+        try:
+            own = SqlStore(engine)
+            barrier.wait()
+            Runner(own, T0, now=clock).run_until(clock())
+            deliverer(own, slack, clock).sweep()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    Runner(store, T0, now=clock).run_until(clock())  # whatever a lock made one replica skip
+    deliverer(store, slack, clock).sweep()
+    assert sent(engine) == EXPECTED[:8]
+    assert len(slack.calls_to("chat.postMessage")) == 8
+
+
+def one_alert(engine: Engine) -> tuple[SqlStore, Clock]:
+    store = SqlStore(engine)
+    billing = Billing(store)
+    customer = billing.open_account("one.example", T0)
+    billing.setup_billing(
+        customer.id, LATE_PAYMENT[1][2], at=T0, actor="test"
+    )  # card_expiring, at once
+    return store, Clock(T0)
+
+
+def test_a_429_is_honoured_with_retry_after_and_then_delivered(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    store, clock = one_alert(engine)
+    slack.fail("chat.postMessage", status=429, retry_after=7, times=1)
+    sender = deliverer(store, slack, clock)
+    first = sender.sweep()
+    assert first.sent == 0 and first.paused_until == T0 + timedelta(seconds=7)
+    clock.advance(seconds=3)
+    assert sender.sweep().sent == 0  # still paused: nothing is even tried
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    clock.advance(seconds=4)
+    assert sender.sweep().sent == 1
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the refused attempt, then the post
+
+
+def test_a_delivery_failing_until_the_end_is_recorded_as_failed_and_audited(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    store, clock = one_alert(engine)
+    slack.fail("chat.postMessage", status=500, times=10**9)
+    sender = deliverer(store, slack, clock)
+    for _ in range(MAX_ATTEMPTS + 2):
+        sender.sweep()
+        clock.advance(hours=2)  # past any backoff
+    with engine.connect() as connection:
+        status, attempts = connection.execute(select(AlertRow.status, AlertRow.attempts)).one()
+        audit = (
+            connection.execute(select(AuditRow.action).where(AuditRow.action == "alert_failed"))
+            .scalars()
+            .all()
+        )
+    assert (status, attempts) == ("failed", MAX_ATTEMPTS)
+    assert audit == ["alert_failed"]
+    assert len(slack.calls_to("chat.postMessage")) == MAX_ATTEMPTS
+
+
+def test_a_crash_between_sending_and_marking_gives_exactly_one_duplicate(
+    engine: Engine, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivery is at least once: the post reached Slack but the mark was lost with the
+    process, so the restarted sweep posts it again, once; the alert is then marked."""
+    from storage.outbox import Claim
+
+    store, clock = one_alert(engine)
+
+    def crash(self: Claim, at: datetime) -> None:
+        raise SystemExit("killed after posting, before marking")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Claim, "sent", crash)
+        with pytest.raises(SystemExit):
+            deliverer(store, slack, clock).sweep()
+    assert deliverer(SqlStore(engine), slack, clock).sweep().sent == 1
+    assert deliverer(SqlStore(engine), slack, clock).sweep().sent == 0
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert sent(engine) == [("2026-01-05T09:00:00-08:00", "card_expiring")]
