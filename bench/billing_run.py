@@ -6,14 +6,13 @@ then times a raw COPY of the same invoice and invoice-line rows into empty table
 Each run seeds afresh and is measured in a fresh process (for its peak RSS); the script
 prints every run and the medians.
 
-    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/billing_run.py [--runs 3]
+    python bench/billing_run.py [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import statistics
@@ -27,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
+from bench.pg import ensure_database, raw_url
 from billing.calendar import day_start
 from storage.db import make_engine
 from storage.models import Base
 
-URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+URL = ensure_database()
 MONTH = date(2026, 3, 1)
 RUN_AT = day_start(date(2026, 4, 1))
 SIGNED_UP = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ PAID_FROM = date(2026, 1, 19)
 def psycopg_connection():  # type: ignore[no-untyped-def]
     import psycopg
 
-    return psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
+    return psycopg.connect(raw_url(URL))
 
 
 def seed(customers: int, subscriptions: int, seed_value: int = 7) -> None:
@@ -109,6 +109,7 @@ def seed(customers: int, subscriptions: int, seed_value: int = 7) -> None:
                     )
                     copy.write_row((sid, at, held))
         conn.commit()
+        cur.execute("ANALYZE")  # as autovacuum would after a bulk load
 
 
 def measure() -> dict[str, float]:

@@ -155,7 +155,26 @@ def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     table = _table(model)
-    columns = {name: bindparam(f"v_{name}") for name in rows[0] if name != "id"}
+    names = [name for name in rows[0] if name != "id"]
+    if _copying(session, rows):
+        # COPY into a staging table typed like the target, then one UPDATE ... FROM.
+        staging = f"staging_{table.name}_{abs(hash(tuple(names))) % 10**8}"
+        session.execute(
+            text(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP"
+                f" AS SELECT id, {', '.join(names)} FROM {table.name} WITH NO DATA"
+            )
+        )
+        _copy(session, table, rows, target=staging)
+        assignments = ", ".join(f"{name} = s.{name}" for name in names)
+        session.execute(
+            text(
+                f"UPDATE {table.name} SET {assignments} FROM {staging} s WHERE {table.name}.id = s.id"
+            )
+        )
+        session.execute(text(f"DELETE FROM {staging}"))
+        return
+    columns = {name: bindparam(f"v_{name}") for name in names}
     statement = update(table).where(table.c.id == bindparam("v_id")).values(columns)
     connection = session.connection()
     connection.execute(statement, [{f"v_{k}": v for k, v in row.items()} for row in rows])
