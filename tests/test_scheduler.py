@@ -275,3 +275,26 @@ def test_a_crash_between_sending_and_marking_gives_exactly_one_duplicate(
     assert deliverer(SqlStore(engine), slack, clock).sweep().sent == 0
     assert len(slack.calls_to("chat.postMessage")) == 2
     assert sent(engine) == [("2026-01-05T09:00:00-08:00", "card_expiring")]
+
+
+def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    """`licensebot run` starts APScheduler: back after downtime, it catches up at once and
+    delivers what was missed."""
+    from bot.app import services
+    from scheduler.service import start_scheduler
+    from tests.slack.bot import settings_for
+
+    clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))
+    deps = services(settings_for(slack), engine, clock)
+    customer = deps.billing.open_account("wired.example", T0)
+    for at, method, order in LATE_PAYMENT[:2]:
+        getattr(deps.billing, method)(customer.id, order, at=at, actor="test", key=method)
+    Runner(deps.store, T0).run_until(T0 + timedelta(days=1))  # it ran on Jan 5, then went down
+    scheduler = start_scheduler(deps)
+    try:
+        slack.wait_for_call("chat.postMessage", count=8, timeout=15)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert sent(engine) == EXPECTED[:8]
