@@ -51,8 +51,7 @@ def services(
 
 def build_app(deps: Deps) -> App:
     settings = deps.settings
-    app = App(
-        token=settings.slack_bot_token.get_secret_value(),
+    app = App(  # the token comes with the client
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=deps.directory.client,
         raise_error_for_unhandled_request=False,

@@ -54,6 +54,14 @@ def _scheduler(args: argparse.Namespace) -> int:
     return run_scheduler(_settings(socket_mode=False))  # type: ignore[arg-type]
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.logs import configure
+    from bot.sandbox.run import run_sandbox
+
+    configure(level="WARNING")
+    return run_sandbox(args.port, Path(args.database) if args.database else None)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="licensebot", description="Licences and billing for Slack admins."
@@ -80,6 +88,14 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run)
     sched = commands.add_parser("scheduler", help="run the billing jobs and alert delivery alone")
     sched.set_defaults(run=_scheduler)
+    box = commands.add_parser(
+        "sandbox", help="try the bot in a browser, with a local stand-in for Slack"
+    )
+    box.add_argument("--port", type=int, default=8080)
+    box.add_argument(
+        "--database", default=None, help="SQLite file (default: licensebot-sandbox.sqlite3)"
+    )
+    box.set_defaults(run=_sandbox)
     return top
 
 

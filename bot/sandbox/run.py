@@ -1,0 +1,179 @@
+"""Starting the sandbox: the pretend Slack, the real bot beside it, and a shared clock."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import make_server
+
+from bot.app import build_app, services
+from bot.config import Settings
+from bot.context import Deps
+from bot.sandbox.slack_api import SlackApi
+from bot.sandbox.slack_client import BotClient
+from bot.sandbox.web import SandboxWeb
+from bot.sandbox.workspace import APPROVALS, BILLING, SUPER_ADMINS, Workspace
+from bot.server import QuietHandler, ThreadingServer, serve
+from scheduler.delivery import Deliverer
+from scheduler.runner import Runner
+from scheduler.service import deliverer_for
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+SLACK_PREFIXES = ("/slack-api/", "/response/", "/upload/")
+
+
+class SandboxClock:
+    """The sandbox's now: it starts at the real time and only moves forward when asked."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = max(self._now, moment)
+
+
+@dataclass
+class Sandbox:
+    url: str
+    bot_url: str
+    deps: Deps
+    workspace: Workspace
+    clock: SandboxClock
+    runner: Runner
+    deliverer: Deliverer
+    servers: list[ThreadingServer]
+    stop_event: threading.Event
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+    def move_clock(self, moment: datetime) -> None:
+        """Advance time: every job that falls due runs, and its alerts are delivered."""
+        self.clock.set(moment)
+        self.runner.run_until(self.clock())
+        self.deliverer.sweep()
+
+
+def _router(slack: SlackApi, web: SandboxWeb) -> Callable[..., Iterable[bytes]]:
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(SLACK_PREFIXES):
+            environ = {
+                **environ,
+                "PATH_INFO": "/api/" + path.removeprefix("/slack-api/")
+                if path.startswith("/slack-api/")
+                else path,
+            }
+            return slack(environ, start_response)
+        return web(environ, start_response)
+
+    return route
+
+
+def start_sandbox(
+    port: int = 8080,
+    database: Path | None = None,
+    host: str = "127.0.0.1",
+    now: datetime | None = None,
+) -> Sandbox:
+    workspace = Workspace()
+    clock = SandboxClock((now or datetime.now(UTC)).replace(second=0, microsecond=0))
+    holder: dict[str, Any] = {}
+    slack = SlackApi(workspace, lambda: holder["url"])
+    web = SandboxWeb(
+        workspace,
+        None,
+        lambda: holder["url"],
+        clock,
+        lambda: holder["after"](),
+        lambda m: holder["sandbox"].move_clock(m),
+    )  # type: ignore[arg-type]
+    server = make_server(
+        host, port, _router(slack, web), server_class=ThreadingServer, handler_class=QuietHandler
+    )
+    assert isinstance(server, ThreadingServer)
+    holder["url"] = f"http://{host}:{server.server_port}"
+    threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
+
+    path = database or Path("licensebot-sandbox.sqlite3")
+    secret = secrets.token_hex(16)
+    settings = Settings(
+        **{
+            "SLACK_BOT_TOKEN": "xoxb-sandbox-" + secrets.token_hex(8),
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": holder["url"] + "/slack-api/",
+            "DATABASE_URL": f"sqlite:///{path}",
+            "LICENSEBOT_SUPER_ADMINS": ",".join(SUPER_ADMINS),
+            "LICENSEBOT_BILLING_CHANNEL": BILLING,
+            "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS,
+            "LICENSEBOT_DOMAIN": "acme.example",
+        }
+    )
+    engine = make_engine(settings.database_url)
+    upgrade(engine=engine)
+    deps = services(settings, engine, clock)
+    app = build_app(deps)
+    bot_server = serve(app, engine, 0, host="127.0.0.1")
+    threading.Thread(target=bot_server.serve_forever, args=(0.1,), daemon=True).start()
+    bot_url = f"http://127.0.0.1:{bot_server.server_port}/slack/events"
+    web.bot = BotClient(bot_url, secret)
+
+    runner = Runner(deps.store, origin=clock(), now=clock)
+    deliverer = deliverer_for(deps)
+    stop = threading.Event()
+    sandbox = Sandbox(
+        holder["url"],
+        bot_url,
+        deps,
+        workspace,
+        clock,
+        runner,
+        deliverer,
+        [server, bot_server],
+        stop,
+    )
+    holder["sandbox"] = sandbox
+    holder["after"] = deliverer.sweep
+
+    def deliver_in_background() -> None:
+        while not stop.wait(0.5):
+            try:
+                runner.run_until(clock())
+                deliverer.sweep()
+            except Exception:
+                log.exception("sandbox delivery failed")
+
+    threading.Thread(target=deliver_in_background, daemon=True).start()
+    return sandbox
+
+
+def run_sandbox(port: int, database: Path | None) -> int:
+    sandbox = start_sandbox(port, database)
+    print(
+        f"licensebot sandbox: open {sandbox.url}  (the bot answers on {sandbox.bot_url}; Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sandbox.stop()
+    return 0
