@@ -19,7 +19,7 @@ from billing.account import Account
 from billing.model import Change
 from billing.quotes import Quote
 from billing.service import Billing
-from bot.i18n import N_, day, money, t
+from bot.i18n import N_, code, day, money, price, t
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,26 @@ def perform(
     return ACTIONS[action].run(billing)(customer_id, order, at=at, actor=actor, key=key)
 
 
+def order_data(order: BaseModel) -> dict[str, Any]:
+    """The order as JSON that `order_from` reads back (modal metadata, an approval row).
+
+    A card's expiry dumps as [year, month] but is only read as "YYYY-MM", so it is written
+    that way here; without it an approved card change could never be rebuilt.
+    """
+    return _year_months(order.model_dump(mode="json"))
+
+
+def _year_months(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            key: f"{value[0]:04d}-{value[1]:02d}"
+            if key == "expires" and isinstance(value, list) and len(value) == 2
+            else _year_months(value)
+            for key, value in data.items()
+        }
+    return data
+
+
 def order_from(action: str, data: dict[str, Any]) -> BaseModel:
     """Rebuild a validated order from its JSON form (modal metadata, an approval row)."""
     return ACTIONS[action].model.model_validate(data)
@@ -111,7 +131,7 @@ def describe(lang: str, action: str, order: Any) -> str:
                 product=order.product,
                 plan=plan_name(lang, order.plan.value),
                 licences=order.licences,
-                price=money(order.price, lang),
+                price=price(order.price, lang),
                 subscription=order.subscription,
             )
         case "add_licences":
@@ -139,7 +159,7 @@ def describe(lang: str, action: str, order: Any) -> str:
                     lang,
                     "Set the renewal of {subscription} to “{mode}”",
                     subscription=order.subscription,
-                    mode=t(lang, order.mode.value),
+                    mode=code(lang, order.mode.value),
                 )
                 + licences
             )
@@ -150,7 +170,7 @@ def describe(lang: str, action: str, order: Any) -> str:
                 "Cancel {subscription} {when} (reason: {reason})",
                 subscription=order.subscription,
                 when=when,
-                reason=t(lang, order.reason),
+                reason=code(lang, order.reason),
             )
         case "transfer":
             return t(

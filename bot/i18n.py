@@ -50,8 +50,24 @@ def t(language: str, message: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def code(language: str, value: str) -> str:
+    """A stored code (a cancellation reason, a renewal mode, an alert kind) for the reader.
+
+    The catalogue translates codes; English has no catalogue, so an English reader gets the
+    words the code is made of ("too expensive") rather than the code ("too_expensive").
+    """
+    text = t(language, value)
+    return value.replace("_", " ") if text == value else text
+
+
 def money(amount: Decimal, language: str, currency: str = "USD") -> str:
     return format_currency(amount, currency, locale=LOCALES[language])
+
+
+def price(amount: Decimal, language: str, currency: str = "USD") -> str:
+    """A unit price with every decimal it has (at least the currency's two): a catalogue
+    price of 55.125 is not 55.12, and showing it rounded would misstate every invoice."""
+    return format_currency(amount, currency, locale=LOCALES[language], decimal_quantization=False)
 
 
 def day(value: date, language: str) -> str:

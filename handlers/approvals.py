@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,12 +11,15 @@ from slack_sdk import WebClient
 from billing.errors import BillingError
 from bot.actions import describe, order_from, perform
 from bot.context import Deps
-from bot.i18n import t
+from bot.i18n import code, t
 from bot.people import Role
 from bot.views import approvals as views
 from bot.views.kit import dicts
 from handlers.changes import refusal
 from handlers.payloads import Interaction, parse
+
+REQUEST_ID = re.compile(r"^[0-9]{1,18}$")
+"""A button's value as the bot wrote it: ASCII digits that fit a BIGINT."""
 
 
 def register(app: App, deps: Deps) -> None:
@@ -44,11 +48,14 @@ def register(app: App, deps: Deps) -> None:
         approve: bool,
     ) -> None:
         interaction: Interaction | None = parse(Interaction, body)
-        value = str(action.get("value") or "")
-        if interaction is None or not value.isdigit():
+        if interaction is None:
             return
         asker = deps.asker(interaction.team_id, interaction.user.id)
         lang = asker.lang
+        value = str(action.get("value") or "")
+        if not REQUEST_ID.match(value):
+            tell(respond, t(lang, "This request is not known."))
+            return
         if asker.role is not Role.SUPER_ADMIN:
             tell(
                 respond,
@@ -72,7 +79,7 @@ def register(app: App, deps: Deps) -> None:
                     lang,
                     "Already decided by <@{user}>: {status}.",
                     user=current.decided_by,
-                    status=t(lang, current.status),
+                    status=code(lang, current.status),
                 ),
             )
             return

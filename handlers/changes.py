@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from billing.errors import BillingError
 from billing.quotes import Quote
-from bot.actions import ACTIONS, describe, order_from, perform, quote_lines
+from bot.actions import ACTIONS, describe, order_data, order_from, perform, quote_lines
 from bot.context import Asker, Deps
 from bot.i18n import t
 from bot.people import Role
@@ -37,7 +37,10 @@ class Outcome:
     ok: bool
     text: str
     approval: Approval | None = None
+    """A request this submission filed, to post; None when a double submission found it."""
     follow_up: list[Any] = field(default_factory=list)
+    field: str | None = None
+    """The order field a refusal is about (e.g. "card.expires"), to show it on that input."""
 
 
 def commit(deps: Deps, asker: Asker, action: str, order: BaseModel, key: str) -> Outcome:
@@ -56,15 +59,15 @@ def commit(deps: Deps, asker: Asker, action: str, order: BaseModel, key: str) ->
                 key=key,
             )
         except BillingError as error:
-            return Outcome(False, refusal(lang, error))
+            return Outcome(False, refusal(lang, error), field=error.field)
         note = t(lang, " (already done: this request arrived twice)") if change.replayed else ""
         return Outcome(True, t(lang, "Done: {summary}.", summary=summary) + note)
     if asker.role is Role.ADMIN:
-        approval, _ = deps.approvals.request(
+        approval, new = deps.approvals.request(
             asker.customer_id,
             asker.person.id,
             action,
-            order.model_dump(mode="json"),
+            order_data(order),
             lang,
             deps.clock(),
             key,
@@ -72,7 +75,7 @@ def commit(deps: Deps, asker: Asker, action: str, order: BaseModel, key: str) ->
         return Outcome(
             True,
             t(lang, "Sent to the super-admins for approval: {summary}.", summary=summary),
-            approval,
+            approval if new else None,  # only the submission that filed it posts it
         )
     return Outcome(
         False, t(lang, "Only the organisation's admins can use licensebot. Ask an admin.")

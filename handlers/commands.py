@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,10 +17,15 @@ from bot.i18n import language_of, money, t
 from bot.people import Role
 from bot.views import forms, replies
 from bot.views.kit import dicts
+from handlers.forms import AMOUNT
 from handlers.payloads import SlashCommand
 
 log = logging.getLogger(__name__)
 Reply = Callable[..., Any]
+NUMBER = re.compile(r"^[0-9]{1,7}$")
+"""A count as typed in a command: ASCII digits only (str.isdigit also takes "²", which int()
+refuses), and no longer than the form's field that it fills in."""
+PRICE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,4})?$")
 
 
 class Request:
@@ -120,7 +126,7 @@ def balance(r: Request) -> None:
 def _count(r: Request, default: int) -> int | None:
     if not r.args:
         return default
-    if len(r.args) == 1 and r.args[0].isdigit() and 1 <= int(r.args[0]) <= 50:
+    if len(r.args) == 1 and NUMBER.match(r.args[0]) and 1 <= int(r.args[0]) <= 50:
         return int(r.args[0])
     r.usage(
         t(r.lang, "Give a number from 1 to 50, e.g. `/license {word} 10`.", word=r.command.words[0])
@@ -175,7 +181,7 @@ def plan(r: Request) -> None:
         return
     code, which, text = r.args[1], r.args[2], r.args[3]
     try:
-        price = parse_amount(text, places=4)
+        price = parse_amount(text, places=4) if PRICE.match(text) else Decimal(0)
         if price <= 0:
             raise ValueError
     except ValueError:
@@ -209,7 +215,7 @@ def _pick(r: Request, subs: list[Any], nothing: str) -> tuple[str | None, str | 
         )
         return None
     number = r.args[1] if len(r.args) > 1 else None
-    if number is not None and not number.isdigit():
+    if number is not None and not NUMBER.match(number):
         r.usage(t(r.lang, "“{text}” is not a number.", text=number[:20]))
         return None
     return chosen, number
@@ -280,6 +286,9 @@ def pay(r: Request) -> None:
         r.refuse(
             t(r.lang, "There is no payment method yet: set up billing with `/license billing`.")
         )
+        return
+    if r.args and not AMOUNT.match(r.args[0]):
+        r.usage(t(r.lang, "Write an amount such as 25.00 (at most 2 decimals)."))
         return
     amount = (
         r.args[0]

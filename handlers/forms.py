@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from billing.commands import field_errors
+from billing.commands import field_errors, refuse_card_secrets
 from bot.actions import ACTIONS
 from bot.i18n import t
 from bot.views.kit import VALUE
@@ -64,15 +65,51 @@ def translate(error: ValidationError, lang: str, blocks: list[str]) -> dict[str,
     return errors
 
 
+AMOUNT = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+"""How people write a sum of money in a form: what the billing parser also accepts, minus
+exponents, underscores and other scripts' digits, which nobody means as an amount."""
+MONEY_FIELDS = ("amount",)
+
+
 def _required_box(values: dict[str, Any], field: str, lang: str, message: str) -> None:
     if not values.get(field):
         raise FormErrors({field: t(lang, message)})
+
+
+def _no_card_secrets(values: dict[str, Any], lang: str) -> None:
+    """A full card number or a security code is refused in any field of any form (a forged
+    or future form included), before anything could store or echo it."""
+    try:
+        refuse_card_secrets(values)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise FormErrors({field: t(lang, message)}) from None
+
+
+def _plain_amounts(values: dict[str, Any], lang: str) -> None:
+    for field in MONEY_FIELDS:
+        text = values.get(field)
+        if text is not None and not AMOUNT.match(text):
+            raise FormErrors(
+                {field: t(lang, "Write an amount such as 25.00 (at most 2 decimals).")}
+            )
+
+
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out empty fields: an optional one takes its default, a required one is "missing"."""
+    return {
+        key: _present(value) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if value is not None
+    }
 
 
 def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) -> BaseModel:
     """The validated order a form asks for, or FormErrors."""
     found = values(view)
     blocks = list(found) or ["subscription"]
+    _no_card_secrets(found, lang)
+    _plain_amounts(found, lang)
     data: dict[str, Any]
     match action:
         case "signup":
@@ -136,6 +173,6 @@ def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) 
         case _:
             raise FormErrors({blocks[0]: t(lang, "This form is not known.")})
     try:
-        return ACTIONS[action].model.model_validate(data)
+        return ACTIONS[action].model.model_validate(_present(data))
     except ValidationError as error:
         raise FormErrors(translate(error, lang, blocks)) from None

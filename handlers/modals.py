@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from billing.errors import BillingError
-from bot.actions import ACTIONS, describe, order_from, quote_lines
+from bot.actions import ACTIONS, describe, order_data, order_from, quote_lines
 from bot.context import Deps
 from bot.i18n import t
 from bot.people import Role
@@ -23,6 +23,13 @@ from handlers.payloads import Interaction, parse
 NO_CONFIRMATION = {"setup_billing", "update_card"}
 """Saving a card reference spends nothing; every other change shows its amounts first."""
 FORMS = re.compile(f"^({'|'.join(ACTIONS)})$")
+
+
+def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
+    """The input a refusal belongs on: the order field's last part ("card.expires" is the
+    "expires" input) when the form has it, else the form's first input."""
+    block = (field or "").split(".")[-1]
+    return block if block in values(view) else fallback
 
 
 def register(app: App, deps: Deps) -> None:
@@ -58,16 +65,13 @@ def register(app: App, deps: Deps) -> None:
         try:
             quote = quote_for(deps, asker.customer_id, action, wanted)
         except BillingError as error:
-            field = (error.field or first).split(".")[-1]
             ack(
                 response_action="errors",
-                errors={field if field in values(view) else first: refusal(lang, error)},
+                errors={block_for(error.field, view, first): refusal(lang, error)},
             )
             return
         lines = [] if quote is None else quote_lines(lang, action, quote)
-        metadata = json.dumps(
-            {"a": action, "o": wanted.model_dump(mode="json")}, separators=(",", ":")
-        )
+        metadata = json.dumps({"a": action, "o": order_data(wanted)}, separators=(",", ":"))
         summary = describe(lang, action, wanted)
         confirm = forms.confirm(
             lang, ACTIONS[action].title, summary, lines, metadata, asker.role is Role.ADMIN
@@ -108,7 +112,10 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         outcome = commit(deps, asker, action, wanted, key=f"slack-view:{view.get('id')}")
         if not outcome.ok and field is not None:
-            ack(response_action="errors", errors={field: outcome.text})
+            ack(
+                response_action="errors",
+                errors={block_for(outcome.field, view, field): outcome.text},
+            )
             return
         icon = ":white_check_mark:" if outcome.ok else ":no_entry:"
         ack(

@@ -8,7 +8,7 @@ from slack_sdk.models.views import View
 
 from billing.model import Card, Plan, Status, Subscription
 from billing.money import MINIMUM_PAYMENT
-from bot.i18n import N_, t
+from bot.i18n import N_, code, t
 from bot.views.kit import checkbox, context, modal, radio, section, select, text_input
 from storage.workspace import Product
 
@@ -25,7 +25,7 @@ BRANDS = (
     ("mastercard", "Mastercard"),
     ("amex", "American Express"),
     ("discover", "Discover"),
-    ("other", "Other"),
+    ("other", N_("Other")),
 )
 CARD_WARNING = N_(
     "Never type a full card number or a security code: licensebot only keeps the brand, the last 4 digits and the expiry."
@@ -171,7 +171,7 @@ def cancel(lang: str, subs: Sequence[Subscription], chosen: str | None = None) -
                 ],
                 initial="now",
             ),
-            select("reason", t(lang, "Reason"), [(r, t(lang, r)) for r in REASONS]),
+            select("reason", t(lang, "Reason"), [(r, code(lang, r)) for r in REASONS]),
         ],
     )
 
@@ -232,7 +232,7 @@ def card(lang: str, callback: str, current: Card | None = None) -> View:
                 max_length=7,
             ),
         ],
-        submit="Save",
+        submit=N_("Save"),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.views import View
 
 from billing.service import Overview
-from bot.i18n import moment, money, t
+from bot.i18n import code, moment, money, t
 from bot.views.kit import actions, button, context, divider, header, section
 from bot.views.replies import balance_fields, subscription_line
 from storage.store import AlertRecord
@@ -65,7 +65,7 @@ def home(
         blocks.append(
             section(
                 "\n".join(
-                    f"{moment(a.at, lang, tz)} · {t(lang, a.kind)}"
+                    f"{moment(a.at, lang, tz)} · {code(lang, a.kind)}"
                     + (f" · {a.subscription}" if a.subscription else "")
                     for a in list(alerts)[-8:][::-1]
                 )

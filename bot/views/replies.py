@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from billing.model import Balance, Change, Invoice, Plan, Status, Subscription
-from bot.i18n import day, moment, money, t
+from bot.i18n import code, day, moment, money, price, t
 from bot.views.kit import context, header, section
 from storage.approvals import Approval
 from storage.store import LedgerRow
@@ -74,8 +74,8 @@ def plan_text(lang: str, plan: Plan) -> str:
 
 def price_text(lang: str, sub: Subscription) -> str:
     if sub.plan is Plan.ANNUAL:
-        return t(lang, "{price} per licence per year", price=money(sub.price, lang))
-    return t(lang, "{price} per user per month", price=money(sub.price, lang))
+        return t(lang, "{price} per licence per year", price=price(sub.price, lang))
+    return t(lang, "{price} per user per month", price=price(sub.price, lang))
 
 
 def subscription_line(lang: str, sub: Subscription) -> str:
@@ -92,7 +92,7 @@ def subscription_line(lang: str, sub: Subscription) -> str:
                 lang,
                 "term ends {date}; renewal: {mode}",
                 date=day(sub.term_end, lang),
-                mode=t(lang, sub.renewal_mode.value),
+                mode=code(lang, sub.renewal_mode.value),
             )
         )
     elif sub.ended and sub.term_end is not None:
@@ -238,8 +238,8 @@ def catalogue_blocks(lang: str, products: Sequence[Product]) -> list[Block]:
         + t(
             lang,
             "annual: {annual} per licence per year · flexible: {flexible} per user per month",
-            annual=money(p.annual_price, lang),
-            flexible=money(p.flexible_price, lang),
+            annual=price(p.annual_price, lang),
+            flexible=price(p.flexible_price, lang),
         )
         for p in products
     ]

@@ -4,10 +4,11 @@ its database fresh, its clock in the test's hands."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from wsgiref.simple_server import make_server
@@ -20,7 +21,7 @@ from bot.config import Settings
 from bot.context import Deps
 from bot.server import QuietHandler, ThreadingServer, application
 from tests.slack.fake_api import FakeSlack
-from tests.slack.signed import SlackSender
+from tests.slack.signed import SlackResponse, SlackSender
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-111-222-test-token-abcdef"
@@ -80,13 +81,30 @@ def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+class RecordingSender(SlackSender):
+    """A SlackSender that keeps every answer's JSON: acks can carry views (response_action)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers: list[Any] = []
+        self._answers_lock = threading.Lock()
+
+    def raw(self, body: bytes, headers: dict[str, str]) -> SlackResponse:
+        answer = super().raw(body, headers)
+        with self._answers_lock:
+            self.answers.append(answer.json)
+        return answer
+
+
 @dataclass
 class Running:
     slack: FakeSlack
-    sender: SlackSender
+    sender: RecordingSender
     deps: Deps
     clock: Clock
     url: str
+    errors: list[logging.LogRecord] = field(default_factory=list)
+    """Records of ERROR and above logged while the bot ran (checked after each test)."""
 
     @property
     def customer_id(self) -> int:
@@ -117,7 +135,9 @@ def running_bot(
     thread.start()
     names = (f"r{n}" for n in itertools.count(1))
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
-    sender = SlackSender(url, SECRET, response_url_factory=lambda: slack.response_url(next(names)))
+    sender = RecordingSender(
+        url, SECRET, response_url_factory=lambda: slack.response_url(next(names))
+    )
     try:
         yield Running(slack, sender, deps, clock, url)
     finally:

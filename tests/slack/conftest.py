@@ -1,14 +1,26 @@
-"""Fixtures shared by the Slack tests."""
+"""Fixtures shared by the Slack tests.
+
+Every test that runs the bot also checks, when it ends, that the bot logged no error and
+that every Block Kit payload it sent Slack (messages, views, response_url bodies and the
+views in its acknowledgements) is one Slack would accept.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from storage.db import make_engine
+from storage.models import Base
+from tests.slack.blockkit import check_everything
 from tests.slack.bot import USERS, Running, running_bot
 from tests.slack.fake_api import FakeSlack
+from tests.slack.flows import seed_catalogue
+from tests.support import ON_POSTGRES, fresh_database
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
@@ -21,12 +33,46 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """The bot serves requests from many threads, so on SQLite it gets a database file, as in
+    production: an in-memory database is one connection shared by every thread."""
+    if ON_POSTGRES:
+        with fresh_database() as engine:
+            yield engine
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'licensebot.sqlite3'}")
+    Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack(users=USERS) as fake:
         yield fake
 
 
+class _Errors(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
 @pytest.fixture
 def bot(slack: FakeSlack, engine: Engine) -> Iterator[Running]:
+    seed_catalogue(engine)
     with running_bot(slack, engine) as running:
-        yield running
+        handler = _Errors(running.errors)
+        logging.getLogger().addHandler(handler)
+        try:
+            yield running
+        finally:
+            logging.getLogger().removeHandler(handler)
+    problems = [f"{r.name}: {r.getMessage()}" for r in running.errors]
+    assert not problems, "the bot logged errors:\n" + "\n".join(problems)
+    check_everything(slack, running.sender.answers)

@@ -1,0 +1,243 @@
+"""Approvals: an admin's confirmed request goes to the approvals channel with Approve / Deny;
+only a super-admin on a non-consumer account decides; the change is applied exactly once
+however many clicks race; the message shows the outcome and who decided; the requester is
+told."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
+from tests.slack.flows import (
+    as_json,
+    audit_actions,
+    card_on_file,
+    result_text,
+    rows,
+    sign_up,
+    signup_values,
+    snapshot,
+    submit,
+    submit_and_confirm,
+    view_text,
+)
+from tests.slack.signed import plain
+from tests.slack.signed import select as chosen
+
+APPROVE, DENY = "approval_approve", "approval_deny"
+
+
+def request(bot: Running, callback: str, values: dict[str, Any]) -> dict[str, Any]:
+    """ADMIN fills a form and confirms it; returns the message posted for approval."""
+    shown, done = submit_and_confirm(bot, ADMIN, callback, values)
+    assert "A super-admin will be asked to approve this." in view_text(shown.json["view"])  # type: ignore[index]
+    assert shown.json["view"]["submit"]["text"] == "Request approval"  # type: ignore[index]
+    assert "Sent to the super-admins for approval" in result_text(done)
+    [posted] = bot.slack.wait_for_call("chat.postMessage")
+    return posted
+
+
+def buttons(posted: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    blocks = as_json(posted["blocks"])
+    return {
+        element["action_id"]: element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def click(
+    bot: Running, user: str, action_id: str, posted: dict[str, Any], name: str
+) -> dict[str, Any] | None:
+    """Press a button on the posted message; returns the ephemeral answer, if any."""
+    message = {"ts": posted_ts(bot), "text": posted["text"], "blocks": as_json(posted["blocks"])}
+    value = buttons(posted)[action_id]["value"]
+    answer = bot.sender.block_action(
+        user,
+        action_id,
+        value=value,
+        message=message,
+        channel_id=APPROVALS_CHANNEL,
+        response_url=bot.slack.response_url(name),
+    )
+    assert answer.status == 200
+    return None
+
+
+def posted_ts(bot: Running) -> str:
+    [(ts,)] = rows(bot.deps.store.engine, "SELECT message_ts FROM approvals")
+    return str(ts)
+
+
+def approval(bot: Running) -> Any:
+    [row] = rows(
+        bot.deps.store.engine,
+        "SELECT id, status, requested_by, decided_by, channel, message_ts, action FROM approvals",
+    )
+    return row
+
+
+def test_an_admin_request_is_posted_with_approve_and_deny(bot: Running) -> None:
+    posted = request(bot, "signup", signup_values(key="chrome", licences="25"))
+    assert posted["channel"] == APPROVALS_CHANNEL
+    assert "<@UADMIN> asks" in view_text({"blocks": as_json(posted["blocks"])})
+    assert "Subscribe to Chrome Enterprise Upgrade (annual plan), 25 licences" in posted["text"]
+    found = buttons(posted)
+    assert set(found) == {APPROVE, DENY}
+    row = approval(bot)
+    assert (row.status, row.requested_by, row.action) == ("pending", ADMIN, "signup")
+    assert found[APPROVE]["value"] == found[DENY]["value"] == str(row.id)
+    assert (row.channel, row.message_ts) == (APPROVALS_CHANNEL, posted_ts(bot))
+    assert rows(bot.deps.store.engine, "SELECT id FROM subscriptions") == []
+    assert ("slack:UADMIN", "approval_request", f"approval:{row.id}") in audit_actions(
+        bot.deps.store.engine
+    )
+
+
+def test_a_card_request_without_confirmation_is_posted_too(bot: Running) -> None:
+    answer = submit(
+        bot,
+        ADMIN,
+        "setup_billing",
+        {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")},
+    )
+    assert "Sent to the super-admins for approval" in result_text(answer)
+    [posted] = bot.slack.wait_for_call("chat.postMessage")
+    assert "Set up billing with visa •••• 4242" in posted["text"]
+    assert rows(bot.deps.store.engine, "SELECT id FROM payment_methods") == []
+
+
+@pytest.mark.parametrize("user", [PLAIN, ADMIN, GMAIL])
+def test_only_a_super_admin_can_decide(bot: Running, user: str) -> None:
+    posted = request(bot, "signup", signup_values())
+    before = snapshot(bot.deps.store.engine)
+    for action_id in (APPROVE, DENY):
+        name = f"{user}-{action_id}"
+        click(bot, user, action_id, posted, name)
+        [reply] = bot.slack.wait_for_response(name)
+        assert reply["response_type"] == "ephemeral"
+        assert reply["replace_original"] is False
+        assert "Only a super-admin can approve or deny" in reply["text"]
+    assert snapshot(bot.deps.store.engine) == before
+    assert approval(bot).status == "pending"
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_approve_applies_the_change_updates_the_message_and_tells_the_requester(
+    bot: Running,
+) -> None:
+    posted = request(bot, "signup", signup_values(key="chrome", licences="25"))
+    click(bot, SUPER, APPROVE, posted, "approve")
+    [update] = bot.slack.wait_for_call("chat.update")
+    told = bot.slack.wait_for_call("chat.postMessage", count=2)[1]
+    assert (update["channel"], update["ts"]) == (APPROVALS_CHANNEL, posted_ts(bot))
+    shown = view_text({"blocks": as_json(update["blocks"])})
+    assert "Approved by <@USUPER> and done" in shown
+    assert "<@UADMIN> asks" in shown
+    assert not [b for b in as_json(update["blocks"]) if b["type"] == "actions"], "buttons gone"
+    assert told["channel"] == ADMIN
+    assert "Approved by <@USUPER> and done" in view_text({"blocks": as_json(told["blocks"])})
+    row = approval(bot)
+    assert (row.status, row.decided_by) == ("applied", SUPER)
+    [(key, status)] = rows(bot.deps.store.engine, "SELECT key, status FROM subscriptions")
+    assert (key, status) == ("chrome", "trial")
+    actions = audit_actions(bot.deps.store.engine)
+    assert ("slack:USUPER", "approval_approved", f"approval:{row.id}") in actions
+    assert ("slack:USUPER", "signup", "chrome") in actions
+
+
+def test_deny_changes_nothing_but_the_request(bot: Running) -> None:
+    posted = request(bot, "signup", signup_values())
+    click(bot, FRENCH, DENY, posted, "deny")
+    [update] = bot.slack.wait_for_call("chat.update")
+    told = bot.slack.wait_for_call("chat.postMessage", count=2)[1]
+    assert "Denied by <@UFRENCH>" in view_text({"blocks": as_json(update["blocks"])})
+    assert told["channel"] == ADMIN
+    assert (approval(bot).status, approval(bot).decided_by) == ("denied", FRENCH)
+    assert rows(bot.deps.store.engine, "SELECT id FROM subscriptions") == []
+
+
+def test_an_approved_change_the_rules_refuse_is_reported_as_failed(bot: Running) -> None:
+    posted = request(bot, "signup", signup_values(key="chrome"))
+    sign_up(bot, "chrome")  # someone made it meanwhile
+    before = rows(bot.deps.store.engine, "SELECT count(*) FROM subscriptions")
+    click(bot, SUPER, APPROVE, posted, "approve")
+    [update] = bot.slack.wait_for_call("chat.update")
+    shown = view_text({"blocks": as_json(update["blocks"])})
+    assert "Approved by <@USUPER>, but it could not be done" in shown
+    assert "already exists" in shown
+    assert approval(bot).status == "failed"
+    assert rows(bot.deps.store.engine, "SELECT count(*) FROM subscriptions") == before
+
+
+def test_a_decision_is_made_once_however_many_clicks_race(bot: Running) -> None:
+    card_on_file(bot)
+    posted = request(bot, "pay", {"method": chosen("card"), "amount": plain("25.00")})
+    clickers = [SUPER, FRENCH, SUPER, FRENCH, SUPER, SUPER]
+    start = threading.Barrier(len(clickers))
+
+    def press(n: int, user: str) -> None:
+        start.wait()
+        click(bot, user, APPROVE if n % 3 else DENY, posted, f"race{n}")
+
+    threads = [threading.Thread(target=press, args=(n, u)) for n, u in enumerate(clickers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    bot.slack.wait_for_call("chat.update")
+    losers = bot.slack.wait_for_response(count=len(clickers) - 1)
+    assert all(r["response_type"] == "ephemeral" for r in losers)
+    assert all("Already decided" in r["text"] or "Déjà tranchée" in r["text"] for r in losers)
+    assert len(bot.slack.calls_to("chat.update")) == 1
+    row = approval(bot)
+    payments = [r for r in bot.deps.store.ledger(bot.customer_id) if r.kind == "payment"]
+    if row.status == "applied":
+        assert [p.amount for p in payments] == [Decimal("25.00")]
+    else:
+        assert row.status == "denied" and payments == []
+    decisions = [a for a in audit_actions(bot.deps.store.engine) if a[1].startswith("approval_")]
+    assert len(decisions) == 2  # the request and one decision
+
+
+def test_a_double_submitted_request_is_posted_once(bot: Running) -> None:
+    view_id = "VDOUBLE"
+    values = {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")}
+    threads = [
+        threading.Thread(
+            target=submit, args=(bot, ADMIN, "setup_billing", values), kwargs={"view_id": view_id}
+        )
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    bot.slack.wait_for_call("chat.postMessage")
+    assert len(rows(bot.deps.store.engine, "SELECT id FROM approvals")) == 1
+    bot.slack.wait_for(
+        lambda fake: rows(bot.deps.store.engine, "SELECT message_ts FROM approvals")[0][0]
+    )
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_button_for_an_unknown_request_changes_nothing(bot: Running) -> None:
+    assert bot.customer_id
+    before = snapshot(bot.deps.store.engine)
+    for value in ("999", "abc", "²", "9" * 40, ""):
+        name = f"unknown-{len(value)}-{value.isdigit()}"
+        bot.sender.block_action(
+            SUPER,
+            APPROVE,
+            value=value,
+            message={"text": "x"},
+            response_url=bot.slack.response_url(name),
+        )
+        [reply] = bot.slack.wait_for_response(name)
+        assert "This request is not known." in reply["text"]
+    assert snapshot(bot.deps.store.engine) == before
