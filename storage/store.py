@@ -160,6 +160,11 @@ class SqlStore:
             return connection.execute(query).scalar()
 
     # ---- reading -------------------------------------------------------------------
+    def customer(self, customer_id: int) -> Customer | None:
+        with self.sessions() as session:
+            row = session.get(CustomerRow, customer_id)
+            return customer_of(row) if row else None
+
     def find_customer(self, domain: str) -> Customer | None:
         with self.sessions() as session:
             row = session.scalars(select(CustomerRow).where(CustomerRow.domain == domain)).first()
@@ -174,7 +179,17 @@ class SqlStore:
             ).all()
             return invoices_of(session, rows)
 
-    def ledger(self, customer_id: int) -> list[LedgerRow]:
+    def invoice(self, customer_id: int, number: str) -> Invoice | None:
+        """One invoice by its number, with its lines and what was paid on it."""
+        if not number.startswith("INV-") or not number[4:].isdigit():
+            return None
+        with self.sessions() as session:
+            row = session.get(InvoiceRow, int(number[4:]))
+            if row is None or row.customer_id != customer_id:
+                return None
+            return invoices_of(session, [row])[0]
+
+    def ledger(self, customer_id: int, invoice: str | None = None) -> list[LedgerRow]:
         with self.sessions() as session:
             query = (
                 select(TransactionRow.at, TransactionRow.kind, TransactionRow.amount, InvoiceRow.id)
@@ -182,6 +197,8 @@ class SqlStore:
                 .where(TransactionRow.customer_id == customer_id)
                 .order_by(TransactionRow.at, TransactionRow.id)
             )
+            if invoice is not None:
+                query = query.where(TransactionRow.invoice_id == int(invoice.removeprefix("INV-")))
             return [
                 LedgerRow(at, kind, amount, f"INV-{invoice_id:06d}" if invoice_id else None)
                 for at, kind, amount, invoice_id in session.execute(query)

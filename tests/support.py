@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -18,6 +19,7 @@ from bot.timeline import read_timeline
 from storage.db import MEMORY_URL, make_engine
 from storage.models import Base
 
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgres")
 _shared: Engine | None = None
