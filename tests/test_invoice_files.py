@@ -80,3 +80,30 @@ def test_an_unknown_or_foreign_number_gives_nothing(engine: Engine) -> None:
     assert document(store, 1, "INV-999999", AT) is None
     assert document(store, 2, "INV-000001", AT) is None
     assert document(store, 1, "not-a-number", AT) is None
+
+
+def test_the_spend_chart_adds_up_to_the_invoices(engine: Engine) -> None:
+    """Usage by the month it was used, one-off charges by their issue month; totals match."""
+    from datetime import date
+    from decimal import Decimal
+
+    from bot.views.spend import chart_blocks, monthly_spend
+
+    text = (EXAMPLES_DIR / "cancel_and_transfer.yaml").read_text()
+    simulate(read_timeline(parse_document(text, "cancel_and_transfer.yaml")), engine)
+    invoices = SqlStore(engine).invoices(1)
+    labels, spend = monthly_spend(invoices, date(2026, 7, 1))
+    assert labels[0] == "2025-08" and labels[-1] == "2026-07"
+    assert sum((sum(m.values(), Decimal(0)) for m in spend.values()), Decimal(0)) == sum(
+        (i.total for i in invoices), Decimal(0)
+    )
+    # March: usage 58.49 (43.01 chrome + 15.48 ci) and the 12.00 domain registration.
+    assert spend["2026-03"] == {
+        "chrome": Decimal("43.01"),
+        "ci": Decimal("15.48"),
+        "other": Decimal("12.00"),
+    }
+    # May: chrome's usage 53.76 and its 819.89 cancellation remainder; ci's usage 30.00.
+    assert spend["2026-05"]["chrome"] == Decimal("53.76") + Decimal("819.89")
+    chart = chart_blocks("en", invoices, date(2026, 7, 1))[0].to_dict()["text"]["text"]
+    assert "2026-05" in chart and "$903.65" in chart
