@@ -13,7 +13,7 @@ $(BIN)/licensebot: pyproject.toml
 install: $(BIN)/licensebot
 
 run: install
-	$(BIN)/licensebot simulate examples/quickstart.yaml
+	$(BIN)/licensebot sandbox
 
 test: install
 	$(BIN)/python -m pytest
