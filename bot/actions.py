@@ -20,6 +20,7 @@ from billing.model import Change
 from billing.quotes import Quote
 from billing.service import Billing
 from bot.i18n import N_, code, day, money, price, t
+from bot.views.kit import escape
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def describe(lang: str, action: str, order: Any) -> str:
             return t(
                 lang,
                 "Transfer every subscription to the reseller {reseller}",
-                reseller=order.reseller,
+                reseller=escape(order.reseller),
             )
         case "setup_billing":
             return t(

@@ -51,5 +51,8 @@ class Deps:
             if "@" in person.email
             else f"{team_domain or team_id.lower()}.slack"
         )
-        customer = self.workspaces.customer(team_id, domain.lower(), self.clock())
+        try:
+            customer = self.workspaces.customer(team_id, domain.lower(), self.clock())
+        except LookupError:  # the domain is another workspace's: nobody here may act on it
+            return Asker(person, Role.NONE, 0, team_id)
         return Asker(person, self.directory.role(person), customer.id, team_id)

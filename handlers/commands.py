@@ -13,12 +13,12 @@ from slack_sdk import WebClient
 
 from billing.money import parse_amount
 from bot.context import Asker, Deps
-from bot.i18n import language_of, money, t
+from bot.i18n import money, t
 from bot.people import Role
 from bot.views import forms, replies
-from bot.views.kit import dicts
+from bot.views.kit import dicts, escape
 from handlers.forms import AMOUNT
-from handlers.payloads import SlashCommand
+from handlers.payloads import Seen, SlashCommand
 
 log = logging.getLogger(__name__)
 Reply = Callable[..., Any]
@@ -61,14 +61,19 @@ class Request:
 
 
 def register(app: App, deps: Deps) -> None:
+    seen = Seen()
+
     @app.command("/license")
     def license_command(
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()  # first, always: everything else happens after Slack has its answer
         command = _parse(body)
+        if command is not None and not seen.first(command.trigger_id):
+            return  # a redelivery: the first one is being answered
         if command is None:
-            lang = language_of(None)
+            user = body.get("user_id")
+            lang = deps.directory.person(user).language if isinstance(user, str) else "en"
             respond(
                 text=t(lang, "That command is too long or malformed."),
                 blocks=dicts(
@@ -87,7 +92,7 @@ def register(app: App, deps: Deps) -> None:
         word = command.words[0].lower() if command.words else "help"
         handler = SUBCOMMANDS.get(word)
         if handler is None:
-            request.usage(t(request.lang, "Unknown subcommand “{word}”.", word=word[:40]))
+            request.usage(t(request.lang, "Unknown subcommand “{word}”.", word=escape(word[:40])))
             return
         handler(request)
 
@@ -185,10 +190,10 @@ def plan(r: Request) -> None:
         if price <= 0:
             raise ValueError
     except ValueError:
-        r.usage(t(r.lang, "“{text}” is not a price.", text=text[:20]))
+        r.usage(t(r.lang, "“{text}” is not a price.", text=escape(text[:20])))
         return
     if r.deps.workspaces.product(code) is None:
-        r.usage(t(r.lang, "No product with the code “{code}”.", code=code[:40]))
+        r.usage(t(r.lang, "No product with the code “{code}”.", code=escape(code[:40])))
         return
     r.deps.workspaces.set_price(code, which, price, at=r.deps.clock(), actor=r.asker.actor)
     r.reply(replies.catalogue_blocks(r.lang, r.deps.workspaces.products()))
@@ -209,14 +214,14 @@ def _pick(r: Request, subs: list[Any], nothing: str) -> tuple[str | None, str | 
             t(
                 r.lang,
                 "No subscription called “{key}” here. Yours: {keys}.",
-                key=chosen[:40],
+                key=escape(chosen[:40]),
                 keys=", ".join(sorted(keys)),
             )
         )
         return None
     number = r.args[1] if len(r.args) > 1 else None
     if number is not None and not NUMBER.match(number):
-        r.usage(t(r.lang, "“{text}” is not a number.", text=number[:20]))
+        r.usage(t(r.lang, "“{text}” is not a number.", text=escape(number[:20])))
         return None
     return chosen, number
 

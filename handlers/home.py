@@ -12,14 +12,19 @@ from bot.i18n import t
 from bot.people import Role
 from bot.views import forms
 from bot.views.home import OPEN, home
-from handlers.payloads import Interaction, parse
+from handlers.payloads import Interaction, Seen, parse
 
 
 def register(app: App, deps: Deps) -> None:
+    seen = Seen()
+
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not seen.first(event_id):
+            return  # a redelivery: the first one is being published
         publish(client, str(body.get("team_id") or ""), str(event["user"]))
 
     def publish(client: WebClient, team_id: str, user_id: str) -> None:

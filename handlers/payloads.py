@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -65,3 +68,31 @@ def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
         return model.model_validate(body)
     except ValidationError:
         return None
+
+
+class Seen:
+    """Deliveries seen lately, by the id Slack gives each one (a trigger id, an event id).
+
+    Slack redelivers a request whose answer it thinks was late, marked X-Slack-Retry-Num; the
+    first delivery was acknowledged and is being answered, so the same id seen again is
+    dropped. A first delivery that never arrived is not lost: its redelivery is then the first
+    seen. Kept in memory: form submissions and approvals are made idempotent in the database.
+    """
+
+    def __init__(self, ttl: float = 600.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        """True the first time `key` is seen within the last `ttl` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            while self._seen and (
+                len(self._seen) >= self.size or next(iter(self._seen.values())) < now - self.ttl
+            ):
+                self._seen.popitem(last=False)
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            return True

@@ -8,7 +8,7 @@ from slack_sdk.models.views import View
 
 from billing.service import Overview
 from bot.i18n import code, moment, money, t
-from bot.views.kit import actions, button, context, divider, header, section
+from bot.views.kit import actions, button, context, divider, header, home_tab, packed, section
 from bot.views.replies import balance_fields, subscription_line
 from storage.store import AlertRecord
 
@@ -32,10 +32,10 @@ def home(
                 )
             )
         )
-        return View(type="home", blocks=blocks)
+        return home_tab(blocks)
     subs = [s for s in overview.subscriptions if not s.ended]
     if subs:
-        blocks += [section(subscription_line(lang, sub)) for sub in subs]
+        blocks += packed([subscription_line(lang, sub) for sub in subs])
     else:
         blocks.append(section(t(lang, "No subscription yet.")))
     if can_act:
@@ -73,4 +73,4 @@ def home(
         )
     else:
         blocks.append(context(t(lang, "No alert yet.")))
-    return View(type="home", blocks=blocks)
+    return home_tab(blocks)

@@ -31,6 +31,12 @@ VALUE = "value"
 """The action id of every input element: a field is named by its block id."""
 
 
+def escape(text: str) -> str:
+    """User-typed text made inert in mrkdwn: `<!channel>`, `<@U…>` and `<url|label>` are
+    Slack's control sequences, and Slack asks for &, < and > to be escaped in any text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=text[:150]))
 
@@ -44,6 +50,20 @@ def section(
         accessory=accessory,
         block_id=block_id,
     )
+
+
+def packed(texts: Sequence[str], separator: str = "\n\n") -> list[SectionBlock]:
+    """As few sections as hold `texts`, each under the section limit: a long list then takes
+    a handful of blocks instead of one each, and fits a message (50) or a view (100)."""
+    sections: list[SectionBlock] = []
+    current = ""
+    for text in texts:
+        joined = f"{current}{separator}{text}" if current else text
+        if current and len(joined) > SECTION_TEXT_LIMIT:
+            sections.append(section(current))
+            joined = text
+        current = joined
+    return [*sections, section(current)] if current else sections
 
 
 def context(text: str) -> ContextBlock:
@@ -156,6 +176,10 @@ def modal(
         blocks=list(blocks)[:VIEW_BLOCK_LIMIT],
         private_metadata=metadata or None,
     )
+
+
+def home_tab(blocks: Sequence[Block]) -> View:
+    return View(type="home", blocks=list(blocks)[:VIEW_BLOCK_LIMIT])
 
 
 def dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.model import Balance, Change, Invoice, Plan, Status, Subscription
 from bot.i18n import code, day, moment, money, price, t
-from bot.views.kit import context, header, section
+from bot.views.kit import context, header, packed, section
 from storage.approvals import Approval
 from storage.store import LedgerRow
 from storage.workspace import Product
@@ -108,7 +108,7 @@ def status_blocks(
     blocks: list[Block] = [header(t(lang, "Subscriptions"))]
     if not subs:
         blocks.append(section(t(lang, "No subscription yet. Start one with `/license subscribe`.")))
-    blocks += [section(subscription_line(lang, sub)) for sub in subs]
+    blocks += packed([subscription_line(lang, sub) for sub in subs])
     if pending:
         blocks.append(
             context(t(lang, "{count} request(s) waiting for a super-admin.", count=len(pending)))

@@ -1,0 +1,134 @@
+"""The App Home tab: opened, it is published with the subscriptions, licences, balance, next
+invoice estimate and recent alerts; its buttons open the same modals as the commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from billing.model import Plan
+from tests.slack.bot import ADMIN, PLAIN, SUPER, Running
+from tests.slack.flows import (
+    as_json,
+    invoiced_account,
+    sign_up,
+    snapshot,
+    trigger,
+    view_text,
+)
+
+
+def open_home(bot: Running, user: str, **send: Any) -> dict[str, Any]:
+    before = len(bot.slack.calls_to("views.publish"))
+    event = {"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"}
+    answer = bot.sender.event(event, **send)
+    assert answer.status == 200
+    call = bot.slack.wait_for_call("views.publish", count=before + 1)[before]
+    assert call["user_id"] == user
+    view = as_json(call["view"])
+    assert view["type"] == "home"
+    return dict(view)
+
+
+def money(amount: Any) -> str:
+    return f"${amount:,.2f}"
+
+
+def test_home_shows_subscriptions_licences_balance_estimate_and_alerts(bot: Running) -> None:
+    invoiced_account(bot)
+    sign_up(bot, "ci", Plan.FLEXIBLE, 12)
+    overview = bot.deps.billing.overview(bot.customer_id, bot.clock())
+    alerts = bot.deps.store.alerts(bot.customer_id)
+    assert alerts, "the set-up produced alerts (trial converted, invoices, payments)"
+    shown = view_text(open_home(bot, SUPER))
+    assert "Licences and billing" in shown
+    assert "*chrome* · Chrome Enterprise Upgrade · annual plan · active" in shown
+    assert "*ci* · Cloud Identity Premium · flexible plan · trial" in shown
+    assert "25 licences held" in shown and "12 licences held" in shown
+    for label, amount in (
+        ("Current cycle", overview.balance.current_cycle),
+        ("Balance due", overview.balance.balance_due),
+        ("Credit", overview.balance.credit),
+        ("Balance", overview.balance.total),
+    ):
+        assert f"*{label}*\n{money(amount)}" in shown
+    assert f"Next invoice, if nothing changes: {money(overview.next_invoice)}." in shown
+    assert overview.next_invoice > 0
+    assert "Card on file: visa •••• 4242 (2030-12)" in shown
+    assert "Recent alerts" in shown
+    for alert in alerts[-8:]:
+        assert alert.kind.replace("_", " ") in shown
+    assert "invoice_issued" not in shown, "codes are shown as words"
+
+
+def test_home_has_the_buttons_for_an_admin(bot: Running) -> None:
+    view = open_home(bot, ADMIN)
+    ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert ids == ["open_subscribe", "open_buy", "open_pay", "open_card"]
+    assert "No subscription yet." in view_text(view)
+    assert "No alert yet." in view_text(view)
+
+
+def test_home_shows_no_billing_to_someone_who_is_not_an_admin(bot: Running) -> None:
+    invoiced_account(bot)
+    view = open_home(bot, PLAIN)
+    shown = view_text(view)
+    assert "Only the organisation's admins can see its billing." in shown
+    assert "chrome" not in shown and "$" not in shown
+    assert not [b for b in view["blocks"] if b["type"] == "actions"]
+
+
+def test_opening_home_changes_nothing_and_a_redelivery_publishes_once(bot: Running) -> None:
+    invoiced_account(bot)
+    before = snapshot(bot.deps.store.engine)
+    event = {"type": "app_home_opened", "user": SUPER, "channel": "D1", "tab": "home"}
+    bot.sender.event(event, event_id="EvSAME")
+    bot.sender.event(event, event_id="EvSAME", retry_num=1, retry_reason="http_timeout")
+    bot.slack.wait_for_call("views.publish")
+    bot.sender.event({**event, "tab": "messages"})  # the Messages tab is not ours
+    open_home(bot, SUPER)  # a new opening is published again
+    assert len(bot.slack.calls_to("views.publish")) == 2
+    assert snapshot(bot.deps.store.engine) == before
+
+
+def press(bot: Running, user: str, action_id: str, home: dict[str, Any]) -> dict[str, Any]:
+    before = len(bot.slack.calls_to("views.open"))
+    tid = trigger()
+    answer = bot.sender.block_action(
+        user,
+        action_id,
+        block_id="home-actions",
+        view={**home, "id": "VHOME"},
+        trigger_id=tid,
+    )
+    assert answer.status == 200
+    call = bot.slack.wait_for_call("views.open", count=before + 1)[before]
+    assert call["trigger_id"] == tid
+    return dict(as_json(call["view"]))
+
+
+@pytest.mark.parametrize(
+    ("action_id", "callback"),
+    [
+        ("open_subscribe", "signup"),
+        ("open_buy", "add_licences"),
+        ("open_pay", "pay"),
+        ("open_card", "update_card"),
+    ],
+)
+def test_home_buttons_open_their_modals(bot: Running, action_id: str, callback: str) -> None:
+    invoiced_account(bot)
+    home = open_home(bot, SUPER)
+    before = snapshot(bot.deps.store.engine)
+    assert press(bot, SUPER, action_id, home)["callback_id"] == callback
+    assert snapshot(bot.deps.store.engine) == before
+
+
+def test_home_buttons_with_nothing_to_act_on_say_so(bot: Running) -> None:
+    home = open_home(bot, ADMIN)
+    for action_id in ("open_buy", "open_pay"):
+        view = press(bot, ADMIN, action_id, home)
+        assert view["callback_id"] == "result"
+        assert "Nothing to do here yet" in view_text(view)
+    assert press(bot, ADMIN, "open_card", home)["callback_id"] == "setup_billing"
