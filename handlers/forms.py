@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from billing.commands import field_errors, refuse_card_secrets
+from billing.money import MINIMUM_PAYMENT
 from bot.actions import ACTIONS
-from bot.i18n import t
+from bot.i18n import N_, t
 from bot.views.kit import VALUE
 from storage.workspace import Workspaces
 
@@ -86,13 +88,17 @@ def _no_card_secrets(values: dict[str, Any], lang: str) -> None:
         raise FormErrors({field: t(lang, message)}) from None
 
 
-def _plain_amounts(values: dict[str, Any], lang: str) -> None:
+def _plain_amounts(action: str, values: dict[str, Any], lang: str) -> None:
+    """Amounts as people write them; a payment of at least the minimum, said in the reader's
+    language (the rule's own message carries the figure, so it cannot be translated)."""
     for field in MONEY_FIELDS:
         text = values.get(field)
-        if text is not None and not AMOUNT.match(text):
+        if text is not None and not (isinstance(text, str) and AMOUNT.match(text)):
             raise FormErrors(
                 {field: t(lang, "Write an amount such as 25.00 (at most 2 decimals).")}
             )
+    if action == "pay" and values.get("amount") and Decimal(values["amount"]) < MINIMUM_PAYMENT:
+        raise FormErrors({"amount": t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)})
 
 
 def _present(data: dict[str, Any]) -> dict[str, Any]:
@@ -105,15 +111,27 @@ def _present(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) -> BaseModel:
-    """The validated order a form asks for, or FormErrors."""
+    """The validated order a form asks for, or FormErrors keyed by the form's own inputs:
+    Slack refuses errors for a block the view does not have."""
     found = values(view)
+    try:
+        return _order(action, found, lang, workspaces)
+    except FormErrors as problem:
+        inputs = list(found) or ["subscription"]
+        errors: dict[str, str] = {}
+        for block, message in problem.errors.items():
+            errors.setdefault(block if block in found else inputs[0], message)
+        raise FormErrors(errors) from None
+
+
+def _order(action: str, found: dict[str, Any], lang: str, workspaces: Workspaces) -> BaseModel:
     blocks = list(found) or ["subscription"]
     _no_card_secrets(found, lang)
-    _plain_amounts(found, lang)
+    _plain_amounts(action, found, lang)
     data: dict[str, Any]
     match action:
         case "signup":
-            _required_box(found, "terms", lang, "Accept the terms to continue.")
+            _required_box(found, "terms", lang, N_("Accept the terms to continue."))
             product = workspaces.product(found.get("product") or "")
             if product is None:
                 raise FormErrors({"product": t(lang, "Choose a product.")})
@@ -127,7 +145,7 @@ def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) 
                 "price": str(price),
             }
         case "add_licences":
-            _required_box(found, "terms", lang, "Accept the terms to continue.")
+            _required_box(found, "terms", lang, N_("Accept the terms to continue."))
             data = {"subscription": found.get("subscription"), "count": found.get("count")}
         case "set_users":
             data = {
@@ -148,7 +166,7 @@ def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) 
                 "reason": found.get("reason") or "other",
             }
         case "transfer":
-            _required_box(found, "confirm", lang, "Tick the box to confirm.")
+            _required_box(found, "confirm", lang, N_("Tick the box to confirm."))
             data = {"reseller": found.get("reseller"), "token": found.get("token")}
         case "setup_billing":
             data = {

@@ -1,0 +1,228 @@
+"""French: a user whose Slack locale is French gets French replies, modals, field errors,
+refusals, amounts and dates; a French requester is told the outcome in French. Expected
+strings are read from the catalogue, so the tests follow the translator's wording."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.i18n import _catalogue, money, t
+from bot.messages import messages
+from tests.slack.bot import FRENCH, SUPER, Running
+from tests.slack.flows import (
+    as_json,
+    ask,
+    card_values,
+    invoiced_account,
+    open_modal,
+    result_text,
+    sign_up,
+    signup_values,
+    submit,
+    submit_and_confirm,
+    view_text,
+)
+from tests.slack.signed import checkboxes, plain, radio
+from tests.slack.signed import select as chosen
+
+FRENCH_ADMIN = "UFRADMIN"
+
+
+def fr(message: str, **params: Any) -> str:
+    """The French for `message`, which must have a translation."""
+    translated = _catalogue("fr").get(message)
+    assert translated, f"no French for {message!r}"
+    return t("fr", message, **params)
+
+
+def english_leaks(text: str) -> list[str]:
+    """English messages, with a different French translation, that appear in `text`."""
+    return [message for message in ENGLISH if message in text and message not in t("fr", message)]
+
+
+ENGLISH = sorted(
+    message
+    for message in messages()
+    if len(message) >= 14 and "{" not in message and t("fr", message) != message
+)
+
+
+def test_help_status_and_balance_are_in_french(bot: Running) -> None:
+    invoiced_account(bot)
+    help_text = view_text(ask(bot, FRENCH, "help"))
+    assert fr("licensebot: licences and billing") in help_text
+    assert fr("This list.") in help_text
+    status = view_text(ask(bot, FRENCH, "status"))
+    assert fr("Subscriptions") in status
+    assert fr("{licences} licences held", licences=25) in status
+    assert fr("annual plan") in status
+    balance = bot.deps.billing.balance(bot.customer_id, bot.clock())
+    shown = view_text(ask(bot, FRENCH, "balance"))
+    assert money(balance.total, "fr") in shown and "$US" in money(balance.total, "fr")
+    assert fr("Balance = current cycle + balance due − credit.") in shown
+    for text in (help_text, status, shown):
+        assert english_leaks(text) == []
+
+
+def test_usage_and_refusals_are_in_french(bot: Running) -> None:
+    reply = view_text(ask(bot, FRENCH, "frobnicate"))
+    assert fr("Unknown subcommand “{word}”.", word="frobnicate") in reply
+    assert fr("Nothing was changed. Try `/license help`.") in reply
+    refused = view_text(ask(bot, FRENCH, "card"))
+    assert fr("There is no card on file yet: set up billing with `/license billing`.") in refused
+    too_long = view_text(ask(bot, FRENCH, "x" * 600))
+    assert fr("That command is too long or malformed.") in too_long
+
+
+def test_modals_are_in_french(bot: Running) -> None:
+    view = open_modal(bot, FRENCH, "subscribe")
+    assert view["title"]["text"] == fr("Subscribe")[:24]
+    assert view["submit"]["text"] == fr("Next")
+    assert view["close"]["text"] == fr("Cancel")
+    shown = view_text(view)
+    assert fr("Product") in shown and fr("I accept the terms of service") in shown
+    assert fr("Every new subscription starts with a 14-day free trial.") in shown
+    card = open_modal(bot, FRENCH, "billing")
+    assert card["submit"]["text"] == fr("Save")
+    assert fr("Other") in view_text(card)
+    sign_up(bot)
+    cancel = view_text(open_modal(bot, FRENCH, "cancel chrome"))
+    assert fr("too_expensive") in cancel and "too_expensive" not in cancel
+    for text in (shown, view_text(card), cancel):
+        assert english_leaks(text) == []
+
+
+@pytest.mark.parametrize(
+    ("callback", "values", "field", "expected"),
+    [
+        ("signup", signup_values(licences="0"), "licences", ("Must be at least {ge}.", {"ge": 1})),
+        (
+            "signup",
+            {**signup_values(), "plan": radio("monthly")},
+            "plan",
+            ("Choose one of the options.", {}),
+        ),
+        (
+            "setup_billing",
+            card_values(last4="4242424242424242"),
+            "last4",
+            ("looks like a full card number, which is never accepted", {}),
+        ),
+        (
+            "setup_billing",
+            card_values(expires="2025-12"),
+            "expires",
+            ("this card expired at the end of {expires}", {"expires": "2025-12"}),
+        ),
+        (
+            "pay",
+            {"method": chosen("card"), "amount": plain("9.99")},
+            "amount",
+            ("At least {minimum} USD.", {"minimum": "10.00"}),
+        ),
+        (
+            "pay",
+            {"method": chosen("card"), "amount": plain("abc")},
+            "amount",
+            ("Write an amount such as 25.00 (at most 2 decimals).", {}),
+        ),
+    ],
+)
+def test_field_errors_are_in_french(
+    bot: Running,
+    callback: str,
+    values: dict[str, Any],
+    field: str,
+    expected: tuple[str, dict[str, Any]],
+) -> None:
+    answer = submit(bot, FRENCH, callback, values)
+    assert answer.json is not None and answer.json["response_action"] == "errors", answer.body
+    message, params = expected
+    assert answer.json["errors"] == {field: fr(message, **params)}
+
+
+def test_a_confirmation_and_its_result_are_in_french(bot: Running) -> None:
+    shown, done = submit_and_confirm(bot, FRENCH, "signup", signup_values(licences="25"))
+    confirmation = view_text(shown.json["view"])  # type: ignore[index]
+    assert money(__import__("decimal").Decimal("104.17"), "fr") in confirmation  # 25 × 50 / 12
+    assert "104,17" in confirmation
+    assert fr("Check the amounts, then confirm.") in confirmation
+    assert shown.json["view"]["submit"]["text"] == fr("Confirm")  # type: ignore[index]
+    assert result_text(done).startswith(
+        ":white_check_mark: " + fr("Done: {summary}.", summary="")[:8]
+    )
+    assert english_leaks(confirmation + result_text(done)) == []
+
+
+def test_a_french_requester_is_told_in_french(bot: Running) -> None:
+    bot.slack.add_user(FRENCH_ADMIN, email="luc@acme.example", locale="fr-FR", is_admin=True)
+    values = {"reseller": plain("Partenaires SA"), "confirm": checkboxes("yes")}
+    shown, done = submit_and_confirm(bot, FRENCH_ADMIN, "transfer", values)
+    assert fr("A super-admin will be asked to approve this.") in view_text(shown.json["view"])  # type: ignore[index]
+    assert fr("Sent to the super-admins for approval: {summary}.", summary="")[:20] in result_text(
+        done
+    )
+    [posted] = bot.slack.wait_for_call("chat.postMessage")
+    value = next(
+        e["value"]
+        for b in as_json(posted["blocks"])
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "approval_deny"
+    )
+    bot.sender.block_action(SUPER, "approval_deny", value=value, message={"text": posted["text"]})
+    told = bot.slack.wait_for_call("chat.postMessage", count=2)[1]
+    assert told["channel"] == FRENCH_ADMIN
+    text = view_text({"blocks": as_json(told["blocks"])})
+    assert fr(":x: Denied by <@{user}>", user=SUPER) in text
+    assert fr("Approval requested") in text
+    assert english_leaks(text) == []
+
+
+def test_a_french_super_admin_is_answered_in_french_on_buttons(bot: Running) -> None:
+    bot.sender.block_action(
+        FRENCH,
+        "no_such_button",
+        message={"text": "x"},
+        response_url=bot.slack.response_url("old"),
+    )
+    [reply] = bot.slack.wait_for_response("old")
+    assert reply["text"] == fr("This button is not known (any more). Nothing was changed.")
+
+
+def test_home_is_in_french(bot: Running) -> None:
+    invoiced_account(bot)
+    bot.sender.event({"type": "app_home_opened", "user": FRENCH, "channel": "D1", "tab": "home"})
+    [call] = bot.slack.wait_for_call("views.publish")
+    shown = view_text(as_json(call["view"]))
+    assert fr("Licences and billing") in shown
+    assert fr("Recent alerts") in shown
+    assert fr("invoice_issued") in shown
+    assert "(Europe/Paris)" in shown, "instants in the reader's time zone, and in Pacific time"
+    assert english_leaks(shown) == []
+
+
+def test_every_message_has_a_french_translation() -> None:
+    """The translator's checklist: run `python -m bot.messages` to add new ids to the catalogue."""
+    catalogue = _catalogue("fr")
+    missing = sorted(message for message in messages() if not catalogue.get(message))
+    assert missing == [], json.dumps(missing, ensure_ascii=False, indent=1)
+
+
+def test_translations_keep_their_placeholders() -> None:
+    """A translation that drops or renames a {placeholder} would fail when shown."""
+    import string
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    catalogue = _catalogue("fr")
+    wrong = {
+        message: translated
+        for message, translated in catalogue.items()
+        if fields(message) != fields(translated)
+    }
+    assert wrong == {}
