@@ -16,6 +16,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
+from bot.acks import ACKING
+
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,8 @@ def application(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
                 status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
             )
             return [body]
-        return slack(environ, start_response)
+        with ACKING.acking():
+            return slack(environ, start_response)
 
     return wsgi
 

@@ -28,14 +28,14 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        decide(body, action, respond, client, approve=True)
+        deps.after_ack(lambda: decide(body, action, respond, client, approve=True))
 
     @app.action(views.DENY)
     def deny(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        decide(body, action, respond, client, approve=False)
+        deps.after_ack(lambda: decide(body, action, respond, client, approve=False))
 
     def tell(respond: Respond, text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)

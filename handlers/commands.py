@@ -68,6 +68,9 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()  # first, always: everything else happens after Slack has its answer
+        deps.after_ack(lambda: answer(body, respond, client))
+
+    def answer(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         command = _parse(body)
         if command is not None and not seen.first(command.trigger_id):
             return  # a redelivery: the first one is being answered

@@ -26,11 +26,14 @@ def register(app: App, deps: Deps) -> None:
     def unknown_action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         if body.get("response_url"):
-            respond(
-                text=t(language(body), "This button is not known (any more). Nothing was changed."),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            deps.after_ack(lambda: tell(body, respond))
+
+    def tell(body: dict[str, Any], respond: Respond) -> None:
+        respond(
+            text=t(language(body), "This button is not known (any more). Nothing was changed."),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
     @app.view(ANYTHING)
     def unknown_view(ack: Ack, body: dict[str, Any]) -> None:

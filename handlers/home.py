@@ -25,7 +25,7 @@ def register(app: App, deps: Deps) -> None:
         event_id = body.get("event_id")
         if isinstance(event_id, str) and not seen.first(event_id):
             return  # a redelivery: the first one is being published
-        publish(client, str(body.get("team_id") or ""), str(event["user"]))
+        deps.after_ack(lambda: publish(client, str(body.get("team_id") or ""), str(event["user"])))
 
     def publish(client: WebClient, team_id: str, user_id: str) -> None:
         asker = deps.asker(team_id, user_id)
@@ -46,6 +46,9 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
+        deps.after_ack(lambda: open_for(body, action, client))
+
+    def open_for(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         interaction: Interaction | None = parse(Interaction, body)
         if interaction is None or not interaction.trigger_id:
             return

@@ -144,3 +144,4 @@ def running_bot(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        deps.answers.shutdown(wait=True)  # answers still being written finish first

@@ -66,13 +66,15 @@ class _Errors(logging.Handler):
 @pytest.fixture
 def bot(slack: FakeSlack, engine: Engine) -> Iterator[Running]:
     seed_catalogue(engine)
-    with running_bot(slack, engine) as running:
-        handler = _Errors(running.errors)
-        logging.getLogger().addHandler(handler)
-        try:
+    errors: list[logging.LogRecord] = []
+    handler = _Errors(errors)
+    logging.getLogger().addHandler(handler)
+    try:
+        with running_bot(slack, engine) as running:  # its answers are all written on leaving
+            running.errors = errors
             yield running
-        finally:
-            logging.getLogger().removeHandler(handler)
-    problems = [f"{r.name}: {r.getMessage()}" for r in running.errors]
+    finally:
+        logging.getLogger().removeHandler(handler)
+    problems = [f"{r.name}: {r.getMessage()}" for r in errors]
     assert not problems, "the bot logged errors:\n" + "\n".join(problems)
     check_everything(slack, running.sender.answers)
