@@ -180,20 +180,6 @@ def card_values(
     return {"brand": chosen(brand), "last4": plain(last4), "expires": plain(expires)}
 
 
-# ---- set-ups through the real flows -----------------------------------------------------
-
-
-def subscribe(bot: Running, user: str, **values: str) -> None:
-    """Sign up through the subscribe modal and its confirmation."""
-    _, done = submit_and_confirm(bot, user, "signup", signup_values(**values))
-    assert "Done" in result_text(done) or "Fait" in result_text(done), done.json
-
-
-def set_up_billing(bot: Running, user: str, **values: str) -> None:
-    answer = submit(bot, user, "setup_billing", card_values(**values))
-    assert answer.json is not None and answer.json["response_action"] == "update", answer.body
-
-
 # ---- set-ups straight through the billing service (when the flow itself is not the point) --
 
 

@@ -37,7 +37,14 @@ def request(bot: Running, callback: str, values: dict[str, Any]) -> dict[str, An
     assert "A super-admin will be asked to approve this." in view_text(shown.json["view"])  # type: ignore[index]
     assert shown.json["view"]["submit"]["text"] == "Request approval"  # type: ignore[index]
     assert "Sent to the super-admins for approval" in result_text(done)
+    return posted_request(bot)
+
+
+def posted_request(bot: Running) -> dict[str, Any]:
+    """The request's message, once the bot has noted where it posted it."""
     [posted] = bot.slack.wait_for_call("chat.postMessage")
+    stored = "SELECT message_ts FROM approvals WHERE message_ts IS NOT NULL"
+    bot.slack.wait_for(lambda _: rows(bot.deps.store.engine, stored))
     return posted
 
 
@@ -51,10 +58,8 @@ def buttons(posted: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def click(
-    bot: Running, user: str, action_id: str, posted: dict[str, Any], name: str
-) -> dict[str, Any] | None:
-    """Press a button on the posted message; returns the ephemeral answer, if any."""
+def click(bot: Running, user: str, action_id: str, posted: dict[str, Any], name: str) -> None:
+    """Press a button on the posted message; an ephemeral answer goes to response `name`."""
     message = {"ts": posted_ts(bot), "text": posted["text"], "blocks": as_json(posted["blocks"])}
     value = buttons(posted)[action_id]["value"]
     answer = bot.sender.block_action(
@@ -66,7 +71,6 @@ def click(
         response_url=bot.slack.response_url(name),
     )
     assert answer.status == 200
-    return None
 
 
 def posted_ts(bot: Running) -> str:
@@ -110,6 +114,52 @@ def test_a_card_request_without_confirmation_is_posted_too(bot: Running) -> None
     [posted] = bot.slack.wait_for_call("chat.postMessage")
     assert "Set up billing with visa •••• 4242" in posted["text"]
     assert rows(bot.deps.store.engine, "SELECT id FROM payment_methods") == []
+
+
+def test_an_approved_card_request_saves_the_card(bot: Running) -> None:
+    """The request carries the card's expiry; it must come back as the order it was."""
+    submit(
+        bot,
+        ADMIN,
+        "setup_billing",
+        {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")},
+    )
+    posted = posted_request(bot)
+    click(bot, SUPER, APPROVE, posted, "approve")
+    bot.slack.wait_for_call("chat.update")
+    assert approval(bot).status == "applied"
+    card = bot.deps.billing.overview(bot.customer_id, bot.clock()).card
+    assert card is not None and (card.brand, card.last4, card.expires) == (
+        "visa",
+        "4242",
+        "2030-12",
+    )
+    assert ("slack:USUPER", "payment_method", "acme.example") in audit_actions(
+        bot.deps.store.engine
+    )
+
+
+def test_two_concurrent_approvals_apply_the_change_once(bot: Running) -> None:
+    posted = request(bot, "signup", signup_values(key="chrome", licences="25"))
+    start = threading.Barrier(2)
+
+    def press(n: int) -> None:
+        start.wait()
+        click(bot, SUPER, APPROVE, posted, f"both{n}")
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    bot.slack.wait_for_call("chat.update")
+    [loser] = bot.slack.wait_for_response()
+    assert "Already decided by <@USUPER>" in loser["text"]
+    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    signups = [a for a in audit_actions(bot.deps.store.engine) if a[1] == "signup"]
+    assert signups == [("slack:USUPER", "signup", "chrome")]
+    assert len(bot.slack.calls_to("chat.update")) == 1
+    assert approval(bot).status == "applied"
 
 
 @pytest.mark.parametrize("user", [PLAIN, ADMIN, GMAIL])
