@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_serializer,
     model_validator,
 )
 
@@ -116,10 +117,19 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _expiry_text(value: tuple[int, int]) -> str:
+    return f"{value[0]:04d}-{value[1]:02d}"
+
+
 class CardDetails(Command):
     brand: Annotated[str, Field(min_length=2, max_length=20)]
     last4: Annotated[str, Field(min_length=1, max_length=40)]
     expires: YearMonth
+
+    @field_serializer("expires")
+    def _expires(self, value: tuple[int, int]) -> str:
+        """Written as it is read, YYYY-MM, so an order survives a round trip through JSON."""
+        return _expiry_text(value)
 
     _refuse = model_validator(mode="before")(refuse_card_secrets)
 
@@ -138,6 +148,10 @@ class CardUpdate(Command):
     brand: str | None = None
     last4: str | None = None
     expires: YearMonth | None = None
+
+    @field_serializer("expires")
+    def _expires(self, value: tuple[int, int] | None) -> str | None:
+        return None if value is None else _expiry_text(value)
 
     _refuse = model_validator(mode="before")(refuse_card_secrets)
 

@@ -3,6 +3,7 @@ are rounded once, half-up, to the cent, where an invoice line is made."""
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -10,6 +11,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MINIMUM_PAYMENT = Decimal("10.00")
 CURRENCY = "USD"
+AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def round_cents(value: Fraction | Decimal | int) -> Decimal:
@@ -42,8 +44,11 @@ def parse_amount(text: object, *, places: int = 2) -> Decimal:
     if isinstance(text, Decimal):
         value = text
     elif isinstance(text, int | str):
+        written = str(text).strip()
+        if not AMOUNT.fullmatch(written):  # no exponents, underscores or non-ASCII digits
+            raise ValueError(f"{text!r} is not an amount")
         try:
-            value = Decimal(str(text).strip())
+            value = Decimal(written)
         except InvalidOperation:
             raise ValueError(f"{text!r} is not an amount") from None
     else:

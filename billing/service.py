@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from billing import commands as cmd
 from billing import domains, orders, payments
@@ -24,6 +24,22 @@ from billing.payments import REACTIVATION_DELAY
 from billing.store import Store
 
 T = TypeVar("T")
+
+RULES: dict[str, Callable[[Account, Any, datetime], Change]] = {
+    "signup": orders.signup,
+    "add_licences": orders.add_licences,
+    "set_users": orders.set_users,
+    "renewal": orders.set_renewal,
+    "renew": orders.renew_by_hand,
+    "cancel": orders.cancel,
+    "transfer": orders.transfer,
+    "register_domain": domains.register_domain,
+    "setup_billing": payments.setup_billing,
+    "update_card": payments.update_card,
+    "pay": lambda account, order, at: payments.pay(account, order, at, "preview"),
+    "refund": payments.refund,
+}
+"""Each order's rule by name, for dry runs: a quote is refused when its order would be."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +239,7 @@ class Billing:
 
     def overview(self, customer_id: int, at: datetime) -> Overview:
         """The account at a glance: balance, next invoice if nothing changes, subscriptions."""
-        with self.store.account(customer_id) as account:
+        with self.store.account(customer_id, write=False) as account:
             current = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
             month = month_start(pacific_day(at))
             estimate = sum((line.amount for line in monthly_lines(account, month)), ZERO)
@@ -235,7 +251,19 @@ class Billing:
                 account.customer,
             )
 
-    def quote(self, customer_id: int, rule: Callable[[Account], T]) -> T:
-        """Apply a read-only rule (a quote) to the account; nothing is written."""
-        with self.store.account(customer_id) as account:
-            return rule(account)
+    def quote(
+        self,
+        customer_id: int,
+        rule: Callable[[Account], T],
+        dry_run: Callable[[Account], object] | None = None,
+    ) -> T:
+        """What an order will cost, from the account as it stands; nothing is written.
+
+        `dry_run` then applies the order itself to this throw-away copy, so a quote is
+        refused for exactly the reasons the order would be (BillingError).
+        """
+        with self.store.account(customer_id, write=False) as account:
+            quoted = rule(account)
+            if dry_run is not None:
+                dry_run(account)
+            return quoted

@@ -28,12 +28,13 @@ class Store(Protocol):
         ...
 
     def account(
-        self, customer_id: int, replay_key: str | None = None
+        self, customer_id: int, replay_key: str | None = None, *, write: bool = True
     ) -> AbstractContextManager[Account]:
         """The customer's account under its lock; its pending rows are written on a clean exit.
 
         With `replay_key`, the change already recorded under that idempotency key is
-        loaded into `account.replays`.
+        loaded into `account.replays`. With `write=False` nothing is locked or written: a
+        view, or a dry run whose changes are thrown away.
         """
         ...
 

@@ -58,7 +58,9 @@ class InvoiceDocument:
         return f"{self.invoice.number}-{self.customer.domain}.{extension}"
 
 
-def document(store: SqlStore, customer_id: int, number: str, at: datetime) -> InvoiceDocument | None:
+def document(
+    store: SqlStore, customer_id: int, number: str, at: datetime
+) -> InvoiceDocument | None:
     invoice = store.invoice(customer_id, number)
     customer = store.customer(customer_id)
     if invoice is None or customer is None:

@@ -73,6 +73,7 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     finally:
         if clock is not None:
             clock.shutdown(wait=False)
+        deps.answers.shutdown(wait=True)  # let answers already under way reach Slack
     return 0
 
 

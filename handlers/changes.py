@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from billing.errors import BillingError
 from billing.quotes import Quote
+from billing.service import RULES
 from bot.actions import ACTIONS, describe, order_data, order_from, perform, quote_lines
 from bot.context import Asker, Deps
 from bot.i18n import t
@@ -98,11 +99,16 @@ def post_request(deps: Deps, client: WebClient, approval: Approval) -> None:
 
 
 def quote_for(deps: Deps, customer_id: int, action: str, order: BaseModel) -> Quote | None:
-    """The billing quote for an order (BillingError when the rules refuse it)."""
+    """The billing quote for an order, if it has one; BillingError when the order itself
+    would be refused (it is tried on a copy of the account that is never saved)."""
     quote = ACTIONS[action].quote
-    if quote is None:
-        return None
-    return deps.billing.quote(customer_id, lambda account: quote(account, order, deps.clock()))
+    at = deps.clock()
+    check = RULES[action]
+    return deps.billing.quote(
+        customer_id,
+        lambda account: quote(account, order, at) if quote is not None else None,
+        lambda account: check(account, order, at),
+    )
 
 
 def quote_lines_for(

@@ -198,7 +198,9 @@ def plan(r: Request) -> None:
     if r.deps.workspaces.product(code) is None:
         r.usage(t(r.lang, "No product with the code “{code}”.", code=escape(code[:40])))
         return
-    r.deps.workspaces.set_price(code, which, price, at=r.deps.clock(), actor=r.asker.actor)
+    r.deps.workspaces.set_price(
+        code, which, price, at=r.deps.clock(), actor=r.asker.actor, customer_id=r.asker.customer_id
+    )
     r.reply(replies.catalogue_blocks(r.lang, r.deps.workspaces.products()))
 
 

@@ -82,14 +82,17 @@ class SqlStore:
             return customer_of(row)
 
     @contextmanager
-    def account(self, customer_id: int, replay_key: str | None = None) -> Iterator[Account]:
+    def account(
+        self, customer_id: int, replay_key: str | None = None, *, write: bool = True
+    ) -> Iterator[Account]:
         with self.sessions() as session, session.begin():
-            row = session.get(CustomerRow, customer_id, with_for_update=True)
+            row = session.get(CustomerRow, customer_id, with_for_update=write)
             if row is None:
                 raise NotFound(f"no customer {customer_id}", field="customer")
             (account,) = load_accounts(session, [row], replay_key=replay_key)
             yield account
-            save_accounts(session, [account])
+            if write:
+                save_accounts(session, [account])
 
     def for_monthly_batches(
         self, month: date, size: int, rule: Callable[[list[Account]], int]
@@ -226,7 +229,7 @@ class SqlStore:
             ]
 
     def subscriptions(self, customer_id: int) -> list[Any]:
-        with self.account(customer_id) as account:
+        with self.account(customer_id, write=False) as account:
             return list(account.subscriptions)
 
     def audit(self, customer_id: int, limit: int = 50) -> list[AuditRow]:

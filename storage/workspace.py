@@ -65,9 +65,18 @@ class Workspaces:
         return next((p for p in self.products() if p.code == code), None)
 
     def set_price(
-        self, code: str, plan: str, price: Decimal, *, at: datetime, actor: str
+        self,
+        code: str,
+        plan: str,
+        price: Decimal,
+        *,
+        at: datetime,
+        actor: str,
+        customer_id: int | None = None,
     ) -> Change:
-        """Change a catalogue price (new subscriptions only: each keeps the price it started at)."""
+        """Change a catalogue price (new subscriptions only: each keeps the price it started at).
+
+        Audited under the customer whose super-admin changed it, so their `/license audit` shows it."""
         table = ProductRow.__table__
         column = "annual_price" if plan == "annual" else "flexible_price"
         with self.store.engine.begin() as connection:
@@ -86,7 +95,7 @@ class Workspaces:
                 {
                     "at": at,
                     "actor": actor,
-                    "customer_id": None,
+                    "customer_id": customer_id,
                     "action": change.action,
                     "subject": code,
                     "before": plain(change.before),

@@ -58,7 +58,9 @@ def chart_blocks(lang: str, invoices: Sequence[Invoice], today: date) -> list[Bl
     rows = []
     for label in labels:
         month = spend.get(label, {})
-        bar = "".join(fill[key] * max(1, round(WIDTH * month[key] / top)) for key in keys if month.get(key))
+        bar = "".join(
+            fill[key] * max(1, round(WIDTH * month[key] / top)) for key in keys if month.get(key)
+        )
         total = sum(month.values(), Decimal(0))
         rows.append(f"{label} {bar:<{WIDTH + 2}} {money(total, lang) if total else ''}".rstrip())
     legend = "  ".join(
