@@ -14,7 +14,7 @@ from billing.service import Billing
 from bot.config import Settings
 from bot.context import Deps, system_clock
 from bot.people import Directory
-from handlers import approvals, commands, fallbacks, home, modals
+from handlers import approvals, commands, fallbacks, files, home, modals
 from storage.approvals import Approvals
 from storage.db import make_engine
 from storage.store import SqlStore
@@ -60,5 +60,6 @@ def build_app(deps: Deps) -> App:
     modals.register(app, deps)
     approvals.register(app, deps)
     home.register(app, deps)
+    files.register(app, deps)
     fallbacks.register(app, deps)
     return app

@@ -7,11 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from billing.calendar import pacific_day
 from bot.context import Deps
 from bot.i18n import t
 from bot.people import Role
 from bot.views import forms
 from bot.views.home import OPEN, home
+from bot.views.spend import chart_blocks
 from handlers.payloads import Interaction, Seen, parse
 
 
@@ -32,10 +34,13 @@ def register(app: App, deps: Deps) -> None:
         if asker.role is Role.NONE:
             view = home(asker.lang, None, [], False)
         else:
-            overview = deps.billing.overview(asker.customer_id, deps.clock())
-            view = home(
-                asker.lang, overview, deps.store.alerts(asker.customer_id), True, asker.person.tz
+            now = deps.clock()
+            overview = deps.billing.overview(asker.customer_id, now)
+            spend = chart_blocks(
+                asker.lang, deps.store.invoices(asker.customer_id), pacific_day(now)
             )
+            alerts = deps.store.alerts(asker.customer_id)
+            view = home(asker.lang, overview, alerts, True, asker.person.tz, spend)
         client.views_publish(user_id=user_id, view=view.to_dict())
 
     @app.action(OPEN["subscribe"])

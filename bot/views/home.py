@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from billing.service import Overview
@@ -21,6 +22,7 @@ def home(
     alerts: Sequence[AlertRecord],
     can_act: bool,
     tz: str | None = None,
+    spend: Sequence[Block] = (),
 ) -> View:
     blocks: list = [header(t(lang, "Licences and billing"))]
     if overview is None:
@@ -60,6 +62,8 @@ def home(
     ]
     if overview.card is not None:
         blocks.append(context(t(lang, "Card on file: {card}", card=overview.card.describe())))
+    if spend:
+        blocks += [divider(), *spend]
     blocks += [divider(), section(f"*{t(lang, 'Recent alerts')}*")]
     if alerts:
         blocks.append(

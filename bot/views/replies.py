@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.model import Balance, Change, Invoice, Plan, Status, Subscription
 from bot.i18n import code, day, moment, money, price, t
-from bot.views.kit import context, header, packed, section
+from bot.views.kit import actions, button, context, header, packed, section
 from storage.approvals import Approval
 from storage.store import LedgerRow
 from storage.workspace import Product
@@ -174,8 +174,17 @@ def invoices_blocks(
             )
         )
         blocks.append(context(t(lang, "Issued {when}", when=moment(invoice.issued_at, lang))))
+        blocks.append(
+            actions(
+                button(t(lang, "PDF"), INVOICE_PDF, invoice.number),
+                button(t(lang, "CSV"), INVOICE_CSV, invoice.number),
+            )
+        )
     return blocks
 
+
+INVOICE_PDF = "invoice_pdf"
+INVOICE_CSV = "invoice_csv"
 
 KIND_TEXT = {
     "charge": "charge",
