@@ -1,0 +1,163 @@
+"""The sandbox in a real browser (Playwright driving Debian's Chromium), as a new admin
+would use it: subscribe, set up billing, buy licences, move past the trial to the 1st, see
+the invoice alert, open the PDF, pay, and check what the page shows."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from billing.calendar import PACIFIC
+from bot.sandbox.run import Sandbox, start_sandbox
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("LICENSEBOT_REQUIRE_BROWSER") == "1"
+
+if not Path(CHROMIUM).exists() and not REQUIRED:
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium); CI requires it",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    running = start_sandbox(
+        port=0,
+        database=tmp_path / "sandbox.sqlite3",
+        now=datetime(2026, 1, 5, 10, 0, tzinfo=PACIFIC),
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def page(sandbox: Sandbox) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(sandbox.url)
+        yield page
+        browser.close()
+
+
+def command(page: Page, text: str) -> None:
+    page.fill("#text", text)
+    page.click("#composer button")
+
+
+def modal(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator("#modal form.modal")
+
+
+def submit(page: Page, label: str) -> None:
+    modal(page).get_by_role("button", name=label).click()
+
+
+def finish(page: Page) -> None:
+    """The result modal says it is done; close it."""
+    expect(modal(page)).to_contain_text("Done")
+    modal(page).get_by_role("button", name="Done").click()
+    expect(page.locator("#modal")).to_be_hidden()
+
+
+def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
+    page: Page, sandbox: Sandbox
+) -> None:
+    expect(page.locator("#clock")).to_contain_text("05 Jan 2026")
+
+    # Subscribe: 10 users of Cloud Identity Premium, flexible plan (6.00 per user per month).
+    command(page, "/license subscribe")
+    form = modal(page)
+    expect(form).to_contain_text("Subscribe")
+    form.locator("#in-product").select_option("cloud_identity_premium")
+    form.locator("#in-licences").fill("10")
+    form.locator("#in-subscription").fill("ci")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    # Signed up Jan 5 (day 1): the trial's last day is Jan 18.
+    expect(form).to_contain_text("Free trial until Jan 18, 2026")
+    submit(page, "Confirm")
+    finish(page)
+
+    # Set up billing with a card reference.
+    command(page, "/license billing")
+    form = modal(page)
+    form.locator("#in-brand").select_option("visa")
+    form.locator("#in-last4").fill("4242")
+    form.locator("#in-expires").fill("2030-12")
+    submit(page, "Save")
+    finish(page)
+
+    # Buy 5 more: the form comes prefilled from the command.
+    command(page, "/license buy ci 5")
+    form = modal(page)
+    expect(form.locator("#in-count")).to_have_value("5")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    expect(form).to_contain_text("Still in the free trial")
+    submit(page, "Confirm")
+    finish(page)
+
+    # To Feb 1: the trial converts on Jan 19, January is invoiced and charged on Feb 1.
+    page.click("#to-first")
+    expect(page.locator("#clock")).to_contain_text("01 Feb 2026")
+    messages = page.locator("#messages")
+    # Jan 19-31: 13 days x 15 users = 195 user-days; 6.00 x 195 / 31 = 37.741... -> 37.74.
+    expect(messages).to_contain_text("Invoice INV-000001 issued: $37.74")
+    expect(messages).to_contain_text("Payment received: $37.74")
+    expect(messages).to_contain_text("the trial is over, paid service has started")
+
+    # The invoice as a PDF, sent to the admin's messages with licensebot.
+    command(page, "/license invoices")
+    page.locator("#messages button[data-action-id=invoice_pdf]").first.click()
+    expect(messages).to_contain_text("Sent to your messages")
+    page.click("nav a[data-app=messages]")
+    link = page.locator("#messages .file a").first
+    expect(link).to_contain_text("INV-000001")
+    response = page.request.get(sandbox.url + link.get_attribute("href"))
+    assert response.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
+    assert "INV-000001" in text and "$37.74" in text and "195" in text
+
+    # Pay 10.00 by hand: nothing is due, so all of it becomes credit.
+    command(page, "/license pay 10.00")
+    form = modal(page)
+    expect(form.locator("#in-amount")).to_have_value("10.00")
+    submit(page, "Next")
+    expect(form).to_contain_text("becomes credit")
+    submit(page, "Confirm")
+    finish(page)
+    page.click("nav a[data-channel=CBILLING]")
+    expect(messages).to_contain_text("Payment received: $10.00")
+    command(page, "/license balance")
+    expect(messages.locator(".message.ephemeral").last).to_contain_text("Credit")
+    expect(messages.locator(".message.ephemeral").last).to_contain_text("$10.00")
+
+    # The App Home shows the subscription, the balance and the spend chart.
+    page.click("nav a[data-app=home]")
+    expect(messages).to_contain_text("15 licences held")
+    expect(messages).to_contain_text("Spend, last 12 months")
