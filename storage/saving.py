@@ -113,6 +113,15 @@ def insert_returning_ids(
     return list(result.scalars())
 
 
+def insert_numbered(
+    session: Session, model: type, items: Sequence[tuple[Any, dict[str, Any]]]
+) -> None:
+    """Insert each item's row and give the domain object its new id."""
+    ids = insert_returning_ids(session, model, [row for _, row in items])
+    for (thing, _), new_id in zip(items, ids, strict=True):
+        thing.id = new_id
+
+
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -200,25 +209,26 @@ def save_accounts(session: Session, accounts: Sequence[Account]) -> None:
     )
 
     new_subs = [sub for _, p in pendings for sub in p.subscriptions]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         SubscriptionRow,
         [
-            {
-                "customer_id": s.customer_id,
-                "key": s.key,
-                "product": s.product,
-                "plan": s.plan.value,
-                "price": s.price,
-                "signed_up_at": s.signed_up_at,
-                "trial_ends_at": s.trial_end,
-                **_sub_state(s),
-            }
+            (
+                s,
+                {
+                    "customer_id": s.customer_id,
+                    "key": s.key,
+                    "product": s.product,
+                    "plan": s.plan.value,
+                    "price": s.price,
+                    "signed_up_at": s.signed_up_at,
+                    "trial_ends_at": s.trial_end,
+                    **_sub_state(s),
+                },
+            )
             for s in new_subs
         ],
     )
-    for sub, new_id in zip(new_subs, ids, strict=True):
-        sub.id = new_id
     update_by_id(
         session,
         SubscriptionRow,
@@ -235,21 +245,22 @@ def save_accounts(session: Session, accounts: Sequence[Account]) -> None:
     )
 
     new_suspensions = [(sub, s) for _, p in pendings for sub, s in p.suspensions]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         SuspensionRow,
         [
-            {
-                "subscription_id": sub.id,
-                "reason": s.reason.value,
-                "started_at": s.started_at,
-                "ended_at": s.ended_at,
-            }
+            (
+                s,
+                {
+                    "subscription_id": sub.id,
+                    "reason": s.reason.value,
+                    "started_at": s.started_at,
+                    "ended_at": s.ended_at,
+                },
+            )
             for sub, s in new_suspensions
         ],
     )
-    for (_, suspension), new_id in zip(new_suspensions, ids, strict=True):
-        suspension.id = new_id
     update_by_id(
         session,
         SuspensionRow,
@@ -301,25 +312,26 @@ def _save_cards(session: Session, pendings: Sequence[tuple[Account, Any]]) -> No
 
 def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
     invoices = [inv for _, p in pendings for inv in p.invoices]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         InvoiceRow,
         [
-            {
-                "customer_id": i.customer_id,
-                "kind": i.kind.value,
-                "key": i.key,
-                "period_start": i.period_start,
-                "period_end": i.period_end,
-                "issued_at": i.issued_at,
-                "due_at": i.due_at,
-                "paid_at": i.paid_at,
-            }
+            (
+                i,
+                {
+                    "customer_id": i.customer_id,
+                    "kind": i.kind.value,
+                    "key": i.key,
+                    "period_start": i.period_start,
+                    "period_end": i.period_end,
+                    "issued_at": i.issued_at,
+                    "due_at": i.due_at,
+                    "paid_at": i.paid_at,
+                },
+            )
             for i in invoices
         ],
     )
-    for invoice, new_id in zip(invoices, ids, strict=True):
-        invoice.id = new_id
     insert_rows(
         session,
         InvoiceLineRow,
@@ -349,29 +361,31 @@ def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> N
         ],
     )
     txs = [tx for _, p in pendings for tx in p.transactions]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         TransactionRow,
         [
-            {
-                "customer_id": tx.customer_id,
-                "at": tx.at,
-                "kind": tx.kind.value,
-                "amount": tx.amount,
-                "invoice_id": tx.invoice.id if tx.invoice else None,
-                "memo": tx.memo,
-            }
+            (
+                tx,
+                {
+                    "customer_id": tx.customer_id,
+                    "at": tx.at,
+                    "kind": tx.kind.value,
+                    "amount": tx.amount,
+                    "invoice_id": tx.invoice.id if tx.invoice else None,
+                    "memo": tx.memo,
+                },
+            )
             for tx in txs
         ],
     )
     allocations = []
-    for tx, new_id in zip(txs, ids, strict=True):
-        tx.id = new_id
+    for tx in txs:
         parts = tx.allocations
         if tx.kind is TxKind.CREDIT_APPLIED and tx.invoice is not None:
             parts = [(tx.invoice, tx.amount)]
         allocations += [
-            {"transaction_id": new_id, "invoice_id": inv.id, "amount": amount}
+            {"transaction_id": tx.id, "invoice_id": inv.id, "amount": amount}
             for inv, amount in parts
         ]
     insert_rows(session, AllocationRow, allocations)
@@ -400,43 +414,45 @@ def _save_outbox_and_schedule(session: Session, pendings: Sequence[tuple[Account
         ],
     )
     retries = [r for _, p in pendings for r in p.retries]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         RetryRow,
         [
-            {
-                "customer_id": r.customer_id,
-                "due_at": r.due_at,
-                "occasion": r.occasion,
-                "done_at": r.done_at,
-            }
+            (
+                r,
+                {
+                    "customer_id": r.customer_id,
+                    "due_at": r.due_at,
+                    "occasion": r.occasion,
+                    "done_at": r.done_at,
+                },
+            )
             for r in retries
         ],
     )
-    for retry, new_id in zip(retries, ids, strict=True):
-        retry.id = new_id
     update_by_id(
         session,
         RetryRow,
         [{"id": r.id, "done_at": r.done_at} for _, p in pendings for r in p.finished_retries],
     )
     domains = [d for _, p in pendings for d in p.domains]
-    ids = insert_returning_ids(
+    insert_numbered(
         session,
         DomainRegistrationRow,
         [
-            {
-                "customer_id": d.customer_id,
-                "domain": d.domain,
-                "price": d.price,
-                "registered_at": d.registered_at,
-                "next_renewal_on": d.next_renewal_on,
-            }
+            (
+                d,
+                {
+                    "customer_id": d.customer_id,
+                    "domain": d.domain,
+                    "price": d.price,
+                    "registered_at": d.registered_at,
+                    "next_renewal_on": d.next_renewal_on,
+                },
+            )
             for d in domains
         ],
     )
-    for registration, new_id in zip(domains, ids, strict=True):
-        registration.id = new_id
     update_by_id(
         session,
         DomainRegistrationRow,
