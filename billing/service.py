@@ -25,21 +25,31 @@ from billing.store import Store
 
 T = TypeVar("T")
 
-RULES: dict[str, Callable[[Account, Any, datetime], Change]] = {
-    "signup": orders.signup,
-    "add_licences": orders.add_licences,
-    "set_users": orders.set_users,
-    "renewal": orders.set_renewal,
-    "renew": orders.renew_by_hand,
-    "cancel": orders.cancel,
-    "transfer": orders.transfer,
-    "register_domain": domains.register_domain,
-    "setup_billing": payments.setup_billing,
-    "update_card": payments.update_card,
-    "pay": lambda account, order, at: payments.pay(account, order, at, "preview"),
-    "refund": payments.refund,
+
+@dataclass(frozen=True)
+class Occasion:
+    """What a rule may need beyond the order: the retry delay, and a name for its alerts."""
+
+    retry_after: timedelta
+    name: str
+
+
+Rule = Callable[[Account, Any, datetime, Occasion], Change]
+RULES: dict[str, Rule] = {
+    "signup": lambda a, o, at, _: orders.signup(a, o, at),
+    "add_licences": lambda a, o, at, _: orders.add_licences(a, o, at),
+    "set_users": lambda a, o, at, _: orders.set_users(a, o, at),
+    "renewal": lambda a, o, at, _: orders.set_renewal(a, o, at),
+    "renew": lambda a, o, at, _: orders.renew_by_hand(a, o, at),
+    "cancel": lambda a, o, at, _: orders.cancel(a, o, at),
+    "transfer": lambda a, o, at, _: orders.transfer(a, o, at),
+    "register_domain": lambda a, o, at, _: domains.register_domain(a, o, at),
+    "setup_billing": lambda a, o, at, c: payments.setup_billing(a, o, at, c.retry_after),
+    "update_card": lambda a, o, at, c: payments.update_card(a, o, at, c.retry_after),
+    "pay": lambda a, o, at, c: payments.pay(a, o, at, c.name),
+    "refund": lambda a, o, at, _: payments.refund(a, o, at),
 }
-"""Each order's rule by name, for dry runs: a quote is refused when its order would be."""
+"""Every order by name: the one table the service, dry runs and the Slack side share."""
 
 
 @dataclass(frozen=True)
@@ -78,159 +88,55 @@ class Billing:
             return account.audit(actor, at, change, key)
 
     # ---- orders --------------------------------------------------------------------
-    def signup(
+    def order(
         self,
+        name: str,
         customer_id: int,
-        order: cmd.Signup,
+        order: Any,
         *,
         at: datetime,
         actor: str,
         key: str | None = None,
     ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.signup(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def add_licences(
-        self,
-        customer_id: int,
-        order: cmd.AddLicences,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.add_licences(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def set_users(
-        self,
-        customer_id: int,
-        order: cmd.SetUsers,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.set_users(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def set_renewal(
-        self,
-        customer_id: int,
-        order: cmd.Renewal,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.set_renewal(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def renew(
-        self,
-        customer_id: int,
-        order: cmd.Renew,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.renew_by_hand(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def cancel(
-        self,
-        customer_id: int,
-        order: cmd.Cancel,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.cancel(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def transfer(
-        self,
-        customer_id: int,
-        order: cmd.Transfer,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: orders.transfer(a, order, at), at=at, actor=actor, key=key
-        )
-
-    def register_domain(
-        self,
-        customer_id: int,
-        order: cmd.RegisterDomain,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
+        """Apply the order called `name` (a key of RULES) once per idempotency key."""
+        occasion = Occasion(self.retry_after, f"{name}:{key or at.isoformat()}")
+        rule = RULES[name]
         return self.apply(
             customer_id,
-            lambda a: domains.register_domain(a, order, at),
+            lambda account: rule(account, order, at, occasion),
             at=at,
             actor=actor,
             key=key,
         )
 
-    # ---- payments ------------------------------------------------------------------
-    def setup_billing(
-        self,
-        customer_id: int,
-        order: cmd.SetupBilling,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        rule = lambda a: payments.setup_billing(a, order, at, self.retry_after)  # noqa: E731
-        return self.apply(customer_id, rule, at=at, actor=actor, key=key)
+    def dry_run(self, name: str, order: Any, at: datetime) -> Callable[[Account], Change]:
+        """The order applied to an account that will not be saved: it refuses what it would."""
+        occasion = Occasion(self.retry_after, f"{name}:dry-run")
+        return lambda account: RULES[name](account, order, at, occasion)
 
-    def update_card(
-        self,
-        customer_id: int,
-        order: cmd.CardUpdate,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        rule = lambda a: payments.update_card(a, order, at, self.retry_after)  # noqa: E731
-        return self.apply(customer_id, rule, at=at, actor=actor, key=key)
+    def signup(self, customer_id: int, order: cmd.Signup, **how: Any) -> Change:
+        return self.order("signup", customer_id, order, **how)
 
-    def pay(
-        self, customer_id: int, order: cmd.Pay, *, at: datetime, actor: str, key: str | None = None
-    ) -> Change:
-        occasion = f"pay:{key or at.isoformat()}"
-        return self.apply(
-            customer_id, lambda a: payments.pay(a, order, at, occasion), at=at, actor=actor, key=key
-        )
+    def add_licences(self, customer_id: int, order: cmd.AddLicences, **how: Any) -> Change:
+        return self.order("add_licences", customer_id, order, **how)
 
-    def refund(
-        self,
-        customer_id: int,
-        order: cmd.RefundCredit,
-        *,
-        at: datetime,
-        actor: str,
-        key: str | None = None,
-    ) -> Change:
-        return self.apply(
-            customer_id, lambda a: payments.refund(a, order, at), at=at, actor=actor, key=key
-        )
+    def set_users(self, customer_id: int, order: cmd.SetUsers, **how: Any) -> Change:
+        return self.order("set_users", customer_id, order, **how)
+
+    def set_renewal(self, customer_id: int, order: cmd.Renewal, **how: Any) -> Change:
+        return self.order("renewal", customer_id, order, **how)
+
+    def cancel(self, customer_id: int, order: cmd.Cancel, **how: Any) -> Change:
+        return self.order("cancel", customer_id, order, **how)
+
+    def setup_billing(self, customer_id: int, order: cmd.SetupBilling, **how: Any) -> Change:
+        return self.order("setup_billing", customer_id, order, **how)
+
+    def update_card(self, customer_id: int, order: cmd.CardUpdate, **how: Any) -> Change:
+        return self.order("update_card", customer_id, order, **how)
+
+    def pay(self, customer_id: int, order: cmd.Pay, **how: Any) -> Change:
+        return self.order("pay", customer_id, order, **how)
 
     # ---- reading -------------------------------------------------------------------
     def balance(self, customer_id: int, at: datetime) -> Balance:

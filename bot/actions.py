@@ -27,7 +27,6 @@ from bot.views.kit import escape
 class AdminAction:
     name: str
     model: type[BaseModel]
-    run: Callable[[Billing], Callable[..., Change]]
     quote: Callable[[Account, Any, datetime], Quote] | None
     title: str
     """Modal title (English message id)."""
@@ -42,40 +41,31 @@ def _no_account_quote(
 ACTIONS: dict[str, AdminAction] = {
     action.name: action
     for action in (
-        AdminAction(
-            "signup", cmd.Signup, lambda b: b.signup, _no_account_quote(quotes.signup), "Subscribe"
-        ),
+        AdminAction("signup", cmd.Signup, _no_account_quote(quotes.signup), N_("Subscribe")),
         AdminAction(
             "add_licences",
             cmd.AddLicences,
-            lambda b: b.add_licences,
             quotes.add_licences,
-            "Buy licences",
+            N_("Buy licences"),
         ),
-        AdminAction("set_users", cmd.SetUsers, lambda b: b.set_users, quotes.users, N_("Users")),
+        AdminAction("set_users", cmd.SetUsers, quotes.users, N_("Users")),
         AdminAction(
             "renewal",
             cmd.Renewal,
-            lambda b: b.set_renewal,
             lambda a, o, _at: quotes.renewal(a, o),
-            "Renewal options",
+            N_("Renewal options"),
         ),
-        AdminAction("cancel", cmd.Cancel, lambda b: b.cancel, quotes.cancel, N_("Cancel")),
+        AdminAction("cancel", cmd.Cancel, quotes.cancel, N_("Cancel")),
         AdminAction(
             "transfer",
             cmd.Transfer,
-            lambda b: b.transfer,
             lambda a, _o, at: quotes.transfer(a, at),
-            "Transfer",
+            N_("Transfer"),
         ),
-        AdminAction(
-            "setup_billing", cmd.SetupBilling, lambda b: b.setup_billing, None, "Set up billing"
-        ),
-        AdminAction(
-            "update_card", cmd.CardUpdate, lambda b: b.update_card, None, N_("Change card")
-        ),
-        AdminAction("pay", cmd.Pay, lambda b: b.pay, lambda a, o, _at: quotes.pay(a, o), N_("Pay")),
-        AdminAction("refund", cmd.RefundCredit, lambda b: b.refund, None, N_("Refund credit")),
+        AdminAction("setup_billing", cmd.SetupBilling, None, N_("Set up billing")),
+        AdminAction("update_card", cmd.CardUpdate, None, N_("Change card")),
+        AdminAction("pay", cmd.Pay, lambda a, o, _at: quotes.pay(a, o), N_("Pay")),
+        AdminAction("refund", cmd.RefundCredit, None, N_("Refund credit")),
     )
 }
 
@@ -94,7 +84,8 @@ def perform(
     actor: str,
     key: str,
 ) -> Change:
-    return ACTIONS[action].run(billing)(customer_id, order, at=at, actor=actor, key=key)
+    """Every admin action is the billing order of the same name."""
+    return billing.order(action, customer_id, order, at=at, actor=actor, key=key)
 
 
 def order_data(order: BaseModel) -> dict[str, Any]:

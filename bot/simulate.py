@@ -28,23 +28,13 @@ def instant(at: datetime) -> str:
     return to_pacific(at).isoformat()
 
 
+ORDERS = {"refund_credit": "refund"}
+"""Timeline steps named differently from their billing order."""
+
+
 def _apply(billing: Billing, customer_id: int, step: Step) -> None:
-    order: Any = step.order
-    methods = {
-        "signup": billing.signup,
-        "add_licences": billing.add_licences,
-        "set_users": billing.set_users,
-        "setup_billing": billing.setup_billing,
-        "update_card": billing.update_card,
-        "pay": billing.pay,
-        "renewal": billing.set_renewal,
-        "renew": billing.renew,
-        "cancel": billing.cancel,
-        "register_domain": billing.register_domain,
-        "refund_credit": billing.refund,
-        "transfer": billing.transfer,
-    }
-    methods[step.action](customer_id, order, at=step.at, actor=ACTOR, key=f"step-{step.index}")
+    name = ORDERS.get(step.action, step.action)
+    billing.order(name, customer_id, step.order, at=step.at, actor=ACTOR, key=f"step-{step.index}")
 
 
 def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from slack_sdk import WebClient
 
 from billing.errors import BillingError
 from billing.quotes import Quote
-from billing.service import RULES
 from bot.actions import ACTIONS, describe, order_data, order_from, perform, quote_lines
 from bot.context import Asker, Deps
 from bot.i18n import t
@@ -103,11 +102,10 @@ def quote_for(deps: Deps, customer_id: int, action: str, order: BaseModel) -> Qu
     would be refused (it is tried on a copy of the account that is never saved)."""
     quote = ACTIONS[action].quote
     at = deps.clock()
-    check = RULES[action]
     return deps.billing.quote(
         customer_id,
         lambda account: quote(account, order, at) if quote is not None else None,
-        lambda account: check(account, order, at),
+        deps.billing.dry_run(action, order, at),
     )
 
 

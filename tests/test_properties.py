@@ -73,7 +73,7 @@ def _orders() -> st.SearchStrategy[tuple[str, BaseModel]]:
             lambda a: ("pay", cmd.Pay(amount=a)), st.sampled_from(["10.00", "25.50", "400.00"])
         ),
         st.builds(
-            lambda k, m, n: ("set_renewal", cmd.Renewal(subscription=k, mode=m, licences=n)),
+            lambda k, m, n: ("renewal", cmd.Renewal(subscription=k, mode=m, licences=n)),
             key,
             st.sampled_from(["auto", "manual", "cancel_at_expiry"]),
             st.one_of(st.none(), st.integers(1, 30)),
@@ -117,8 +117,8 @@ def replay(engine: Engine, steps: list[Action], days: int = 230) -> tuple[SqlSto
         runner.run_until(at)
         before = counts(engine)
         try:
-            getattr(billing, action.method)(
-                customer.id, action.order, at=at, actor="test", key=f"k{index}"
+            billing.order(
+                action.method, customer.id, action.order, at=at, actor="test", key=f"k{index}"
             )
         except BillingError:
             assert counts(engine) == before, f"refused {action.method} changed the database"
