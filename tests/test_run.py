@@ -1,0 +1,153 @@
+"""`licensebot run`: configuration errors in one line, and the HTTP server as a process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack.fake_api import FakeSlack
+from tests.slack.signed import SlackSender
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "a-signing-secret-that-must-never-be-printed"
+TOKEN = "xoxb-999-888-a-token-that-must-never-be-printed"
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "LICENSEBOT_")) and "PROXY" not in k.upper()
+    }
+    env.pop("DATABASE_URL", None)
+    return {**env, **extra}
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing_or_bad", "expected"),
+    [
+        ({"SLACK_SIGNING_SECRET": None}, "SLACK_SIGNING_SECRET: is missing"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token-1234567890"}, "SLACK_BOT_TOKEN: must be a bot token"),
+        (
+            {"LICENSEBOT_SUPER_ADMINS": "alice"},
+            "LICENSEBOT_SUPER_ADMINS: 'alice' is not a Slack user id",
+        ),
+        (
+            {"LICENSEBOT_BILLING_CHANNEL": "#billing"},
+            "LICENSEBOT_BILLING_CHANNEL: must be a Slack channel id",
+        ),
+        (
+            {"SLACK_APP_TOKEN": None},
+            "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token",
+        ),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line_with_exit_2_and_no_secret(
+    missing_or_bad: dict[str, str | None], expected: str
+) -> None:
+    settings = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "xapp-1-A1-123-abcdef",
+        "LICENSEBOT_SUPER_ADMINS": "U1",
+        "LICENSEBOT_BILLING_CHANNEL": "C1",
+        "LICENSEBOT_APPROVALS_CHANNEL": "C2",
+    }
+    for name, value in missing_or_bad.items():
+        if value is None:
+            settings.pop(name)
+        else:
+            settings[name] = value
+    done = run_cli("run", env=base_env(**settings))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert expected in done.stderr
+    assert SECRET not in done.stderr and TOKEN not in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack, subprocess.Popen[str]]]:
+    with FakeSlack(users={"U1": {"email": "ada@acme.example"}}) as slack:
+        port = free_port()
+        env = base_env(
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            LICENSEBOT_SUPER_ADMINS="U1",
+            LICENSEBOT_BILLING_CHANNEL="C1",
+            LICENSEBOT_APPROVALS_CHANNEL="C2",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        )
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                "--http",
+                "--port",
+                str(port),
+                "--no-scheduler",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        try:
+            yield url, slack, process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+            assert SECRET not in output and TOKEN not in output
+
+
+def test_run_http_serves_health_and_signed_slack_requests(
+    server: tuple[str, FakeSlack, subprocess.Popen[str]],
+) -> None:
+    url, slack, _ = server
+    with urllib.request.urlopen(url + "/healthz", timeout=5) as health:
+        assert health.status == 200 and health.read() == b"ok\n"
+    sender = SlackSender(
+        url + "/slack/events", SECRET, response_url_factory=lambda: slack.response_url("help")
+    )
+    assert sender.command("U1", "help").status == 200
+    assert "/license buy chrome 25" in str(slack.wait_for_response("help")[-1]["blocks"])
+    assert sender.command("U1", "help", secret="forged").status == 401
