@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +18,7 @@ from billing.errors import BillingError
 from billing.quotes import Quote
 from bot.actions import ACTIONS, describe, order_data, order_from, perform, quote_lines
 from bot.context import Asker, Deps
-from bot.i18n import t
+from bot.i18n import code, money, t
 from bot.people import Role
 from bot.views import approvals as approval_views
 from bot.views.kit import dicts
@@ -27,8 +28,16 @@ log = logging.getLogger(__name__)
 
 
 def refusal(lang: str, error: BillingError) -> str:
-    """A refusal in the reader's language (the domain gives an English template)."""
-    params = {k: str(v) for k, v in error.params.items()}
+    """A refusal in the reader's language: the domain gives an English template and raw
+    values; codes and amounts among them are shown the reader's way too."""
+    params = {}
+    for name, value in error.params.items():
+        if isinstance(value, Decimal):
+            params[name] = money(value, lang)
+        elif name == "status":
+            params[name] = code(lang, str(value))
+        else:
+            params[name] = str(value)
     return t(lang, error.template, **params)
 
 
