@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 EXIT_BAD_INPUT = 2
 
@@ -31,7 +35,7 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(socket_mode: bool) -> object:
+def _settings(socket_mode: bool) -> Settings:
     from bot.config import ConfigError, load_settings
 
     try:
@@ -45,13 +49,13 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runtime import run
 
     settings = _settings(socket_mode=not args.http)
-    return run(settings, http=args.http, port=args.port, scheduler=not args.no_scheduler)  # type: ignore[arg-type]
+    return run(settings, http=args.http, port=args.port, scheduler=not args.no_scheduler)
 
 
 def _scheduler(args: argparse.Namespace) -> int:
     from bot.runtime import run_scheduler
 
-    return run_scheduler(_settings(socket_mode=False))  # type: ignore[arg-type]
+    return run_scheduler(_settings(socket_mode=False))
 
 
 def _sandbox(args: argparse.Namespace) -> int:

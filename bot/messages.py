@@ -14,7 +14,8 @@ from babel.messages.pofile import read_po, write_po
 from billing.model import AlertKind, RenewalMode
 from bot.i18n import CATALOGUES
 from bot.views.forms import REASONS
-from bot.views.replies import KIND_TEXT, STATUS_TEXT
+from bot.views.replies import KIND_TEXT, STATUS_TEXT, SUBCOMMANDS
+from handlers.forms import PYDANTIC
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("t",)
@@ -81,10 +82,8 @@ def messages() -> set[str]:
     found.update(kind.value for kind in AlertKind)
     found.update(mode.value for mode in RenewalMode)
     found.update(REASONS)
-    found.update(
-        text for _, _, text in __import__("bot.views.replies", fromlist=["SUBCOMMANDS"]).SUBCOMMANDS
-    )
-    found.update(__import__("handlers.forms", fromlist=["PYDANTIC"]).PYDANTIC.values())
+    found.update(text for _, _, text in SUBCOMMANDS)
+    found.update(PYDANTIC.values())
     found.update(
         ("annual plan", "flexible plan", "pending", "approved", "denied", "applied", "failed")
     )

@@ -10,6 +10,7 @@ import threading
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
 from bot.app import build_app, services
 from bot.config import Settings
@@ -20,7 +21,7 @@ from storage.migrate import upgrade
 log = logging.getLogger("licensebot")
 
 
-def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+def _prepare(settings: Settings) -> Engine:
     secrets = tuple(
         s.get_secret_value()
         for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)

@@ -18,7 +18,7 @@ from bot.people import Role
 from bot.views import forms, replies
 from bot.views.kit import dicts, escape
 from handlers.forms import AMOUNT
-from handlers.payloads import Seen, SlashCommand
+from handlers.payloads import Seen, SlashCommand, parse
 
 log = logging.getLogger(__name__)
 Reply = Callable[..., Any]
@@ -101,8 +101,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _parse(body: dict[str, Any]) -> SlashCommand | None:
-    from handlers.payloads import parse
-
     parsed: SlashCommand | None = parse(SlashCommand, body)
     return parsed
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from billing.account import Account, Retry
@@ -91,7 +91,7 @@ def card_of(row: PaymentMethodRow) -> Card:
     )
 
 
-def billable_in(month: date):  # type: ignore[no-untyped-def]
+def billable_in(month: date) -> ColumnElement[bool]:
     """Subscriptions that may have billable days in `month`."""
     return and_(
         SubscriptionRow.paid_from <= month_end(month),
