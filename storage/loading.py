@@ -8,7 +8,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Row,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from billing.account import Account, Retry
@@ -47,6 +60,14 @@ from storage.types import Money
 
 ZERO = Decimal("0.00")
 ENDED = [s.value for s in (Status.CANCELLED, Status.EXPIRED, Status.TRANSFERRED)]
+
+
+def among(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL one array parameter instead of thousands of them,
+    which the driver would otherwise parse in every batch's queries."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return column.in_(ids)  # type: ignore[no-any-return]
 
 
 def fetch(session: Session, query: Any) -> Sequence[Row[Any]]:
@@ -109,7 +130,7 @@ def load_accounts(
 ) -> list[Account]:
     """Accounts for `customers`; with `month`, only what that month's invoice run needs."""
     ids = [row.id for row in customers]
-    in_ids = SubscriptionRow.customer_id.in_(ids)
+    in_ids = among(session, SubscriptionRow.customer_id, ids)
     sub_filter = and_(in_ids, billable_in(month)) if month else in_ids
     subs = [
         subscription_of(row)
@@ -154,7 +175,8 @@ def load_accounts(
         for row in fetch(
             session,
             select(PaymentMethodRow.__table__).where(
-                PaymentMethodRow.customer_id.in_(ids), PaymentMethodRow.replaced_at.is_(None)
+                among(session, PaymentMethodRow.customer_id, ids),
+                PaymentMethodRow.replaced_at.is_(None),
             ),
         )
     }
@@ -191,7 +213,7 @@ def credit_by_customer(session: Session, ids: Sequence[int]) -> dict[int, Decima
     query = (
         select(TransactionRow.customer_id, type_coerce(func.sum(signed), Money()))
         .where(
-            TransactionRow.customer_id.in_(ids),
+            among(session, TransactionRow.customer_id, ids),
             TransactionRow.kind.in_(("credit", "credit_applied", "refund")),
         )
         .group_by(TransactionRow.customer_id)
@@ -200,7 +222,9 @@ def credit_by_customer(session: Session, ids: Sequence[int]) -> dict[int, Decima
 
 
 def invoice_keys(session: Session, ids: Sequence[int], only: str | None) -> dict[int, set[str]]:
-    query = select(InvoiceRow.customer_id, InvoiceRow.key).where(InvoiceRow.customer_id.in_(ids))
+    query = select(InvoiceRow.customer_id, InvoiceRow.key).where(
+        among(session, InvoiceRow.customer_id, ids)
+    )
     if only is not None:
         query = query.where(InvoiceRow.key == only)
     keys: dict[int, set[str]] = defaultdict(set)
@@ -218,13 +242,13 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
             session,
             select(SubscriptionRow.id, SubscriptionRow.key)
             .join(InvoiceLineRow, InvoiceLineRow.subscription_id == SubscriptionRow.id)
-            .where(InvoiceLineRow.invoice_id.in_(ids)),
+            .where(among(session, InvoiceLineRow.invoice_id, ids)),
         )
     )
     for line in fetch(
         session,
         select(InvoiceLineRow.__table__)
-        .where(InvoiceLineRow.invoice_id.in_(ids))
+        .where(among(session, InvoiceLineRow.invoice_id, ids))
         .order_by(InvoiceLineRow.id),
     ):
         lines[line.invoice_id].append(
@@ -242,7 +266,7 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
         session.connection()
         .execute(
             select(AllocationRow.invoice_id, type_coerce(func.sum(AllocationRow.amount), Money()))
-            .where(AllocationRow.invoice_id.in_(ids))
+            .where(among(session, AllocationRow.invoice_id, ids))
             .group_by(AllocationRow.invoice_id)
         )
         .all()
@@ -269,7 +293,7 @@ def open_invoices(session: Session, ids: Sequence[int]) -> dict[int, list[Invoic
     rows = fetch(
         session,
         select(InvoiceRow.__table__)
-        .where(InvoiceRow.customer_id.in_(ids), InvoiceRow.paid_at.is_(None))
+        .where(among(session, InvoiceRow.customer_id, ids), InvoiceRow.paid_at.is_(None))
         .order_by(InvoiceRow.issued_at, InvoiceRow.id),
     )
     found: dict[int, list[Invoice]] = defaultdict(list)
@@ -283,7 +307,7 @@ def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[Domain
     rows = fetch(
         session,
         select(DomainRegistrationRow.__table__)
-        .where(DomainRegistrationRow.customer_id.in_(ids))
+        .where(among(session, DomainRegistrationRow.customer_id, ids))
         .order_by(DomainRegistrationRow.id),
     )
     for row in rows:
@@ -305,7 +329,7 @@ def pending_retries(session: Session, ids: Sequence[int]) -> dict[int, list[Retr
     rows = fetch(
         session,
         select(RetryRow.__table__)
-        .where(RetryRow.customer_id.in_(ids), RetryRow.done_at.is_(None))
+        .where(among(session, RetryRow.customer_id, ids), RetryRow.done_at.is_(None))
         .order_by(RetryRow.due_at),
     )
     for row in rows:

@@ -20,7 +20,7 @@ from billing.model import Customer, Invoice, Plan, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
 from storage.db import session_factory
-from storage.loading import billable_in, customer_of, invoices_of, load_accounts
+from storage.loading import among, billable_in, customer_of, invoices_of, load_accounts
 from storage.models import (
     AlertRow,
     AuditRow,
@@ -127,7 +127,7 @@ class SqlStore:
         with self.sessions() as session, session.begin():
             query = (
                 select(CustomerRow.__table__)
-                .where(CustomerRow.id.in_(ids))
+                .where(among(session, CustomerRow.id, ids))
                 .order_by(CustomerRow.id)
             )
             locked = query.with_for_update() if self.postgres else query
