@@ -8,7 +8,6 @@ an instant belongs to the day that contains it.
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -64,16 +63,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, days_in_month(year, month)))
 
 
-def days(first: date, last: date) -> Iterator[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += ONE_DAY
-
 
 def to_pacific(instant: datetime) -> datetime:
     return require_aware(instant).astimezone(PACIFIC)
-
-
-def to_utc(instant: datetime) -> datetime:
-    return require_aware(instant).astimezone(UTC)

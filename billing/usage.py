@@ -87,14 +87,6 @@ def _range_sum(steps: Sequence[DayStep], first: date, last: date) -> int:
     return total
 
 
-def clip(ranges: Iterable[DayRange], first: date, last: date) -> list[DayRange]:
-    clipped = []
-    for start, end in ranges:
-        start, end = max(start, first), min(end, last)
-        if start <= end:
-            clipped.append((start, end))
-    return clipped
-
 
 def subtract(ranges: Iterable[DayRange], holes: Iterable[DayRange]) -> list[DayRange]:
     """Days of `ranges` outside every hole."""
@@ -120,7 +112,3 @@ def whole_days(start: datetime, end: datetime | None, horizon: date) -> DayRange
         first += ONE_DAY
     last = horizon if end is None else pacific_day(end) - timedelta(days=1)
     return (first, last) if first <= last else None
-
-
-def day_count(ranges: Iterable[DayRange]) -> int:
-    return sum((end - start).days + 1 for start, end in ranges)
