@@ -22,3 +22,4 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy billing
+	$(BIN)/mypy bot handlers storage scheduler

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -97,15 +98,15 @@ def order_data(order: BaseModel) -> dict[str, Any]:
     return _year_months(order.model_dump(mode="json"))
 
 
-def _year_months(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {
-            key: f"{value[0]:04d}-{value[1]:02d}"
-            if key == "expires" and isinstance(value, list) and len(value) == 2
-            else _year_months(value)
-            for key, value in data.items()
-        }
-    return data
+def _year_months(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: f"{value[0]:04d}-{value[1]:02d}"
+        if key == "expires" and isinstance(value, list) and len(value) == 2
+        else _year_months(value)
+        if isinstance(value, dict)
+        else value
+        for key, value in data.items()
+    }
 
 
 def order_from(action: str, data: dict[str, Any]) -> BaseModel:
@@ -197,14 +198,16 @@ def quote_lines(lang: str, action: str, quote: Quote) -> list[str]:
     lines = []
     notes = quote.notes
     if action == "signup":
+        trial_last_day = notes["trial_last_day"]
+        assert isinstance(trial_last_day, date)
         lines.append(
             t(
                 lang,
                 "Free trial until {date}; then {amount} per month.",
-                date=day(notes["trial_last_day"], lang),
+                date=day(trial_last_day, lang),
                 amount=money(quote.per_month, lang),
             )
-        )  # type: ignore[arg-type]
+        )
     if action == "add_licences":
         if notes.get("in_trial"):
             lines.append(t(lang, "Still in the free trial: nothing is charged before it ends."))
@@ -267,16 +270,20 @@ def quote_lines(lang: str, action: str, quote: Quote) -> list[str]:
             )
         )
     if action == "pay":
-        for number, part in notes.get("settles", []):  # type: ignore[attr-defined]
+        settles = notes.get("settles", [])
+        assert isinstance(settles, list)
+        for number, part in settles:
             lines.append(
                 t(lang, "{amount} settles {invoice}", amount=money(part, lang), invoice=number)
             )
-        if notes.get("credit"):
+        credit = notes.get("credit")
+        if credit:
+            assert isinstance(credit, Decimal)
             lines.append(
                 t(
                     lang,
                     "{amount} becomes credit, used by the next invoice or refunded on request.",
-                    amount=money(notes["credit"], lang),
+                    amount=money(credit, lang),
                 )
-            )  # type: ignore[arg-type]
+            )
     return lines

@@ -39,9 +39,9 @@ def _value_error(node: ast.AST) -> str | None:
             else text
         )
     if isinstance(node, ast.JoinedStr) and len(node.values) >= 2:
-        rest = node.values[1:]
-        if all(isinstance(v, ast.Constant) for v in rest):
-            joined = "".join(str(v.value) for v in rest)  # type: ignore[attr-defined]
+        rest = [v for v in node.values[1:] if isinstance(v, ast.Constant)]
+        if len(rest) == len(node.values) - 1:
+            joined = "".join(str(v.value) for v in rest)
             return joined.removeprefix(": ") if joined.startswith(": ") else None
     return None
 

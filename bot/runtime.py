@@ -65,10 +65,11 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
 
             assert settings.slack_app_token is not None
             handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            handler.connect()
+            # slack_bolt leaves connect() and close() without annotations.
+            handler.connect()  # type: ignore[no-untyped-call]
             log.info("licensebot connected in Socket Mode")
             stop.wait()
-            handler.close()
+            handler.close()  # type: ignore[no-untyped-call]
     except KeyboardInterrupt:
         pass
     finally:

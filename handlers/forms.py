@@ -28,7 +28,7 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
     """{block id: value} from a view's state, whatever the input element."""
     found: dict[str, Any] = {}
     for block_id, elements in ((view.get("state") or {}).get("values") or {}).items():
-        element = elements.get(VALUE) or next(iter(elements.values()), {}) or {}
+        element: dict[str, Any] = elements.get(VALUE) or next(iter(elements.values()), {}) or {}
         kind = element.get("type")
         if kind in ("static_select", "radio_buttons"):
             found[block_id] = (element.get("selected_option") or {}).get("value")

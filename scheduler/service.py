@@ -12,9 +12,10 @@ import logging
 import threading
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+# APScheduler 3 ships neither type hints nor a py.typed marker, and typeshed has no stubs.
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from slack_sdk import WebClient
 
 from billing.calendar import PACIFIC

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.models import ApprovalRow, AuditRow
+from storage.models import ApprovalRow, AuditRow, table_of
 from storage.saving import plain
 from storage.store import SqlStore
 
-TABLE = ApprovalRow.__table__
+TABLE = table_of(ApprovalRow)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _audit(
     after: Any,
 ) -> None:
     connection.execute(
-        insert(AuditRow.__table__),
+        insert(table_of(AuditRow)),
         {
             "at": at,
             "actor": f"slack:{actor}",

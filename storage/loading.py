@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
     Row,
+    Select,
     and_,
     any_,
     bindparam,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing.account import Account, Retry
 from billing.calendar import ONE_DAY, day_start, month_end
@@ -60,22 +61,27 @@ from storage.types import Money
 
 ZERO = Decimal("0.00")
 ENDED = [s.value for s in (Status.CANCELLED, Status.EXPIRED, Status.TRANSFERRED)]
+Ts = TypeVarTuple("Ts")
+CoreRow = Row[*tuple[Any, ...]]
+"""A row of a whole table selected on the Core path: its columns are attributes (typed Any)."""
 
 
-def among(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+def among(
+    session: Session, column: InstrumentedAttribute[int], ids: Sequence[int]
+) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL one array parameter instead of thousands of them,
     which the driver would otherwise parse in every batch's queries."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
-    return column.in_(ids)  # type: ignore[no-any-return]
+    return column.in_(ids)
 
 
-def fetch(session: Session, query: Any) -> Sequence[Row[Any]]:
+def fetch(session: Session, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
     """All rows at once, on the Core path (no ORM result machinery, no per-row fetch)."""
     return session.connection().execute(query).all()
 
 
-def customer_of(row: CustomerRow) -> Customer:
+def customer_of(row: CustomerRow | CoreRow) -> Customer:
     return Customer(
         row.id, row.domain, row.currency, row.created_at, row.reseller, row.transferred_at
     )
@@ -86,7 +92,7 @@ STATUSES = {status.value: status for status in Status}
 MODES = {mode.value: mode for mode in RenewalMode}
 
 
-def subscription_of(row: SubscriptionRow) -> Subscription:
+def subscription_of(row: SubscriptionRow | CoreRow) -> Subscription:
     return Subscription(
         customer_id=row.customer_id,
         key=row.key,
@@ -106,7 +112,7 @@ def subscription_of(row: SubscriptionRow) -> Subscription:
     )
 
 
-def card_of(row: PaymentMethodRow) -> Card:
+def card_of(row: PaymentMethodRow | CoreRow) -> Card:
     return Card(
         row.brand, row.last4, row.exp_year, row.exp_month, row.customer_id, row.saved_at, row.id
     )
@@ -123,7 +129,7 @@ def billable_in(month: date) -> ColumnElement[bool]:
 
 def load_accounts(
     session: Session,
-    customers: Sequence[CustomerRow],
+    customers: Sequence[CustomerRow | CoreRow],
     *,
     month: date | None = None,
     replay_key: str | None = None,
@@ -233,7 +239,7 @@ def invoice_keys(session: Session, ids: Sequence[int], only: str | None) -> dict
     return keys
 
 
-def invoices_of(session: Session, rows: Sequence[InvoiceRow]) -> list[Invoice]:
+def invoices_of(session: Session, rows: Sequence[InvoiceRow | CoreRow]) -> list[Invoice]:
     """Invoices with their lines and what has been paid on each."""
     ids = [row.id for row in rows]
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)

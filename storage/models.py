@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -42,6 +43,14 @@ class Base(DeclarativeBase):
         Decimal: Money(),
         dict[str, Any]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Table: SQLAlchemy types `__table__` as any FromClause, but a model
+    declared with `__tablename__` always maps a Table, which insert() and update() need."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class CustomerRow(Base):

@@ -23,12 +23,13 @@ from storage.models import (
     CustomerRow,
     InvoiceLineRow,
     SubscriptionRow,
+    table_of,
 )
 from storage.saving import plain
 from storage.store import SqlStore
 from storage.types import Money
 
-ALERTS = AlertRow.__table__
+ALERTS = table_of(AlertRow)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Claim:
     def failed(self, at: datetime, error: str) -> None:
         self._set(status="failed", attempts=self.alert.attempts + 1, last_error=error[:500])
         self.connection.execute(
-            insert(AuditRow.__table__),
+            insert(table_of(AuditRow)),
             {
                 "at": at,
                 "actor": "scheduler",

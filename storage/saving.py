@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, text, update
+from sqlalchemy import JSON, BindParameter, Table, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +21,7 @@ from storage.models import (
     AlertRow,
     AllocationRow,
     AuditRow,
+    Base,
     CustomerRow,
     DomainRegistrationRow,
     InvoiceLineRow,
@@ -30,6 +32,7 @@ from storage.models import (
     SubscriptionRow,
     SuspensionRow,
     TransactionRow,
+    table_of,
 )
 
 
@@ -48,10 +51,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _table(model: type) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
-
-
 COPY_FROM = 100
 """On PostgreSQL, batches at least this large are written with COPY (the invoice run)."""
 
@@ -67,10 +66,10 @@ def _copy(
     dialect = session.get_bind().dialect
     names = list(rows[0])
     columns = [table.c[name] for name in names]
-    converters = []
+    converters: list[Callable[[Any], Any] | None] = []
     for column in columns:
         if isinstance(column.type, TypeDecorator):
-            converters.append(lambda v, t=column.type: t.process_bind_param(v, dialect))
+            converters.append(partial(column.type.process_bind_param, dialect=dialect))
         elif isinstance(column.type, JSON):
             converters.append(lambda v: None if v is None else json.dumps(v))
         else:
@@ -88,11 +87,11 @@ def _copy(
 
 
 def insert_returning_ids(
-    session: Session, model: type, rows: Sequence[dict[str, Any]]
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
 ) -> list[int]:
     if not rows:
         return []
-    table = _table(model)
+    table = table_of(model)
     if _copying(session, rows):
         ids = list(
             session.execute(
@@ -114,7 +113,7 @@ def insert_returning_ids(
 
 
 def insert_numbered(
-    session: Session, model: type, items: Sequence[tuple[Any, dict[str, Any]]]
+    session: Session, model: type[Base], items: Sequence[tuple[Any, dict[str, Any]]]
 ) -> None:
     """Insert each item's row and give the domain object its new id."""
     ids = insert_returning_ids(session, model, [row for _, row in items])
@@ -122,21 +121,21 @@ def insert_numbered(
         thing.id = new_id
 
 
-def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     if _copying(session, rows):
-        _copy(session, _table(model), rows)
+        _copy(session, table_of(model), rows)
     else:
-        session.execute(insert(_table(model)), list(rows))
+        session.execute(insert(table_of(model)), list(rows))
 
 
 def insert_ignoring_duplicates(
-    session: Session, model: type, rows: Sequence[dict[str, Any]]
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
 ) -> None:
     if not rows:
         return
-    table = _table(model)
+    table = table_of(model)
     if _copying(session, rows):
         staging = f"staging_{table.name}"
         names = ", ".join(rows[0])
@@ -160,10 +159,10 @@ def insert_ignoring_duplicates(
     session.execute(make(table).on_conflict_do_nothing(), list(rows))
 
 
-def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
+def update_by_id(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    table = _table(model)
+    table = table_of(model)
     names = [name for name in rows[0] if name != "id"]
     if _copying(session, rows):
         # COPY into a staging table typed like the target, then one UPDATE ... FROM.
@@ -183,7 +182,7 @@ def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) 
         )
         session.execute(text(f"DELETE FROM {staging}"))
         return
-    columns = {name: bindparam(f"v_{name}") for name in names}
+    columns: dict[str, BindParameter[Any]] = {name: bindparam(f"v_{name}") for name in names}
     statement = update(table).where(table.c.id == bindparam("v_id")).values(columns)
     connection = session.connection()
     connection.execute(statement, [{f"v_{k}": v for k, v in row.items()} for row in rows])
@@ -286,7 +285,7 @@ def _sub_state(sub: Any) -> dict[str, Any]:
 
 
 def _save_cards(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
-    table = _table(PaymentMethodRow)
+    table = table_of(PaymentMethodRow)
     for account, pending in pendings:
         for card in pending.cards:
             session.execute(

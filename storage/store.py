@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, select, text, union
+from sqlalchemy import BindParameter, Engine, and_, bindparam, exists, func, select, text, union
 from sqlalchemy.exc import IntegrityError
 
 from billing.account import Account, Retry
@@ -246,7 +246,8 @@ class SqlStore:
 
 def _due_queries() -> dict[Due, Any]:
     """The daily questions, built once with bound parameters (they run for every day)."""
-    day, at = bindparam("day"), bindparam("at")
+    day: BindParameter[date] = bindparam("day")
+    at: BindParameter[datetime] = bindparam("at")
     sub, inv = SubscriptionRow, InvoiceRow
     reg, card = DomainRegistrationRow, PaymentMethodRow
     in_service = and_(sub.plan == Plan.ANNUAL.value, sub.status.in_(SERVICE))

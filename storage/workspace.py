@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.model import Change, Customer
 from storage.loading import customer_of
-from storage.models import AuditRow, CustomerRow, ProductRow
+from storage.models import AuditRow, CustomerRow, ProductRow, table_of
 from storage.saving import plain
 from storage.store import SqlStore
 
@@ -31,11 +31,11 @@ class Workspaces:
 
     def customer(self, team_id: str, domain: str, at: datetime) -> Customer:
         """The workspace's customer, created on first use under `domain`."""
-        table = CustomerRow.__table__
+        table = table_of(CustomerRow)
         with self.store.engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
         if row is not None:
-            return customer_of(row)  # type: ignore[arg-type]
+            return customer_of(row)
         try:
             with self.store.engine.begin() as connection:
                 connection.execute(
@@ -53,10 +53,10 @@ class Workspaces:
             row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
         if row is None:
             raise LookupError(f"{domain} already belongs to another workspace")
-        return customer_of(row)  # type: ignore[arg-type]
+        return customer_of(row)
 
     def products(self) -> list[Product]:
-        table = ProductRow.__table__
+        table = table_of(ProductRow)
         with self.store.engine.connect() as connection:
             rows = connection.execute(select(table).order_by(table.c.name)).all()
         return [Product(r.code, r.name, r.annual_price, r.flexible_price, r.currency) for r in rows]
@@ -77,7 +77,7 @@ class Workspaces:
         """Change a catalogue price (new subscriptions only: each keeps the price it started at).
 
         Audited under the customer whose super-admin changed it, so their `/license audit` shows it."""
-        table = ProductRow.__table__
+        table = table_of(ProductRow)
         column = "annual_price" if plan == "annual" else "flexible_price"
         with self.store.engine.begin() as connection:
             row = connection.execute(
@@ -91,7 +91,7 @@ class Workspaces:
             )
             change = Change("set_price", code, before, {"product": code, column: price})
             connection.execute(
-                insert(AuditRow.__table__),
+                insert(table_of(AuditRow)),
                 {
                     "at": at,
                     "actor": actor,

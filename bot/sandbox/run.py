@@ -100,12 +100,12 @@ def start_sandbox(
     slack = SlackApi(workspace, lambda: holder["url"])
     web = SandboxWeb(
         workspace,
-        None,
+        None,  # the bot's client, set below once the bot serves
         lambda: holder["url"],
         clock,
         lambda: holder["after"](),
         lambda m: holder["sandbox"].move_clock(m),
-    )  # type: ignore[arg-type]
+    )
     server = make_server(
         host, port, _router(slack, web), server_class=ThreadingServer, handler_class=QuietHandler
     )

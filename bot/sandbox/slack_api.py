@@ -23,6 +23,7 @@ def _body(environ: dict[str, Any]) -> bytes:
 
 
 def arguments(environ: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    found: dict[str, Any]
     if "json" in (environ.get("CONTENT_TYPE") or ""):
         found = json.loads(raw or b"{}")
     else:

@@ -25,7 +25,7 @@ class SandboxWeb:
     def __init__(
         self,
         workspace: Workspace,
-        bot: BotClient,
+        bot: BotClient | None,
         base_url: Callable[[], str],
         clock: Any,
         after: Callable[[], None],
@@ -102,6 +102,13 @@ class SandboxWeb:
             }
 
     # ---- acting --------------------------------------------------------------------
+    def _bot(self) -> BotClient:
+        """The bot's client, set once the bot serves: it needs this page's server running
+        first (it calls the pretend Slack at start-up), so it cannot be here from the start."""
+        if self.bot is None:
+            raise RuntimeError("the bot is not running yet")
+        return self.bot
+
     def do_command(self, body: dict[str, Any]) -> dict[str, Any]:
         user, channel, text = body["user"], body["channel"], str(body.get("text", "")).strip()
         if not text.startswith("/license"):
@@ -109,7 +116,7 @@ class SandboxWeb:
             return {"ok": True}
         ws = self.workspace
         person = ws.people[user]
-        status = self.bot.command(
+        status = self._bot().command(
             user,
             person.name,
             channel,
@@ -164,7 +171,7 @@ class SandboxWeb:
                     "blocks": message.blocks,
                 }
             payload["response_url"] = ws.response_url_for(self.base_url(), user, channel)
-        status, _ = self.bot.interaction(payload)
+        status, _ = self._bot().interaction(payload)
         return {"ok": status == 200}
 
     def do_submit(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +194,7 @@ class SandboxWeb:
             "view": view,
             "response_urls": [],
         }
-        status, answer = self.bot.interaction(payload)
+        status, answer = self._bot().interaction(payload)
         action = (answer or {}).get("response_action")
         with ws.lock:
             if action == "errors":
@@ -208,7 +215,7 @@ class SandboxWeb:
         return {"ok": True}
 
     def do_home(self, body: dict[str, Any]) -> dict[str, Any]:
-        status = self.bot.event(
+        status = self._bot().event(
             {
                 "type": "app_home_opened",
                 "user": body["user"],

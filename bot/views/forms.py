@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from billing.model import Card, Plan, Status, Subscription
@@ -36,7 +37,9 @@ def _subs(subs: Sequence[Subscription]) -> list[tuple[str, str]]:
     return [(s.key, f"{s.key} · {s.product}"[:75]) for s in subs]
 
 
-def _form(lang: str, callback: str, title: str, blocks: list, submit: str = N_("Next")) -> View:
+def _form(
+    lang: str, callback: str, title: str, blocks: list[Block], submit: str = N_("Next")
+) -> View:
     return modal(callback, t(lang, title), blocks, submit=t(lang, submit), close=t(lang, "Cancel"))
 
 

@@ -24,7 +24,7 @@ def home(
     tz: str | None = None,
     spend: Sequence[Block] = (),
 ) -> View:
-    blocks: list = [header(t(lang, "Licences and billing"))]
+    blocks: list[Block] = [header(t(lang, "Licences and billing"))]
     if overview is None:
         blocks.append(
             section(
