@@ -63,6 +63,5 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, days_in_month(year, month)))
 
 
-
 def to_pacific(instant: datetime) -> datetime:
     return require_aware(instant).astimezone(PACIFIC)

@@ -87,7 +87,6 @@ def _range_sum(steps: Sequence[DayStep], first: date, last: date) -> int:
     return total
 
 
-
 def subtract(ranges: Iterable[DayRange], holes: Iterable[DayRange]) -> list[DayRange]:
     """Days of `ranges` outside every hole."""
     remaining = list(ranges)
