@@ -23,14 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_sdk import WebClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from bench.pg import ensure_database, raw_url
+from bench.pg import empty_schema, ensure_database, raw_url
 from billing.calendar import day_start
 from billing.jobs import run_daily
 from scheduler.delivery import Deliverer
 from storage.db import make_engine
-from storage.models import AlertRow, Base
+from storage.models import AlertRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
 from tests.slack.fake_api import FakeSlack
@@ -43,12 +43,7 @@ AT = day_start(DAY)
 def seed(customers: int, per_customer: int, rng: random.Random) -> dict[str, int]:
     import psycopg
 
-    engine = make_engine(URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    empty_schema(URL)
     mix = {"trial_today": 0, "trial_reminder": 0, "overdue": 0, "card_expiring": 0, "renewal": 0}
     long_ago = datetime(2025, 12, 1, 18, tzinfo=UTC)
     with (

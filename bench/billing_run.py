@@ -26,10 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from bench.pg import ensure_database, raw_url
+from bench.pg import empty_schema, ensure_database, raw_url
 from billing.calendar import day_start
 from storage.db import make_engine
-from storage.models import Base
 
 URL = ensure_database()
 MONTH = date(2026, 3, 1)
@@ -45,12 +44,7 @@ def psycopg_connection():  # type: ignore[no-untyped-def]
 
 
 def seed(customers: int, subscriptions: int, seed_value: int = 7) -> None:
-    engine = make_engine(URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    empty_schema(URL)
     rng = random.Random(seed_value)
     per_customer = subscriptions // customers
     month_start = day_start(MONTH)

@@ -26,3 +26,18 @@ def ensure_database() -> str:
 
 def raw_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def empty_schema(url: str) -> None:
+    """The benchmark database emptied and given the current tables."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.models import Base
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    Base.metadata.create_all(engine)
+    engine.dispose()
