@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -17,7 +18,10 @@ from bot.views import approvals as views
 from bot.views.kit import dicts
 from handlers.changes import refusal
 from handlers.payloads import Interaction, parse
+from storage.approvals import Approval
 
+STUCK_AFTER = timedelta(minutes=1)
+"""An approval still not applied this long after its decision was cut short."""
 REQUEST_ID = re.compile(r"^[0-9]{1,18}$")
 """A button's value as the bot wrote it: ASCII digits that fit a BIGINT."""
 
@@ -36,6 +40,14 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         deps.after_ack(lambda: decide(body, action, respond, client, approve=False))
+
+    def stuck(approval_id: int) -> Approval | None:
+        """An approval recorded but never applied (its process stopped in between), found
+        by a later Approve: it is applied now, under the same key, so at most once."""
+        current = deps.approvals.get(approval_id)
+        if current is None or current.status != "approved" or current.decided_at is None:
+            return None
+        return current if deps.clock() - current.decided_at > STUCK_AFTER else None
 
     def tell(respond: Respond, text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
@@ -70,6 +82,8 @@ def register(app: App, deps: Deps) -> None:
             tell(respond, t(lang, "This request is not known."))
             return
         decided = deps.approvals.decide(request.id, approve, interaction.user.id, deps.clock())
+        if decided is None and approve:
+            decided = stuck(request.id)
         if decided is None:
             current = deps.approvals.get(request.id)
             assert current is not None

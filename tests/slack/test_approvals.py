@@ -291,3 +291,26 @@ def test_a_button_for_an_unknown_request_changes_nothing(bot: Running) -> None:
         [reply] = bot.slack.wait_for_response(name)
         assert "This request is not known." in reply["text"]
     assert snapshot(bot.deps.store.engine) == before
+
+
+def test_an_approval_cut_short_before_it_was_applied_is_applied_by_the_next_click(
+    bot: Running,
+) -> None:
+    """The decision was recorded, then the process stopped before applying it: a later
+    Approve applies it, under the same idempotency key, so never twice."""
+    posted = request(bot, "signup", signup_values(key="chrome", licences="25"))
+    stuck = approval(bot)
+    bot.deps.approvals.decide(stuck.id, True, SUPER, bot.clock())  # decided, never applied
+    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == []
+    click(bot, FRENCH, APPROVE, posted, "too-soon")  # within a minute it may still be running
+    assert (
+        "approved" in bot.last_response("too-soon")["text"].lower()
+        or "approuv" in bot.last_response("too-soon")["text"].lower()
+    )
+    bot.clock.advance(minutes=2)
+    click(bot, SUPER, APPROVE, posted, "recover")
+    bot.slack.wait_for_call("chat.update")
+    assert approval(bot).status == "applied"
+    click(bot, SUPER, APPROVE, posted, "again")
+    assert "applied" in bot.last_response("again")["text"].lower()
+    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
