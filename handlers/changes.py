@@ -7,9 +7,8 @@ Shared by the modal flow and the approval buttons, so both apply a change throug
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel
 from slack_sdk import WebClient
@@ -47,7 +46,6 @@ class Outcome:
     text: str
     approval: Approval | None = None
     """A request this submission filed, to post; None when a double submission found it."""
-    follow_up: list[Any] = field(default_factory=list)
     field: str | None = None
     """The order field a refusal is about (e.g. "card.expires"), to show it on that input."""
 

@@ -140,9 +140,3 @@ class Outbox:
                 select(ALERTS.c.status, func.count()).group_by(ALERTS.c.status)
             ).all()
         return {status: count for status, count in rows}
-
-    def next_attempt(self) -> datetime | None:
-        with self.engine.connect() as connection:
-            return connection.execute(
-                select(func.min(ALERTS.c.next_attempt_at)).where(ALERTS.c.status == "pending")
-            ).scalar()

@@ -168,11 +168,6 @@ class SqlStore:
             row = session.get(CustomerRow, customer_id)
             return customer_of(row) if row else None
 
-    def find_customer(self, domain: str) -> Customer | None:
-        with self.sessions() as session:
-            row = session.scalars(select(CustomerRow).where(CustomerRow.domain == domain)).first()
-            return customer_of(row) if row else None
-
     def invoices(self, customer_id: int) -> list[Invoice]:
         with self.sessions() as session:
             rows = session.scalars(
