@@ -17,7 +17,7 @@ from bot.people import Role
 from bot.views import approvals as views
 from bot.views.kit import dicts
 from handlers.changes import refusal
-from handlers.payloads import Interaction, parse
+from handlers.payloads import asker_of
 from storage.approvals import Approval
 
 STUCK_AFTER = timedelta(minutes=1)
@@ -59,10 +59,9 @@ def register(app: App, deps: Deps) -> None:
         client: WebClient,
         approve: bool,
     ) -> None:
-        interaction: Interaction | None = parse(Interaction, body)
-        if interaction is None:
+        asker = asker_of(deps, body)
+        if asker is None:
             return
-        asker = deps.asker(interaction.team_id, interaction.user.id)
         lang = asker.lang
         value = str(action.get("value") or "")
         if not REQUEST_ID.match(value):
@@ -81,7 +80,7 @@ def register(app: App, deps: Deps) -> None:
         if request is None or request.customer_id != asker.customer_id:
             tell(respond, t(lang, "This request is not known."))
             return
-        decided = deps.approvals.decide(request.id, approve, interaction.user.id, deps.clock())
+        decided = deps.approvals.decide(request.id, approve, asker.person.id, deps.clock())
         if decided is None and approve:
             decided = stuck(request.id)
         if decided is None:

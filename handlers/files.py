@@ -14,7 +14,7 @@ from bot.i18n import t
 from bot.invoice_files import csv_bytes, document, pdf
 from bot.people import Role
 from bot.views.replies import INVOICE_CSV, INVOICE_PDF
-from handlers.payloads import Interaction, parse
+from handlers.payloads import asker_of
 
 NUMBER = re.compile(r"^INV-[0-9]{6,12}$")
 
@@ -31,10 +31,9 @@ def register(app: App, deps: Deps) -> None:
     def send(
         body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        interaction: Interaction | None = parse(Interaction, body)
-        if interaction is None:
+        asker = asker_of(deps, body)
+        if asker is None:
             return
-        asker = deps.asker(interaction.team_id, interaction.user.id)
         lang = asker.lang
         number = str(action.get("value") or "")
         found = (

@@ -18,7 +18,7 @@ from bot.people import Role
 from bot.views import forms
 from handlers.changes import commit, post_request, quote_for, refusal
 from handlers.forms import FormErrors, order, values
-from handlers.payloads import Interaction, parse
+from handlers.payloads import asker_of
 
 NO_CONFIRMATION = {"setup_billing", "update_card"}
 """Saving a card reference spends nothing; every other change shows its amounts first."""
@@ -35,13 +35,12 @@ def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
 def register(app: App, deps: Deps) -> None:
     @app.view(FORMS)
     def submit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        interaction: Interaction | None = parse(Interaction, body)
+        asker = asker_of(deps, body)
         view = body.get("view") or {}
         action = view.get("callback_id", "")
-        if interaction is None:
+        if asker is None:
             ack()
             return
-        asker = deps.asker(interaction.team_id, interaction.user.id)
         lang = asker.lang
         first = next(iter(values(view)), "subscription")
         if asker.role is Role.NONE:
@@ -80,12 +79,11 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view("confirm")
     def submit_confirmation(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        interaction: Interaction | None = parse(Interaction, body)
+        asker = asker_of(deps, body)
         view = body.get("view") or {}
-        if interaction is None:
+        if asker is None:
             ack()
             return
-        asker = deps.asker(interaction.team_id, interaction.user.id)
         try:
             metadata = json.loads(view.get("private_metadata") or "")
             action = metadata["a"]

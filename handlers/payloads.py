@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.context import Asker, Deps
+
 MAX_TEXT = 500
 """No `/license` command needs more; longer text is refused, not truncated."""
 
@@ -96,3 +98,9 @@ class Seen:
                 return False
             self._seen[key] = now
             return True
+
+
+def asker_of(deps: Deps, body: dict[str, Any]) -> Asker | None:
+    """Who sent an interaction (a click, a form), or None when it is not what Slack sends."""
+    interaction: Interaction | None = parse(Interaction, body)
+    return None if interaction is None else deps.asker(interaction.team_id, interaction.user.id)
