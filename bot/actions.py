@@ -90,23 +90,9 @@ def perform(
 
 
 def order_data(order: BaseModel) -> dict[str, Any]:
-    """The order as JSON that `order_from` reads back (modal metadata, an approval row).
-
-    A card's expiry dumps as [year, month] but is only read as "YYYY-MM", so it is written
-    that way here; without it an approved card change could never be rebuilt.
-    """
-    return _year_months(order.model_dump(mode="json"))
-
-
-def _year_months(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: f"{value[0]:04d}-{value[1]:02d}"
-        if key == "expires" and isinstance(value, list) and len(value) == 2
-        else _year_months(value)
-        if isinstance(value, dict)
-        else value
-        for key, value in data.items()
-    }
+    """The order as JSON that `order_from` reads back (modal metadata, an approval row);
+    the command models write every field as they read it (a card expiry as YYYY-MM)."""
+    return order.model_dump(mode="json")
 
 
 def order_from(action: str, data: dict[str, Any]) -> BaseModel:
