@@ -24,7 +24,9 @@ def require_aware(instant: datetime) -> datetime:
 
 def pacific_day(instant: datetime) -> date:
     """The Pacific calendar day that contains an instant."""
-    return require_aware(instant).astimezone(PACIFIC).date()
+    if instant.tzinfo is None:  # astimezone would take it for local time
+        raise ValueError("an instant needs an explicit UTC offset")
+    return instant.astimezone(PACIFIC).date()
 
 
 @lru_cache(maxsize=4096)

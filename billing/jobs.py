@@ -8,6 +8,7 @@ occurrence twice changes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from billing.account import Account, Retry
@@ -66,20 +67,27 @@ def end_trials(store: Store, at: datetime) -> int:
     return _each(store, Due.TRIALS_ENDED, at, rule)
 
 
-def run_invoicing(store: Store, at: datetime, batch_size: int = INVOICE_BATCH) -> int:
-    """The monthly invoice run at 00:00 Pacific on the 1st, a locked batch of accounts at a time."""
+@dataclass(frozen=True)
+class InvoiceRun:
+    """The monthly invoice rule of one run: a plain value, so that the store may apply it
+    to some batches in a worker process."""
 
-    def rule(accounts: list[Account]) -> int:
+    at: datetime
+
+    def __call__(self, accounts: list[Account]) -> int:
         issued = 0
         for account in accounts:
-            if issue_monthly_invoice(account, at):
+            if issue_monthly_invoice(account, self.at):
                 invoice = account.pending.invoices[-1]
                 change = Change("invoice", invoice.key, None, {"total": str(invoice.total)})
-                account.audit(SCHEDULER, at, change)
+                account.audit(SCHEDULER, self.at, change)
                 issued += 1
         return issued
 
-    return store.for_monthly_batches(previous_month(pacific_day(at)), batch_size, rule)
+
+def run_invoicing(store: Store, at: datetime, batch_size: int = INVOICE_BATCH) -> int:
+    """The monthly invoice run at 00:00 Pacific on the 1st, a locked batch of accounts at a time."""
+    return store.for_monthly_batches(previous_month(pacific_day(at)), batch_size, InvoiceRun(at))
 
 
 def renew_registrations(store: Store, at: datetime) -> int:

@@ -42,7 +42,8 @@ class Store(Protocol):
         self, month: date, size: int, rule: Callable[[list[Account]], int]
     ) -> int:
         """Apply `rule` to the accounts billable in `month`, a locked batch at a time, and
-        write what it changed; returns the sum of what `rule` returned."""
+        write what it changed; returns the sum of what `rule` returned. `rule` must be a
+        picklable value (not a closure): batches may be applied in worker processes."""
         ...
 
     def for_accounts(

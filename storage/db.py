@@ -24,7 +24,9 @@ def make_engine(url: str = DEFAULT_URL, **options: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
-    return create_engine(url, pool_pre_ping=True, **options)
+    # Sessions in UTC: timestamps then arrive already in the zone they are kept in.
+    connect_args = {"options": "-c timezone=UTC", **options.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 def _sqlite_engine(url: str, **options: Any) -> Engine:

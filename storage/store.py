@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import BindParameter, Engine, and_, bindparam, exists, func, select, text, union
@@ -19,7 +21,7 @@ from billing.errors import NotFound
 from billing.model import Customer, Invoice, Plan, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
-from storage.db import session_factory
+from storage.db import make_engine, session_factory
 from storage.loading import among, billable_in, customer_of, invoices_of, load_accounts
 from storage.models import (
     AlertRow,
@@ -33,6 +35,7 @@ from storage.models import (
     SubscriptionRow,
     TransactionRow,
 )
+from storage.parallel import default_workers, share
 from storage.saving import insert_ignoring_duplicates, save_accounts
 
 SERVICE = [Status.ACTIVE.value, Status.SUSPENDED.value]
@@ -58,9 +61,12 @@ class AlertRecord:
 
 
 class SqlStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, workers: int | None = None) -> None:
+        """`workers`: processes that share a monthly run's batches with this one on
+        PostgreSQL (default: half the cores; 0: none)."""
         self.engine = engine
         self.sessions = session_factory(engine)
+        self.workers = default_workers() if workers is None else workers
 
     @property
     def postgres(self) -> bool:
@@ -99,14 +105,23 @@ class SqlStore:
     ) -> int:
         """Apply `rule` to every account billable in `month`, one locked batch per transaction.
 
-        On PostgreSQL two batches run at once, so one batch's queries overlap another's
-        Python work; SQLite has a single writer, so its batches run one after another.
+        On PostgreSQL worker processes take some of the batches (the work is mostly
+        Python); SQLite has a single writer, so its batches run one after another.
         """
         billable = exists().where(SubscriptionRow.customer_id == CustomerRow.id, billable_in(month))
         with self.engine.connect() as connection:
             query = select(CustomerRow.id).where(billable).order_by(CustomerRow.id)
             ids = list(connection.execute(query).scalars())
-        return self._in_batches(ids, size, lambda chunk: self._batch(chunk, rule, month))
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        if not self.postgres or not self.workers or len(chunks) < 2:
+            return sum(self._batch(chunk, rule, month) for chunk in chunks)
+        url = self.engine.url.render_as_string(hide_password=False)
+        return share(
+            chunks,
+            lambda chunk: self._batch(chunk, rule, month),
+            partial(_batch_in_worker, url, rule=rule, month=month),
+            self.workers,
+        )
 
     def for_accounts(
         self, customer_ids: list[int], rule: Callable[[list[Account]], int], size: int
@@ -124,7 +139,7 @@ class SqlStore:
         self, ids: list[int], rule: Callable[[list[Account]], int], month: date | None = None
     ) -> int:
         """Lock the customers (in id order, so batches never deadlock), load, apply, write."""
-        with self.sessions() as session, session.begin():
+        with collector_paused(), self.sessions() as session, session.begin():
             query = (
                 select(CustomerRow.__table__)
                 .where(among(session, CustomerRow.id, ids))
@@ -237,6 +252,32 @@ class SqlStore:
                     .limit(limit)
                 )
             )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """A batch makes a few hundred thousand short-lived objects, all freed by reference
+    counting; the cycle collector would otherwise rescan them many times over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_worker_stores: dict[str, SqlStore] = {}
+
+
+def _batch_in_worker(
+    url: str, ids: list[int], *, rule: Callable[[list[Account]], int], month: date
+) -> int:
+    """One batch of a monthly run, in a worker process (one engine per process)."""
+    store = _worker_stores.get(url)
+    if store is None:
+        store = _worker_stores[url] = SqlStore(make_engine(url), workers=0)
+    return store._batch(ids, rule, month)
 
 
 def _due_queries() -> dict[Due, Any]:

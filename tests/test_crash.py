@@ -45,7 +45,8 @@ CHILD = textwrap.dedent(
         print("batch", flush=True)
         time.sleep(0.3)  # still inside the batch's transaction
     storage.store.save_accounts = slow
-    run_invoicing(SqlStore(make_engine(sys.argv[1])), datetime(2026, 3, 1, tzinfo=PACIFIC), batch_size=4)
+    store = SqlStore(make_engine(sys.argv[1]), workers=0)  # this process's own batches only
+    run_invoicing(store, datetime(2026, 3, 1, tzinfo=PACIFIC), batch_size=4)
     print("finished", flush=True)
     """
 )
@@ -151,3 +152,15 @@ def test_sigkill_in_the_middle_of_an_invoice_run_then_restart(database: tuple[st
     run_invoicing(SqlStore(engine), RUN_AT)  # and again, for good measure
     assert books(engine) == expected
     assert expected[0] == expected[1] == CUSTOMERS
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="worker processes share batches on PostgreSQL only")
+def test_a_run_shared_with_worker_processes_books_the_same(
+    database: tuple[str, Engine],
+) -> None:
+    expected = reference_books()
+    _, engine = database
+    seed(engine)
+    assert run_invoicing(SqlStore(engine, workers=2), RUN_AT, batch_size=3) == CUSTOMERS
+    assert run_invoicing(SqlStore(engine, workers=2), RUN_AT, batch_size=3) == 0
+    assert books(engine) == expected

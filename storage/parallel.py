@@ -1,0 +1,70 @@
+"""Batches of a bulk job shared between this process and worker processes.
+
+Billing a batch is Python work between two database round trips; threads would share
+one core (the GIL), so the other cores run worker processes. This process and the
+workers take batches from the two ends of one queue: this process starts at once,
+and a worker that is slow to start simply takes fewer batches. Workers are spawned
+(safe beside the bot's threads) for one job and stopped after it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TypeVar
+
+Chunk = TypeVar("Chunk")
+
+
+def default_workers() -> int:
+    """Half the cores besides this process: the database needs the rest."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def share(
+    chunks: Sequence[Chunk],
+    here: Callable[[Chunk], int],
+    there: Callable[[Chunk], int],
+    workers: int,
+) -> int:
+    """Sum of `here(chunk)` or `there(chunk)` over the chunks, `there` running in workers.
+
+    `there` must be picklable. A failure stops the hand-out of chunks and is raised once
+    the batches already started have finished.
+    """
+    queue = deque(chunks)
+
+    def take(front: bool) -> Chunk | None:
+        try:
+            return queue.popleft() if front else queue.pop()
+        except IndexError:
+            return None
+
+    context = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(workers, mp_context=context) as pool,
+        ThreadPoolExecutor(workers) as feeders,
+    ):
+
+        def feed() -> int:
+            done = 0
+            try:
+                while (chunk := take(front=False)) is not None:
+                    done += pool.submit(there, chunk).result()
+            except BaseException:
+                queue.clear()
+                raise
+            return done
+
+        fed = [feeders.submit(feed) for _ in range(workers)]
+        done = 0
+        try:
+            while (chunk := take(front=True)) is not None:
+                done += here(chunk)
+        except BaseException:
+            queue.clear()
+            raise
+        return done + sum(future.result() for future in fed)
