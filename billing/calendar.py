@@ -40,6 +40,7 @@ def next_midnight(instant: datetime) -> datetime:
     return day_start(pacific_day(instant) + ONE_DAY)
 
 
+@lru_cache(maxsize=1024)
 def days_in_month(year: int, month: int) -> int:
     return _calendar.monthrange(year, month)[1]
 

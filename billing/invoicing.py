@@ -44,7 +44,7 @@ def usage_line(sub: Subscription, first: date, last: date) -> InvoiceLine:
     else:
         amount = flexible_amount(sub.price, quantity_days, month_days)
     return InvoiceLine(
-        description=f"{sub.product}, {sub.plan.value} plan, {first:%Y-%m}",
+        description=f"{sub.product}, {sub.plan.value} plan, {first.year:04d}-{first.month:02d}",
         amount=amount,
         quantity_days=quantity_days,
         subscription_id=sub.id,

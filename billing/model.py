@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -99,7 +100,7 @@ class Suspension:
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Subscription:
     customer_id: int
     key: str
@@ -183,7 +184,7 @@ class Card:
         return f"{self.brand} •••• {self.last4} ({self.expires})"
 
 
-@dataclass
+@dataclass(slots=True)
 class InvoiceLine:
     description: str
     amount: Decimal
@@ -209,8 +210,9 @@ class Invoice:
     paid_at: datetime | None = None
     id: int | None = None
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
+        """An invoice's lines are fixed when it is drafted."""
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     @property

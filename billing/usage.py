@@ -9,8 +9,8 @@ so a month of a large customer costs a handful of operations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from billing.calendar import ONE_DAY, day_start, pacific_day
 
@@ -18,16 +18,14 @@ DayRange = tuple[date, date]
 """Inclusive range of Pacific days."""
 
 
-@dataclass(frozen=True, slots=True)
-class QuantityChange:
+class QuantityChange(NamedTuple):
     """From `at` on, `quantity` licences (annual) or users (flexible) are held."""
 
     at: datetime
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
-class DayStep:
+class DayStep(NamedTuple):
     """A day on which the quantity changed: its q(d), and the count held at its end."""
 
     day: date

@@ -9,14 +9,17 @@ and a worker that is slow to start simply takes fewer batches. Workers are spawn
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 Chunk = TypeVar("Chunk")
+logger = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -35,13 +38,23 @@ def share(
     `there` must be picklable. A failure stops the hand-out of chunks and is raised once
     the batches already started have finished.
     """
-    queue = deque(chunks)
+    queue: deque[Chunk] = deque(chunks)
 
     def take(front: bool) -> Chunk | None:
         try:
             return queue.popleft() if front else queue.pop()
         except IndexError:
             return None
+
+    def drain() -> int:
+        done = 0
+        try:
+            while (chunk := take(front=True)) is not None:
+                done += here(chunk)
+        except BaseException:
+            queue.clear()
+            raise
+        return done
 
     context = multiprocessing.get_context("spawn")
     with (
@@ -51,20 +64,21 @@ def share(
 
         def feed() -> int:
             done = 0
-            try:
-                while (chunk := take(front=False)) is not None:
+            while (chunk := take(front=False)) is not None:
+                try:
                     done += pool.submit(there, chunk).result()
-            except BaseException:
-                queue.clear()
-                raise
+                except BrokenProcessPool:
+                    # A worker died (killed, or could not start). Its batch was all or
+                    # nothing and batches are idempotent: this process does it again.
+                    logger.warning("a worker process died; its batches are done here")
+                    queue.append(chunk)
+                    break
+                except BaseException:
+                    queue.clear()
+                    raise
             return done
 
         fed = [feeders.submit(feed) for _ in range(workers)]
-        done = 0
-        try:
-            while (chunk := take(front=True)) is not None:
-                done += here(chunk)
-        except BaseException:
-            queue.clear()
-            raise
-        return done + sum(future.result() for future in fed)
+        done = drain()
+        done += sum(future.result() for future in fed)
+    return done + drain()

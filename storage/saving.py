@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, BindParameter, Table, bindparam, insert, text, update
@@ -74,16 +75,17 @@ def _copy(
             converters.append(lambda v: None if v is None else json.dumps(v))
         else:
             converters.append(None)
+    values = itemgetter(*names)
+    converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
     raw = session.connection().connection.driver_connection
     statement = f"COPY {target or table.name} ({', '.join(names)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        write = copy.write_row
         for row in rows:
-            copy.write_row(
-                [
-                    convert(row[name]) if convert else row[name]
-                    for name, convert in zip(names, converters, strict=True)
-                ]
-            )
+            line = list(values(row)) if len(names) > 1 else [row[names[0]]]
+            for i, convert in converting:
+                line[i] = convert(line[i])
+            write(line)
 
 
 def insert_returning_ids(

@@ -25,6 +25,10 @@ def broken(chunk: list[int]) -> int:
     raise RuntimeError(f"batch {chunk} failed")
 
 
+def dies(chunk: list[int]) -> int:
+    os._exit(9)  # as the kernel's OOM killer would end it
+
+
 def test_every_chunk_is_done_once_some_of_them_in_a_worker() -> None:
     chunks = [[n] for n in range(60)]
     done = share(chunks, here, partial(there, os.getpid()), workers=1)
@@ -36,3 +40,7 @@ def test_every_chunk_is_done_once_some_of_them_in_a_worker() -> None:
 def test_a_failing_worker_batch_is_raised() -> None:
     with pytest.raises(RuntimeError, match="failed"):
         share([[n] for n in range(40)], here, broken, workers=1)
+
+
+def test_the_batches_of_a_worker_that_dies_are_done_here() -> None:
+    assert share([[n] for n in range(30)], here, dies, workers=1) == 30
