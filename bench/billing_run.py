@@ -202,7 +202,14 @@ def main() -> None:
             f" raw COPY {result['copy_s']:.2f} s; ratio {result['ratio_to_copy']:.2f}"
         )
     print(f"median over {len(results)} runs:")
-    keys = ("invoices_per_s", "run_s", "peak_rss_mb", "worker_peak_rss_mb", "copy_s", "ratio_to_copy")
+    keys = (
+        "invoices_per_s",
+        "run_s",
+        "peak_rss_mb",
+        "worker_peak_rss_mb",
+        "copy_s",
+        "ratio_to_copy",
+    )
     for key in keys:
         print(f"  {key}: {statistics.median(r[key] for r in results):.2f}")
     print("  targets: >= 5000 invoices/s, ratio <= 3.00")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from billing.calendar import ONE_DAY, day_start, pacific_day

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from billing.calendar import ONE_DAY, day_start, pacific_day
@@ -25,6 +26,9 @@ class QuantityChange(NamedTuple):
     quantity: int
 
 
+_at = attrgetter("at")
+
+
 class DayStep(NamedTuple):
     """A day on which the quantity changed: its q(d), and the count held at its end."""
 
@@ -33,20 +37,22 @@ class DayStep(NamedTuple):
     closing: int
 
 
-def day_steps(changes: Iterable[QuantityChange]) -> list[DayStep]:
-    """One step per day with changes. A change at 00:00 sets the count held at the day's
-    first moment; the count held before it was never held during that day."""
+def day_steps(changes: Iterable[QuantityChange], held: int = 0) -> list[DayStep]:
+    """One step per day with changes, `held` licences being held before the first.
+    A change at 00:00 sets the count held at the day's first moment; the count held
+    before it was never held during that day."""
     steps: list[DayStep] = []
-    held = 0
     day: date | None = None
+    midnight = None
     opening = later = 0
-    for change in sorted(changes, key=lambda change: change.at):
+    for change in sorted(changes, key=_at):
         changed_on = pacific_day(change.at)
         if changed_on != day:
             if day is not None:
                 steps.append(DayStep(day, max(opening, later), held))
             day, opening, later = changed_on, held, -1
-        if change.at <= day_start(changed_on):
+            midnight = day_start(changed_on)
+        if change.at == midnight:
             opening = change.quantity
         else:
             later = max(later, change.quantity)
@@ -61,15 +67,27 @@ def quantity_on(changes: Iterable[QuantityChange], day: date) -> int:
     return licence_days(changes, [(day, day)])
 
 
-def licence_days(changes: Iterable[QuantityChange], ranges: Iterable[DayRange]) -> int:
-    """Σ q(d) over the days of `ranges` (disjoint inclusive ranges)."""
-    steps = day_steps(changes)
-    return sum(_range_sum(steps, first, last) for first, last in ranges)
+def licence_days(changes: Iterable[QuantityChange], ranges: Sequence[DayRange]) -> int:
+    """Σ q(d) over the days of `ranges` (disjoint inclusive ranges, in order).
 
-
-def _range_sum(steps: Sequence[DayStep], first: date, last: date) -> int:
-    total = 0
+    Changes before the first day only set the count held at its start, so they are
+    folded into it rather than turned into steps (a long history costs no more)."""
+    if not ranges:
+        return 0
+    start = day_start(ranges[0][0])
     held = 0
+    recent = []
+    for change in sorted(changes, key=_at):
+        if change.at < start:
+            held = change.quantity
+        else:
+            recent.append(change)
+    steps = day_steps(recent, held)
+    return sum(_range_sum(steps, first, last, held) for first, last in ranges)
+
+
+def _range_sum(steps: Sequence[DayStep], first: date, last: date, held: int) -> int:
+    total = 0
     cursor = first
     for step in steps:
         if step.day < first:
