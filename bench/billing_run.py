@@ -26,11 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from bench.pg import empty_schema, ensure_database, raw_url
+from bench.pg import URL, empty_schema, ensure_database, raw_url
 from billing.calendar import day_start
 from storage.db import make_engine
 
-URL = ensure_database()
 MONTH = date(2026, 3, 1)
 RUN_AT = day_start(date(2026, 4, 1))
 SIGNED_UP = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
@@ -173,6 +172,7 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--child", choices=["seed", "measure"])
     args = parser.parse_args()
+    ensure_database()
     if args.child == "seed":
         seed(args.customers, args.subscriptions)
         return

@@ -88,6 +88,16 @@ def _copy(
             write(line)
 
 
+def _id_sequence(session: Session, table: str) -> str:
+    """The id sequence's qualified name, looked up once per connection: written into the
+    statement, it is resolved once rather than for every id drawn."""
+    known: dict[str, str] = session.connection().info.setdefault("id_sequences", {})
+    if table not in known:
+        query = text("SELECT pg_get_serial_sequence(:table, 'id')")
+        known[table] = session.execute(query, {"table": table}).scalar_one()
+    return known[table]
+
+
 def insert_returning_ids(
     session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
 ) -> list[int]:
@@ -95,15 +105,11 @@ def insert_returning_ids(
         return []
     table = table_of(model)
     if _copying(session, rows):
-        ids = list(
-            session.execute(
-                text(
-                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id'))"
-                    " FROM generate_series(1, :n)"
-                ),
-                {"n": len(rows)},
-            ).scalars()
+        allocate = text(
+            f"SELECT nextval('{_id_sequence(session, table.name)}'::regclass)"
+            " FROM generate_series(1, :n)"
         )
+        ids = list(session.execute(allocate, {"n": len(rows)}).scalars())
         _copy(
             session, table, [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
         )
