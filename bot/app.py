@@ -36,7 +36,7 @@ def services(
     settings: Settings, engine: Engine | None = None, clock: Callable[[], datetime] = system_clock
 ) -> Deps:
     engine = engine or make_engine(settings.database_url)
-    store = SqlStore(engine)
+    store = SqlStore(engine, workers=settings.batch_workers)
     client = web_client(settings)
     return Deps(
         settings=settings,

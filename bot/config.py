@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     reactivation_hours: float = Field(
         4.0, gt=0, le=72, validation_alias="LICENSEBOT_REACTIVATION_HOURS"
     )
+    batch_workers: int | None = Field(
+        None, ge=0, le=64, validation_alias="LICENSEBOT_BATCH_WORKERS"
+    )
+    """Processes sharing the monthly invoice run on PostgreSQL (default: half the cores)."""
 
     @field_validator("slack_bot_token")
     @classmethod

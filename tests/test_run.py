@@ -58,6 +58,10 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "LICENSEBOT_BILLING_CHANNEL: must be a Slack channel id",
         ),
         (
+            {"LICENSEBOT_BATCH_WORKERS": "-1"},
+            "LICENSEBOT_BATCH_WORKERS: Input should be greater than or equal to 0",
+        ),
+        (
             {"SLACK_APP_TOKEN": None},
             "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token",
         ),
