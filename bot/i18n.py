@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
 from billing.calendar import PACIFIC
+from billing.errors import BillingError
 
 LANGUAGES = ("en", "fr")
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
@@ -86,3 +87,17 @@ def moment(instant: datetime, language: str, tz: str | None = None) -> str:
         instant.astimezone(PACIFIC), "short", tzinfo=PACIFIC, locale=LOCALES[language]
     )
     return f"{local} ({zone.key}) · {pacific} PT"
+
+
+def refusal(lang: str, error: BillingError) -> str:
+    """A refusal in the reader's language: the domain gives an English template and raw
+    values; codes and amounts among them are shown the reader's way too."""
+    params = {}
+    for name, value in error.params.items():
+        if isinstance(value, Decimal):
+            params[name] = money(value, lang)
+        elif name == "status":
+            params[name] = code(lang, str(value))
+        else:
+            params[name] = str(value)
+    return t(lang, error.template, **params)

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from billing.errors import BillingError
-from bot.actions import describe, order_from, perform
+from bot.approving import STUCK_AFTER, announce, apply_approved
 from bot.context import Deps
 from bot.i18n import code, t
 from bot.people import Role
 from bot.views import approvals as views
-from bot.views.kit import dicts
-from handlers.changes import refusal
 from handlers.payloads import asker_of
 from storage.approvals import Approval
 
-STUCK_AFTER = timedelta(minutes=1)
-"""An approval still not applied this long after its decision was cut short."""
 REQUEST_ID = re.compile(r"^[0-9]{1,18}$")
 """A button's value as the bot wrote it: ASCII digits that fit a BIGINT."""
 
@@ -48,6 +42,20 @@ def register(app: App, deps: Deps) -> None:
         if current is None or current.status != "approved" or current.decided_at is None:
             return None
         return current if deps.clock() - current.decided_at > STUCK_AFTER else None
+
+    def already_decided(respond: Respond, approval_id: int, lang: str) -> None:
+        current = deps.approvals.get(approval_id)
+        assert current is not None
+        status = code(lang, current.status)
+        tell(
+            respond,
+            t(
+                lang,
+                "Already decided by <@{user}>: {status}.",
+                user=current.decided_by,
+                status=status,
+            ),
+        )
 
     def tell(respond: Respond, text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
@@ -84,52 +92,8 @@ def register(app: App, deps: Deps) -> None:
         if decided is None and approve:
             decided = stuck(request.id)
         if decided is None:
-            current = deps.approvals.get(request.id)
-            assert current is not None
-            tell(
-                respond,
-                t(
-                    lang,
-                    "Already decided by <@{user}>: {status}.",
-                    user=current.decided_by,
-                    status=code(lang, current.status),
-                ),
-            )
-            return
-        order = order_from(decided.action, decided.order)
-        if approve:
-            try:
-                perform(
-                    deps.billing,
-                    decided.action,
-                    decided.customer_id,
-                    order,
-                    at=deps.clock(),
-                    actor=asker.actor,
-                    key=f"approval:{decided.id}",
-                )
-                deps.approvals.finish(decided.id, True, describe("en", decided.action, order))
-            except BillingError as error:
-                deps.approvals.finish(
-                    decided.id, False, refusal(deps.settings.channel_language, error)
-                )
-        final = deps.approvals.get(decided.id)
-        assert final is not None
-        channel_lang = deps.settings.channel_language
-        summary = describe(channel_lang, final.action, order)
-        if final.channel and final.message_ts:
-            client.chat_update(
-                channel=final.channel,
-                ts=final.message_ts,
-                text=summary,
-                blocks=dicts(views.decided_blocks(channel_lang, final, summary)),
-            )
-        requester_lang = final.locale
-        requester_blocks = views.decided_blocks(
-            requester_lang, final, describe(requester_lang, final.action, order)
-        )
-        client.chat_postMessage(
-            channel=final.requested_by,
-            text=describe(requester_lang, final.action, order),
-            blocks=dicts(requester_blocks),
-        )
+            already_decided(respond, request.id, lang)
+        elif not approve:
+            announce(deps, client, decided.id)
+        elif not apply_approved(deps, client, decided, asker.actor):
+            already_decided(respond, decided.id, lang)

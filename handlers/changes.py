@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from pydantic import BaseModel
 from slack_sdk import WebClient
@@ -17,27 +16,13 @@ from billing.errors import BillingError
 from billing.quotes import Quote
 from bot.actions import ACTIONS, describe, order_data, order_from, perform, quote_lines
 from bot.context import Asker, Deps
-from bot.i18n import code, money, t
+from bot.i18n import refusal, t
 from bot.people import Role
 from bot.views import approvals as approval_views
 from bot.views.kit import dicts
 from storage.approvals import Approval
 
 log = logging.getLogger(__name__)
-
-
-def refusal(lang: str, error: BillingError) -> str:
-    """A refusal in the reader's language: the domain gives an English template and raw
-    values; codes and amounts among them are shown the reader's way too."""
-    params = {}
-    for name, value in error.params.items():
-        if isinstance(value, Decimal):
-            params[name] = money(value, lang)
-        elif name == "status":
-            params[name] = code(lang, str(value))
-        else:
-            params[name] = str(value)
-    return t(lang, error.template, **params)
 
 
 @dataclass

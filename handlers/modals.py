@@ -13,10 +13,10 @@ from slack_sdk import WebClient
 from billing.errors import BillingError
 from bot.actions import ACTIONS, describe, order_data, order_from, quote_lines
 from bot.context import Deps
-from bot.i18n import t
+from bot.i18n import refusal, t
 from bot.people import Role
 from bot.views import forms
-from handlers.changes import commit, post_request, quote_for, refusal
+from handlers.changes import commit, post_request, quote_for
 from handlers.forms import FormErrors, order, values
 from handlers.payloads import asker_of
 

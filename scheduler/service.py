@@ -1,7 +1,8 @@
 """The billing clock inside `licensebot run` / `licensebot scheduler`.
 
-APScheduler fires two things: the runner, which runs each due job occurrence once in time
-order (catching up after downtime), and the outbox delivery. Several replicas may run it
+APScheduler fires three things: the runner, which runs each due job occurrence once in time
+order (catching up after downtime), the sweep applying approvals whose process stopped
+before applying them, and the outbox delivery. Several replicas may run it
 on PostgreSQL; with SQLite run a single scheduler (`licensebot run --no-scheduler` for the
 others).
 """
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from slack_sdk import WebClient
 
 from billing.calendar import PACIFIC
+from bot.approving import apply_stuck_approvals
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
 from storage.outbox import Outbox
@@ -58,7 +60,14 @@ def start_scheduler(deps: Any) -> BackgroundScheduler:
             log.exception("billing jobs failed; they run again at the next tick")
         finally:
             busy.release()
+        recover_approvals()
         deliver()
+
+    def recover_approvals() -> None:
+        try:
+            apply_stuck_approvals(deps, deps.directory.client)
+        except Exception:
+            log.exception("stuck approvals could not be swept; they are tried again shortly")
 
     def deliver() -> None:
         try:

@@ -149,13 +149,25 @@ class Approvals:
                 )
         return self.get(approval_id) if won == 1 else None
 
-    def finish(self, approval_id: int, applied: bool, outcome: str) -> None:
+    def finish(self, approval_id: int, applied: bool, outcome: str) -> bool:
+        """Record the outcome of an approved request; False when it was already recorded."""
         with self.engine.begin() as connection:
-            connection.execute(
+            moved = connection.execute(
                 update(TABLE)
                 .where(TABLE.c.id == approval_id, TABLE.c.status == "approved")
                 .values(status="applied" if applied else "failed", outcome=outcome[:2000])
-            )
+            ).rowcount
+        return bool(moved == 1)
+
+    def approved_before(self, instant: datetime) -> list[Approval]:
+        """Requests approved before `instant` and still not applied, oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(TABLE)
+                .where(TABLE.c.status == "approved", TABLE.c.decided_at < instant)
+                .order_by(TABLE.c.decided_at, TABLE.c.id)
+            ).all()
+        return [Approval(**row._mapping) for row in rows]
 
     def pending(self, customer_id: int) -> list[Approval]:
         with self.engine.connect() as connection:

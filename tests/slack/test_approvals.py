@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.approving import apply_stuck_approvals
 from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -314,3 +315,25 @@ def test_an_approval_cut_short_before_it_was_applied_is_applied_by_the_next_clic
     click(bot, SUPER, APPROVE, posted, "again")
     assert "applied" in bot.last_response("again")["text"].lower()
     assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+
+
+def test_the_scheduler_sweep_applies_an_approval_cut_short_once(bot: Running) -> None:
+    """Nobody clicks again: the scheduler's sweep applies the stuck approval in the name of
+    the super-admin who approved it, updates the message and tells the requester, once."""
+    request(bot, "signup", signup_values(key="chrome", licences="25"))
+    stuck = approval(bot)
+    bot.deps.approvals.decide(stuck.id, True, SUPER, bot.clock())  # decided, never applied
+    client = bot.deps.directory.client
+    assert apply_stuck_approvals(bot.deps, client) == 0, "within a minute it may still run"
+    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == []
+    bot.clock.advance(minutes=2)
+    assert apply_stuck_approvals(bot.deps, client) == 1
+    [update] = bot.slack.wait_for_call("chat.update")
+    told = bot.slack.wait_for_call("chat.postMessage", count=2)[1]
+    assert "Approved by <@USUPER> and done" in view_text({"blocks": as_json(update["blocks"])})
+    assert told["channel"] == ADMIN
+    assert approval(bot).status == "applied"
+    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    assert ("slack:USUPER", "signup", "chrome") in audit_actions(bot.deps.store.engine)
+    assert apply_stuck_approvals(bot.deps, client) == 0
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2, "the requester is told once"
