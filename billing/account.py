@@ -13,7 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from billing.errors import NotFound
+from billing.actors import Actor
+from billing.approvals import Approval, ApprovalStatus
+from billing.errors import NotFound, Refusal
 from billing.model import (
     Alert,
     AlertKind,
@@ -22,6 +24,7 @@ from billing.model import (
     Customer,
     DomainRegistration,
     Invoice,
+    Product,
     Status,
     Subscription,
     Suspension,
@@ -45,10 +48,12 @@ class Retry:
 
 @dataclass
 class AuditEntry:
-    actor: str
+    actor: Actor
     at: datetime
     change: Change
     idempotency_key: str | None = None
+    about: Approval | None = None
+    """The request the entry is about: its subject is the request, numbered once saved."""
 
 
 @dataclass
@@ -70,6 +75,9 @@ class Pending:
     domains: list[DomainRegistration] = field(default_factory=list)
     touched_domains: list[DomainRegistration] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    requests: list[Approval] = field(default_factory=list)
+    decisions: list[Approval] = field(default_factory=list)
+    products: list[tuple[Product, datetime]] = field(default_factory=list)
     customer: bool = False
 
     def __bool__(self) -> bool:
@@ -96,6 +104,8 @@ class Account:
         domains: list[DomainRegistration] | None = None,
         retries: list[Retry] | None = None,
         replays: dict[str, Change] | None = None,
+        approvals: list[Approval] | None = None,
+        catalogue: list[Product] | None = None,
     ) -> None:
         self.customer = customer
         self.subscriptions = subscriptions
@@ -108,6 +118,9 @@ class Account:
         self.domains = domains or []
         self.retries = retries or []
         self.replays = replays or {}
+        self.approvals = approvals or []
+        """Open requests, and the one filed under the replayed key, if any."""
+        self.catalogue = {product.code: product for product in catalogue or []}
         self.pending = Pending()
 
     # ---- reading -------------------------------------------------------------------
@@ -215,9 +228,52 @@ class Account:
     ) -> None:
         self.pending.alerts.append(Alert(self.id, kind, at, occasion, subscription, invoice, facts))
 
-    def audit(self, actor: str, at: datetime, change: Change, key: str | None = None) -> Change:
-        self.pending.audit.append(AuditEntry(actor, at, change, key))
+    def audit(
+        self,
+        actor: Actor,
+        at: datetime,
+        change: Change,
+        key: str | None = None,
+        about: Approval | None = None,
+    ) -> Change:
+        self.pending.audit.append(AuditEntry(actor, at, change, key, about))
         return change
+
+    def discard(self) -> None:
+        """Forget every row made so far: an order failed midway, and only what the caller
+        records next (the failure) is written."""
+        self.pending = Pending()
+
+    # ---- approvals and the catalogue -----------------------------------------------
+    def request(self, key: str) -> Approval | None:
+        """The request filed under a submission's key, if any."""
+        return next((a for a in self.approvals if a.request_key == key), None)
+
+    def approval(self, approval_id: int) -> Approval | None:
+        return next((a for a in self.approvals if a.id == approval_id), None)
+
+    def file_request(self, approval: Approval) -> None:
+        self.approvals.append(approval)
+        self.pending.requests.append(approval)
+
+    def decide(
+        self,
+        approval: Approval,
+        status: ApprovalStatus,
+        by: str,
+        at: datetime,
+        failure: Refusal | None = None,
+    ) -> None:
+        approval.status = status
+        approval.decided_by = approval.decided_by or by
+        approval.decided_at = approval.decided_at or at
+        approval.failure = failure
+        if approval not in self.pending.decisions:
+            self.pending.decisions.append(approval)
+
+    def reprice(self, product: Product, at: datetime) -> None:
+        self.catalogue[product.code] = product
+        self.pending.products.append((product, at))
 
     def schedule_retry(self, due_at: datetime, occasion: str) -> None:
         retry = Retry(self.id, due_at, occasion)

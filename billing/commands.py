@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -113,15 +113,24 @@ def field_errors(error: ValidationError) -> list[tuple[str, str]]:
     return found
 
 
-class Command(BaseModel):
+class Strict(BaseModel):
+    """Input read field by field: unknown fields are refused, text is trimmed, values frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Command(Strict):
+    """An order an admin places. `name` is its one name: in the audit trail, in approval
+    requests, as the simulate step and as the form's callback id."""
+
+    name: ClassVar[str]
 
 
 def _expiry_text(value: tuple[int, int]) -> str:
     return f"{value[0]:04d}-{value[1]:02d}"
 
 
-class CardDetails(Command):
+class CardDetails(Strict):
     brand: Annotated[str, Field(min_length=2, max_length=20)]
     last4: Annotated[str, Field(min_length=1, max_length=40)]
     expires: YearMonth
@@ -144,7 +153,8 @@ class CardDetails(Command):
         return self
 
 
-class CardUpdate(Command):
+class UpdateCard(Command):
+    name = "update_card"
     brand: str | None = None
     last4: str | None = None
     expires: YearMonth | None = None
@@ -156,7 +166,7 @@ class CardUpdate(Command):
     _refuse = model_validator(mode="before")(refuse_card_secrets)
 
     @model_validator(mode="after")
-    def _check(self) -> CardUpdate:
+    def _check(self) -> UpdateCard:
         if self.brand is None and self.last4 is None and self.expires is None:
             raise ValueError("expires: give the new expiry, brand or last 4 digits")
         if self.last4 is not None and not re.fullmatch(r"\d{4}", self.last4):
@@ -169,6 +179,7 @@ class CardUpdate(Command):
 
 
 class Signup(Command):
+    name = "signup"
     subscription: Key
     product: Name
     plan: Plan
@@ -185,11 +196,13 @@ class Signup(Command):
 
 
 class AddLicences(Command):
+    name = "add_licences"
     subscription: Key
     count: Count
 
 
 class SetUsers(Command):
+    name = "set_users"
     subscription: Key
     count: Count
     perpetual: Annotated[int, Field(ge=0, le=MAX_LICENCES)] = 0
@@ -202,15 +215,18 @@ class SetUsers(Command):
 
 
 class SetupBilling(Command):
+    name = "setup_billing"
     card: CardDetails
 
 
 class Pay(Command):
+    name = "pay"
     amount: PaymentAmount
     card: CardDetails | None = None
 
 
 class Renewal(Command):
+    name = "renewal"
     subscription: Key
     mode: RenewalMode
     licences: Count | None = None
@@ -219,25 +235,39 @@ class Renewal(Command):
 class Renew(Command):
     """Renew an annual term by hand (manual renewal mode)."""
 
+    name = "renew"
     subscription: Key
     licences: Count | None = None
 
 
 class Cancel(Command):
+    name = "cancel"
     subscription: Key
     when: Literal["now", "at_expiry"] = "now"
     reason: Reason = "other"
 
 
 class RegisterDomain(Command):
+    name = "register_domain"
     price: Price
     domain: DomainName | None = None
 
 
 class RefundCredit(Command):
+    name = "refund_credit"
     amount: Amount | None = None
 
 
 class Transfer(Command):
+    name = "transfer"
     reseller: Name
     token: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class SetPrice(Command):
+    """A catalogue price for new subscriptions (each subscription keeps the price it started at)."""
+
+    name = "set_price"
+    product: Key
+    plan: Plan
+    price: Price

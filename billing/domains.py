@@ -9,7 +9,7 @@ from billing.account import Account
 from billing.calendar import ONE_DAY, add_months, pacific_day
 from billing.errors import BillingError
 from billing.ledger import draft, issue
-from billing.model import Change, DomainRegistration, Invoice, InvoiceKind, InvoiceLine
+from billing.model import Change, DomainRegistration, Invoice, InvoiceKind, InvoiceLine, Occasion
 from billing.money import round_cents
 from billing.orders import ensure_direct
 
@@ -40,7 +40,9 @@ def year_invoice(
     )
 
 
-def register_domain(account: Account, order: cmd.RegisterDomain, at: datetime) -> Change:
+def register_domain(
+    account: Account, order: cmd.RegisterDomain, at: datetime, occasion: Occasion
+) -> Change:
     ensure_direct(account)
     domain = order.domain or account.customer.domain
     if any(reg.domain == domain for reg in account.domains):
@@ -51,7 +53,7 @@ def register_domain(account: Account, order: cmd.RegisterDomain, at: datetime) -
     )
     account.add_domain(registration)
     issue(account, year_invoice(account, registration, day, at))
-    return Change("register_domain", domain, None, {"domain": domain, "price": str(order.price)})
+    return Change(order.name, domain, None, {"domain": domain, "price": str(order.price)})
 
 
 def renew_domains(account: Account, day: date, at: datetime) -> list[Change]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -34,3 +37,44 @@ class NotAllowed(BillingError):
 
 class PaymentDeclined(BillingError):
     code = "payment_declined"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal kept to be shown later (an approval that could not be applied), in each
+    reader's own language: the template and its values, not a sentence in one language."""
+
+    template: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    code: str = "invalid"
+    field: str | None = None
+
+    @classmethod
+    def of(cls, error: BillingError) -> Refusal:
+        return cls(error.template, dict(error.params), error.code, error.field)
+
+    def to_json(self) -> dict[str, Any]:
+        """Amounts are kept exact, and marked, so they are shown as money again."""
+        amounts = sorted(name for name, value in self.params.items() if isinstance(value, Decimal))
+        params = {
+            name: str(value) if isinstance(value, Decimal) else value
+            for name, value in self.params.items()
+        }
+        return {
+            "template": self.template,
+            "params": params,
+            "amounts": amounts,
+            "code": self.code,
+            "field": self.field,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Refusal:
+        amounts = set(data.get("amounts") or ())
+        params = {
+            name: Decimal(value) if name in amounts else value
+            for name, value in (data.get("params") or {}).items()
+        }
+        return cls(
+            str(data["template"]), params, str(data.get("code") or "invalid"), data.get("field")
+        )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billing.account import Account, Retry
+from billing.actors import SCHEDULER
 from billing.calendar import pacific_day, previous_month
 from billing.domains import renew_domains
 from billing.invoicing import issue_monthly_invoice
@@ -20,7 +21,6 @@ from billing.model import Change
 from billing.reminders import send_reminders
 from billing.store import Due, Store
 
-SCHEDULER = "scheduler"
 INVOICE_BATCH = 2000
 ACCOUNT_BATCH = 500
 

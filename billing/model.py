@@ -13,6 +13,8 @@ from billing.calendar import ONE_DAY, day_start, pacific_day
 from billing.usage import QuantityChange
 
 TRIAL_DAYS = 14
+REACTIVATION_DELAY = timedelta(hours=4)
+"""After a payment-method change the charge is retried, and service restored, this much later."""
 
 
 class Plan(StrEnum):
@@ -256,6 +258,8 @@ class Alert:
     subscription: Subscription | None = None
     invoice: Invoice | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    notify: str | None = None
+    """A Slack user to tell directly besides the billing channel: whoever caused the alert."""
     id: int | None = None
 
 
@@ -274,6 +278,20 @@ class DomainRegistration:
 
 
 @dataclass(frozen=True)
+class Product:
+    """A catalogue entry a new subscription starts from, at the price of the plan chosen."""
+
+    code: str
+    name: str
+    annual_price: Decimal
+    flexible_price: Decimal
+    currency: str = "USD"
+
+    def price(self, plan: Plan) -> Decimal:
+        return self.annual_price if plan is Plan.ANNUAL else self.flexible_price
+
+
+@dataclass(frozen=True)
 class Balance:
     current_cycle: Decimal
     balance_due: Decimal
@@ -282,6 +300,15 @@ class Balance:
     @property
     def total(self) -> Decimal:
         return self.current_cycle + self.balance_due - self.credit
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """What an order's rule may need besides the order and its instant: a name for what it
+    causes (its alerts' occasion), and the delay of the charge retried after a card change."""
+
+    name: str
+    retry_after: timedelta = REACTIVATION_DELAY
 
 
 @dataclass(frozen=True)

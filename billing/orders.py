@@ -19,6 +19,7 @@ from billing.model import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    Occasion,
     Plan,
     RenewalMode,
     Status,
@@ -68,7 +69,7 @@ def annual(sub: Subscription) -> Subscription:
     return sub
 
 
-def signup(account: Account, order: cmd.Signup, at: datetime) -> Change:
+def signup(account: Account, order: cmd.Signup, at: datetime, occasion: Occasion) -> Change:
     if order.reseller is None:
         ensure_direct(account)
     if any(sub.key == order.subscription for sub in account.subscriptions):
@@ -90,22 +91,24 @@ def signup(account: Account, order: cmd.Signup, at: datetime) -> Change:
     account.add_subscription(sub)
     account.set_quantity(sub, at, order.licences - order.perpetual)
     return Change(
-        "signup",
+        order.name,
         sub.key,
         None,
         {**sub.snapshot(), "trial_last_day": sub.trial_last_day.isoformat()},
     )
 
 
-def add_licences(account: Account, order: cmd.AddLicences, at: datetime) -> Change:
+def add_licences(
+    account: Account, order: cmd.AddLicences, at: datetime, occasion: Occasion
+) -> Change:
     """Licences are added to what is held: 25 held and 25 asked make 50."""
     sub = changeable(account, order.subscription)
     before = sub.snapshot()
     account.set_quantity(sub, at, sub.licences + order.count)
-    return Change("add_licences", sub.key, before, {**sub.snapshot(), "added": order.count})
+    return Change(order.name, sub.key, before, {**sub.snapshot(), "added": order.count})
 
 
-def set_users(account: Account, order: cmd.SetUsers, at: datetime) -> Change:
+def set_users(account: Account, order: cmd.SetUsers, at: datetime, occasion: Occasion) -> Change:
     """Users (flexible) or licences; devices with a built-in perpetual licence never count."""
     sub = changeable(account, order.subscription)
     count = order.count - order.perpetual
@@ -120,20 +123,20 @@ def set_users(account: Account, order: cmd.SetUsers, at: datetime) -> Change:
     before = sub.snapshot()
     if count != sub.licences:
         account.set_quantity(sub, at, count)
-    return Change("set_users", sub.key, before, sub.snapshot())
+    return Change(order.name, sub.key, before, sub.snapshot())
 
 
-def set_renewal(account: Account, order: cmd.Renewal, at: datetime) -> Change:
+def renewal(account: Account, order: cmd.Renewal, at: datetime, occasion: Occasion) -> Change:
     sub = annual(changeable(account, order.subscription))
     before = sub.snapshot()
     sub.renewal_mode = order.mode
     if order.licences is not None:
         sub.renewal_licences = order.licences
     account.touch(sub)
-    return Change("renewal", sub.key, before, sub.snapshot())
+    return Change(order.name, sub.key, before, sub.snapshot())
 
 
-def renew_by_hand(account: Account, order: cmd.Renew, at: datetime) -> Change:
+def renew(account: Account, order: cmd.Renew, at: datetime, occasion: Occasion) -> Change:
     """Book the next term of a manually renewed subscription before its term ends."""
     sub = annual(changeable(account, order.subscription))
     if sub.term_end is None:
@@ -147,10 +150,10 @@ def renew_by_hand(account: Account, order: cmd.Renew, at: datetime) -> Change:
     if order.licences is not None:
         sub.renewal_licences = order.licences
     account.touch(sub)
-    return Change("renew", sub.key, before, {**sub.snapshot(), "renewal_booked": True})
+    return Change(order.name, sub.key, before, {**sub.snapshot(), "renewal_booked": True})
 
 
-def cancel(account: Account, order: cmd.Cancel, at: datetime) -> Change:
+def cancel(account: Account, order: cmd.Cancel, at: datetime, occasion: Occasion) -> Change:
     sub = changeable(account, order.subscription)
     before = sub.snapshot()
     if order.when == "at_expiry":
@@ -158,7 +161,7 @@ def cancel(account: Account, order: cmd.Cancel, at: datetime) -> Change:
         sub.renewal_mode = RenewalMode.CANCEL_AT_EXPIRY
         sub.cancel_reason = order.reason
         account.touch(sub)
-        return Change("cancel_at_expiry", sub.key, before, sub.snapshot())
+        return Change(order.name, sub.key, before, sub.snapshot())
     day = pacific_day(at)
     remainder = _remainder_invoice(account, sub, at)
     account.lift_suspension(sub, at)
@@ -170,7 +173,7 @@ def cancel(account: Account, order: cmd.Cancel, at: datetime) -> Change:
     after = sub.snapshot()
     if remainder is not None and issue(account, remainder):
         after["remainder"] = str(remainder.total)
-    return Change("cancel", sub.key, before, after)
+    return Change(order.name, sub.key, before, after)
 
 
 def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Invoice | None:
@@ -204,7 +207,7 @@ def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Inv
     )
 
 
-def transfer(account: Account, order: cmd.Transfer, at: datetime) -> Change:
+def transfer(account: Account, order: cmd.Transfer, at: datetime, occasion: Occasion) -> Change:
     """All subscriptions move to the reseller after a final invoice for this month's usage."""
     ensure_direct(account)
     day = pacific_day(at)
@@ -222,7 +225,7 @@ def transfer(account: Account, order: cmd.Transfer, at: datetime) -> Change:
     final = draft(account, InvoiceKind.FINAL, f"final:{day}", lines, at, (month_start(day), day))
     issued = issue(account, final)
     return Change(
-        "transfer",
+        order.name,
         account.customer.domain,
         None,
         {

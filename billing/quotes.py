@@ -1,140 +1,170 @@
 """What an order will cost, shown before an admin confirms it.
 
-Quotes use the same arithmetic as the charges themselves, so the confirmation an admin
-reads is the amount the ledger will hold.
+A quote is the order itself, applied to a copy of the account that is never saved: what it
+invoices at once, what it settles and the credit it leaves are read from the rows it would
+write, and what it adds to this month from the month's usage before and after. So the
+confirmation an admin reads is what the ledger will hold, and a quote is refused for
+exactly the reasons the order would be. Only the forward-looking figure, the monthly price
+after the change, is computed here; each order says it in its own `forecast`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from billing import commands as cmd
 from billing.account import Account
-from billing.calendar import days_in_month, month_end, pacific_day
-from billing.invoicing import current_cycle_lines
-from billing.model import Plan, Status, Subscription
+from billing.calendar import days_in_month, month_start, pacific_day
+from billing.invoicing import monthly_lines
+from billing.model import Change, InvoiceKind, Plan, Status, Subscription, TxKind
 from billing.money import ZERO
-from billing.proration import annual_amount, flexible_amount, remainder_amount
+from billing.proration import annual_amount, flexible_amount
+
+C_contra = TypeVar("C_contra", bound=cmd.Command, contravariant=True)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A sentence of a confirmation: an English template and the values it shows."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Quote:
-    """`due_now`: invoiced at once; `this_month`: added to the next monthly invoice;
-    `per_month`: the recurring cost afterwards. `notes` are facts for the view."""
-
-    due_now: Decimal = ZERO
+    change: Change
+    """What the order would record, before and after."""
+    invoiced: tuple[tuple[InvoiceKind, Decimal], ...] = ()
+    """Invoices the order issues at once (a cancellation's remainder, a final invoice)."""
+    settles: tuple[tuple[str, Decimal], ...] = ()
+    """Invoices already issued that the order pays, by number, oldest first."""
+    credit: Decimal = ZERO
+    """Credit the order leaves (an overpayment)."""
     this_month: Decimal = ZERO
-    per_month: Decimal = ZERO
-    notes: dict[str, object] = field(default_factory=dict)
+    """What the order adds to this month's usage, prorated by days."""
+    lines: tuple[Line, ...] = ()
+    """The order's own forward-looking sentences (the monthly price after the change)."""
 
 
-def _monthly(plan: Plan, price: Decimal, licences: int) -> Decimal:
+class Forecast(Protocol[C_contra]):
+    def __call__(self, after: Account, order: C_contra, change: Change) -> tuple[Line, ...]:
+        """Forward-looking sentences, from the account as the order leaves it."""
+        ...
+
+
+def quote(
+    account: Account,
+    apply: Callable[[Account], Change],
+    at: datetime,
+    forecast: Callable[[Account, Change], tuple[Line, ...]] | None = None,
+) -> Quote:
+    """Apply the order to `account` (a copy that is never saved) and read what it did."""
+    month = month_start(pacific_day(at))
+    before = _licence_days(account, month)
+    change = apply(account)
+    pending = account.pending
+    fresh = {id(invoice) for invoice in pending.invoices}
+    settles = [
+        (invoice.number, amount)
+        for tx in pending.transactions
+        if tx.kind is TxKind.PAYMENT
+        for invoice, amount in tx.allocations
+        if id(invoice) not in fresh
+    ]
+    return Quote(
+        change=change,
+        invoiced=tuple((invoice.kind, invoice.total) for invoice in pending.invoices),
+        settles=tuple(settles),
+        credit=sum((tx.amount for tx in pending.transactions if tx.kind is TxKind.CREDIT), ZERO),
+        this_month=_added(account, month, before),
+        lines=forecast(account, change) if forecast is not None else (),
+    )
+
+
+def _licence_days(account: Account, month: date) -> dict[str, int]:
+    """Σ q(d) of each subscription over the month, at the quantities known so far."""
+    return {
+        line.subscription_key: line.quantity_days
+        for line in monthly_lines(account, month)
+        if line.subscription_key is not None
+    }
+
+
+def _added(account: Account, month: date, before: dict[str, int]) -> Decimal:
+    """The licence-days the order adds to this month, each subscription's prorated once like
+    a line: what the next monthly invoice grows by, to the cent it will show."""
+    month_days = days_in_month(month.year, month.month)
+    total = ZERO
+    for key, quantity_days in _licence_days(account, month).items():
+        added = quantity_days - before.get(key, 0)
+        if added > 0:
+            sub = account.subscription(key)
+            amount = annual_amount if sub.plan is Plan.ANNUAL else flexible_amount
+            total += amount(sub.price, added, month_days)
+    return total
+
+
+# ---- forward-looking figures, one per order that has them ----------------------------------
+
+
+def per_month(sub: Subscription, licences: int | None = None) -> Decimal:
     """A whole month's line for a constant count: P x L, or (A / 12) x L."""
-    if plan is Plan.ANNUAL:
-        return annual_amount(price, licences, 1)
-    return flexible_amount(price, licences, 1)
+    count = sub.licences if licences is None else licences
+    if sub.plan is Plan.ANNUAL:
+        return annual_amount(sub.price, count, 1)
+    return flexible_amount(sub.price, count, 1)
 
 
-def _rest_of_month(plan: Plan, price: Decimal, count: int, day: date) -> Decimal:
-    """Licence-days from `day` to the month's end, prorated like a line."""
-    quantity_days = count * ((month_end(day) - day).days + 1)
-    month_days = days_in_month(day.year, day.month)
-    if plan is Plan.ANNUAL:
-        return annual_amount(price, quantity_days, month_days)
-    return flexible_amount(price, quantity_days, month_days)
-
-
-def signup(order: cmd.Signup, at: datetime) -> Quote:
-    trial_last_day = Subscription(
-        0, "", "", order.plan, order.price, at, Status.TRIAL
-    ).trial_last_day
-    licences = order.licences - order.perpetual
-    return Quote(
-        per_month=_monthly(order.plan, order.price, licences),
-        notes={
-            "trial_last_day": trial_last_day,
-            "licences": licences,
-            "per_year": order.price * licences if order.plan is Plan.ANNUAL else None,
-        },
+def signup(after: Account, order: cmd.Signup, change: Change) -> tuple[Line, ...]:
+    sub = after.subscription(order.subscription)
+    return (
+        Line(
+            "Free trial until {date}; then {amount} per month.",
+            {"date": sub.trial_last_day, "amount": per_month(sub)},
+        ),
     )
 
 
-def add_licences(account: Account, order: cmd.AddLicences, at: datetime) -> Quote:
-    sub = account.subscription(order.subscription)
-    total = sub.licences + order.count
-    in_service = sub.paid_from is not None and sub.status in (Status.ACTIVE, Status.SUSPENDED)
-    this_month = (
-        _rest_of_month(sub.plan, sub.price, order.count, pacific_day(at)) if in_service else ZERO
+def add_licences(after: Account, order: cmd.AddLicences, change: Change) -> tuple[Line, ...]:
+    sub = after.subscription(order.subscription)
+    trial = (Line("Still in the free trial: nothing is charged before it ends."),)
+    then = Line(
+        "Then {amount} per month for {licences} licences.",
+        {"amount": per_month(sub), "licences": sub.licences},
     )
-    return Quote(
-        this_month=this_month,
-        per_month=_monthly(sub.plan, sub.price, total),
-        notes={
-            "licences": total,
-            "added": order.count,
-            "term_end": sub.term_end,
-            "in_trial": sub.status is Status.TRIAL,
-        },
-    )
+    return (*(trial if sub.status is Status.TRIAL else ()), then)
 
 
-def cancel(account: Account, order: cmd.Cancel, at: datetime) -> Quote:
-    sub = account.subscription(order.subscription)
-    day = pacific_day(at)
-    if order.when == "at_expiry" or sub.paid_from is None:
-        return Quote(
-            notes={"term_end": sub.term_end, "when": order.when, "in_trial": sub.paid_from is None}
-        )
-    due_now = ZERO
-    if sub.plan is Plan.ANNUAL and sub.term_end is not None and sub.term_end > day:
-        due_now = remainder_amount(sub.price, sub.licences, day, sub.term_end)
-    return Quote(
-        due_now=due_now, notes={"term_end": sub.term_end, "when": order.when, "in_trial": False}
+def set_users(after: Account, order: cmd.SetUsers, change: Change) -> tuple[Line, ...]:
+    sub = after.subscription(order.subscription)
+    before = (change.before or {}).get("licences", sub.licences)
+    return (
+        Line(
+            "From {before} to {licences}: {amount} per month for a whole month.",
+            {"before": before, "licences": sub.licences, "amount": per_month(sub)},
+        ),
     )
 
 
-def renewal(account: Account, order: cmd.Renewal) -> Quote:
-    sub = account.subscription(order.subscription)
-    licences = order.licences or sub.renewal_licences or sub.licences
-    return Quote(
-        per_month=_monthly(sub.plan, sub.price, licences),
-        notes={
-            "licences": licences,
-            "per_year": sub.price * licences,
-            "term_end": sub.term_end,
-            "mode": order.mode.value,
-        },
+def renewal(after: Account, order: cmd.Renewal, change: Change) -> tuple[Line, ...]:
+    sub = after.subscription(order.subscription)
+    licences = sub.renewal_licences or sub.licences
+    return (
+        Line(
+            "Next term: {licences} licences, {amount} per month.",
+            {"licences": licences, "amount": per_month(sub, licences)},
+        ),
     )
 
 
-def pay(account: Account, order: cmd.Pay) -> Quote:
-    """Which unpaid invoices the payment settles, oldest first, and the credit left over."""
-    left = order.amount
-    settled = []
-    for invoice in account.unpaid():
-        if left == 0:
-            break
-        part = min(left, invoice.unpaid)
-        settled.append((invoice.number, part))
-        left -= part
-    return Quote(
-        due_now=order.amount,
-        notes={"settles": settled, "credit": left, "balance_due": account.balance_due()},
-    )
-
-
-def transfer(account: Account, at: datetime) -> Quote:
-    final = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
-    moving = [sub.key for sub in account.subscriptions if not sub.ended and sub.billed_directly]
-    return Quote(due_now=final, notes={"subscriptions": moving})
-
-
-def users(account: Account, order: cmd.SetUsers, at: datetime) -> Quote:
-    sub = account.subscription(order.subscription)
-    count = order.count - order.perpetual
-    return Quote(
-        per_month=_monthly(sub.plan, sub.price, count),
-        notes={"licences": count, "before": sub.licences},
-    )
+def cancel(after: Account, order: cmd.Cancel, change: Change) -> tuple[Line, ...]:
+    if order.when == "at_expiry":
+        return (Line("Service ends with the term; nothing more is charged."),)
+    if after.subscription(order.subscription).paid_from is None:
+        return (Line("Cancelling during the free trial costs nothing."),)
+    return (Line("Days used this month are billed on the next monthly invoice."),)

@@ -1,4 +1,4 @@
-"""What the billing services need from storage, and nothing about how it is done."""
+"""What the services need from storage, and nothing about how it is done."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from billing.account import Account, Retry
-from billing.model import Customer
+from billing.approvals import Approval
+from billing.history import AlertRecord, AuditRecord, LedgerEntry
+from billing.model import Customer, Invoice, Product
 
 
 class Due(StrEnum):
@@ -23,18 +25,35 @@ class Due(StrEnum):
 
 
 class Store(Protocol):
+    """Units of work on customers' accounts."""
+
     def create_customer(self, domain: str, at: datetime) -> Customer:
         """The customer for `domain`, created if new."""
+        ...
+
+    def customer_for_team(self, team_id: str, domain: str, at: datetime) -> Customer | None:
+        """The Slack workspace's customer, created on first use under `domain`; None when the
+        domain already belongs to another workspace."""
+        ...
+
+    def approval_posted(self, customer_id: int, approval_id: int, channel: str, ts: str) -> None:
+        """Where a request's message was posted, so that its decision updates it."""
+        ...
+
+    def interrupted_approvals(self) -> list[Approval]:
+        """Requests an older release approved and never applied, oldest first."""
         ...
 
     def account(
         self, customer_id: int, replay_key: str | None = None, *, write: bool = True
     ) -> AbstractContextManager[Account]:
-        """The customer's account under its lock; its pending rows are written on a clean exit.
+        """The customer's account under its lock; its pending rows are written on a clean exit,
+        and nothing is written if the block raises.
 
-        With `replay_key`, the change already recorded under that idempotency key is
-        loaded into `account.replays`. With `write=False` nothing is locked or written: a
-        view, or a dry run whose changes are thrown away.
+        With `replay_key`, what was recorded under that idempotency key is loaded: the change
+        in `account.replays`, a request filed under it among `account.approvals`. With
+        `write=False` nothing is locked or written: a view, or a dry run whose changes are
+        thrown away.
         """
         ...
 
@@ -60,3 +79,27 @@ class Store(Protocol):
     def due_retries(self, until: datetime) -> list[Retry]:
         """Charge retries not yet done and due at or before `until`, oldest first."""
         ...
+
+
+class Reader(Protocol):
+    """What screens and reports read; every read is one customer's."""
+
+    def customer(self, customer_id: int) -> Customer | None: ...
+
+    def invoices(self, customer_id: int) -> list[Invoice]: ...
+
+    def invoice(self, customer_id: int, number: str) -> Invoice | None: ...
+
+    def ledger(self, customer_id: int, invoice: str | None = None) -> list[LedgerEntry]: ...
+
+    def alerts(self, customer_id: int) -> list[AlertRecord]: ...
+
+    def audit(self, customer_id: int, limit: int = 50) -> list[AuditRecord]: ...
+
+    def approval(self, customer_id: int, approval_id: int) -> Approval | None: ...
+
+    def approvals(self, customer_id: int) -> list[Approval]:
+        """Requests still open, oldest first."""
+        ...
+
+    def products(self) -> list[Product]: ...

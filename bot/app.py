@@ -1,4 +1,4 @@
-"""Assembling the Slack app: configuration → database → services → Bolt listeners."""
+"""Assembling the bot: configuration → database → services → Bolt listeners."""
 
 from __future__ import annotations
 
@@ -10,56 +10,66 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
-from billing.service import Billing
+import handlers
 from bot.config import Settings
-from bot.context import Deps, system_clock
-from bot.people import Directory
-from handlers import approvals, commands, fallbacks, files, home, modals
-from storage.approvals import Approvals
+from services.approvals import Approvals
+from services.billing import Billing
+from services.context import Services, system_clock
+from services.people import Directory
+from services.workspaces import Workspaces, WorkspaceSettings
 from storage.db import make_engine
 from storage.store import SqlStore
-from storage.workspace import Workspaces
 
 SLACK_API = "https://slack.com/api/"
 
 
-def web_client(settings: Settings) -> WebClient:
+def web_client(settings: Settings, retries: bool = True) -> WebClient:
+    """The bot's Web API client; `retries` honours Slack's 429s in the SDK (the outbox
+    schedules its own instead)."""
     client = WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url or SLACK_API,
     )
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    if retries:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
 
-def services(
-    settings: Settings, engine: Engine | None = None, clock: Callable[[], datetime] = system_clock
-) -> Deps:
+def workspace_settings(settings: Settings) -> WorkspaceSettings:
+    return WorkspaceSettings(
+        super_admins=settings.super_admins,
+        admins=settings.admins,
+        billing_channel=settings.billing_channel,
+        approvals_channel=settings.approvals_channel,
+        channel_language=settings.channel_language,
+        domain=settings.domain,
+    )
+
+
+def store_for(settings: Settings, engine: Engine | None = None) -> SqlStore:
     engine = engine or make_engine(settings.database_url)
-    store = SqlStore(engine, workers=settings.batch_workers)
-    client = web_client(settings)
-    return Deps(
-        settings=settings,
-        store=store,
-        billing=Billing(store, retry_after=timedelta(hours=settings.reactivation_hours)),
-        directory=Directory(client, settings.super_admins, settings.admins),
-        workspaces=Workspaces(store),
-        approvals=Approvals(store),
+    return SqlStore(engine, workers=settings.batch_workers)
+
+
+def services(
+    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+) -> Services:
+    billing = Billing(store, retry_after=timedelta(hours=settings.reactivation_hours))
+    return Services(
+        billing=billing,
+        approvals=Approvals(store, store, billing),
+        workspaces=Workspaces(store, store, workspace_settings(settings)),
+        directory=Directory(web_client(settings), settings.super_admins, settings.admins),
+        reader=store,
         clock=clock,
     )
 
 
-def build_app(deps: Deps) -> App:
-    settings = deps.settings
+def build_app(settings: Settings, services: Services) -> App:
     app = App(  # the token comes with the client
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=deps.directory.client,
+        client=services.directory.client,
         raise_error_for_unhandled_request=False,
     )
-    commands.register(app, deps)
-    modals.register(app, deps)
-    approvals.register(app, deps)
-    home.register(app, deps)
-    files.register(app, deps)
-    fallbacks.register(app, deps)
+    handlers.register(app, services)
     return app

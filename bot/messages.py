@@ -11,15 +11,16 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from billing.approvals import ApprovalStatus
 from billing.model import AlertKind, RenewalMode
-from bot.i18n import CATALOGUES
-from bot.views.forms import REASONS
-from bot.views.replies import KIND_TEXT, STATUS_TEXT, SUBCOMMANDS
 from handlers.forms import PYDANTIC
+from services.orders import REASONS
+from views.i18n import CATALOGUES
+from views.replies import KIND_TEXT, STATUS_TEXT, SUBCOMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("t",)
-MARKED = ("N_",)
+MARKED = ("N_", "Line")
 REFUSALS = ("BillingError", "NotFound", "NotAllowed", "ResellerManaged", "PaymentDeclined")
 
 
@@ -74,7 +75,7 @@ def _calls(path: Path) -> Iterator[str]:
 
 def messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("billing", "bot", "handlers", "scheduler"):
+    for folder in ("billing", "bot", "handlers", "scheduler", "services", "views"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             found.update(_calls(path))
     found.update(STATUS_TEXT.values())
@@ -84,9 +85,8 @@ def messages() -> set[str]:
     found.update(REASONS)
     found.update(text for _, _, text in SUBCOMMANDS)
     found.update(PYDANTIC.values())
-    found.update(
-        ("annual plan", "flexible plan", "pending", "approved", "denied", "applied", "failed")
-    )
+    found.update(status.value for status in ApprovalStatus)
+    found.update(("annual plan", "flexible plan"))
     return {text for text in found if text.strip()}
 
 

@@ -7,16 +7,23 @@ import logging
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.app import build_app, services
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+
+from bot.app import build_app, services, store_for, web_client
 from bot.config import Settings
 from bot.logs import configure
+from handlers.request_messages import announce
+from services.context import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.store import SqlStore
 
 log = logging.getLogger("licensebot")
 
@@ -33,29 +40,46 @@ def _prepare(settings: Settings) -> Engine:
     return engine
 
 
+def finish_interrupted_approvals(found: Services) -> None:
+    """Requests an older release approved but stopped before applying are applied now, and
+    announced like any decision."""
+    for approval in found.approvals.finish_interrupted(found.clock()):
+        try:
+            announce(found, found.directory.client, approval)
+        except SlackApiError as error:
+            log.warning(
+                "request %s applied; could not announce it: %s",
+                approval.id,
+                error.response.get("error"),
+            )
+
+
+def _start_scheduler(settings: Settings, found: Services, store: SqlStore) -> BackgroundScheduler:
+    from scheduler.service import start_scheduler
+
+    return start_scheduler(found, store, web_client(settings, retries=False))
+
+
 def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
-    engine = _prepare(settings)
-    deps = services(settings, engine)
+    store = store_for(settings, _prepare(settings))
+    found = services(settings, store)
     try:
-        app = build_app(deps)
+        app = build_app(settings, found)
     except (BoltError, SlackApiError) as error:
         print(
             f"licensebot: Slack refused the bot token or could not be reached ({type(error).__name__})",
             file=sys.stderr,
         )
         return 2
-    clock = None
-    if scheduler:
-        from scheduler.service import start_scheduler
-
-        clock = start_scheduler(deps)
+    finish_interrupted_approvals(found)
+    clock = _start_scheduler(settings, found, store) if scheduler else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
             from bot.server import serve
 
-            server = serve(app, engine, port)
+            server = serve(app, store.engine, port)
             log.info("licensebot listening on :%s (POST /slack/events, GET /healthz)", port)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             stop.wait()
@@ -75,16 +99,15 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     finally:
         if clock is not None:
             clock.shutdown(wait=False)
-        deps.answers.shutdown(wait=True)  # let answers already under way reach Slack
+        app.listener_runner.listener_executor.shutdown(wait=True)  # answers under way finish
     return 0
 
 
 def run_scheduler(settings: Settings) -> int:
-    from scheduler.service import start_scheduler
-
-    engine = _prepare(settings)
-    deps = services(settings, engine)
-    clock = start_scheduler(deps)
+    store = store_for(settings, _prepare(settings))
+    found = services(settings, store)
+    finish_interrupted_approvals(found)
+    clock = _start_scheduler(settings, found, store)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,7 +1,7 @@
 """HTTP mode: one URL for commands, interactivity and events, and a health check.
 
 A threaded WSGI server from the standard library: each request gets a thread, Bolt
-acknowledges from it at once and runs the listener's slow part in its own pool.
+acknowledges from it at once and runs the answer after the ack as a lazy listener.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
-
-from bot.acks import ACKING
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
@@ -47,8 +45,7 @@ def application(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
                 status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
             )
             return [body]
-        with ACKING.acking():
-            return slack(environ, start_response)
+        return slack(environ, start_response)
 
     return wsgi
 

@@ -11,30 +11,24 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from billing.actors import TIMELINE
 from billing.calendar import to_pacific
 from billing.errors import BillingError
 from billing.money import fmt
-from billing.service import Billing
 from bot.timeline import Step, Timeline, TimelineError
 from scheduler.runner import Runner
+from services.billing import Billing
 from storage.db import MEMORY_URL, make_engine
 from storage.models import Base
 from storage.store import SqlStore
-
-ACTOR = "simulate"
 
 
 def instant(at: datetime) -> str:
     return to_pacific(at).isoformat()
 
 
-ORDERS = {"refund_credit": "refund"}
-"""Timeline steps named differently from their billing order."""
-
-
 def _apply(billing: Billing, customer_id: int, step: Step) -> None:
-    name = ORDERS.get(step.action, step.action)
-    billing.order(name, customer_id, step.order, at=step.at, actor=ACTOR, key=f"step-{step.index}")
+    billing.order(customer_id, step.order, at=step.at, actor=TIMELINE, key=f"step-{step.index}")
 
 
 def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]:
@@ -65,7 +59,8 @@ def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]
 
 
 def report(store: SqlStore, billing: Billing, customer_id: int, at: datetime) -> dict[str, Any]:
-    balance = billing.balance(customer_id, at)
+    overview = billing.overview(customer_id, at)
+    balance = overview.balance
     return {
         "invoices": [
             {
@@ -104,7 +99,7 @@ def report(store: SqlStore, billing: Billing, customer_id: int, at: datetime) ->
                 "licences": sub.licences,
                 "term_end": sub.term_end.isoformat() if sub.term_end else None,
             }
-            for sub in store.subscriptions(customer_id)
+            for sub in overview.subscriptions
         ],
         "alerts": [
             {"at": instant(alert.at), "kind": alert.kind, "subscription": alert.subscription}

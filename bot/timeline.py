@@ -15,24 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from billing import commands as cmd
+from services.orders import ORDERS
 
-ACTIONS: dict[str, type[BaseModel]] = {
-    "signup": cmd.Signup,
-    "add_licences": cmd.AddLicences,
-    "set_users": cmd.SetUsers,
-    "setup_billing": cmd.SetupBilling,
-    "update_card": cmd.CardUpdate,
-    "pay": cmd.Pay,
-    "renewal": cmd.Renewal,
-    "renew": cmd.Renew,
-    "cancel": cmd.Cancel,
-    "register_domain": cmd.RegisterDomain,
-    "refund_credit": cmd.RefundCredit,
-    "transfer": cmd.Transfer,
-}
+STEPS = tuple(name for name in ORDERS.names if name != cmd.SetPrice.name)
+"""Every order is a step, by its name (SPEC's words), but the catalogue's prices, which are
+the operator's and not a customer's what-if."""
 INSTANT = TypeAdapter(AwareDatetime)
 
 
@@ -45,7 +35,7 @@ class Step:
     index: int
     at: datetime
     action: str
-    order: BaseModel
+    order: cmd.Command
 
 
 @dataclass(frozen=True)
@@ -114,13 +104,14 @@ def _step(index: int, raw: Any) -> Step:
             f"{where}: needs exactly one action besides `at`, found {actions or 'none'}"
         )
     action = actions[0]
-    if action not in ACTIONS:
-        raise TimelineError(f"{where}: unknown step {action!r}; steps are {', '.join(ACTIONS)}")
+    entry = ORDERS.named(action) if action in STEPS else None
+    if entry is None:
+        raise TimelineError(f"{where}: unknown step {action!r}; steps are {', '.join(STEPS)}")
     body = raw[action] or {}
     if not isinstance(body, dict):
         raise TimelineError(f"{where} ({action}): expected a mapping of fields")
     try:
-        order = ACTIONS[action].model_validate(body)
+        order = entry.read(body)
     except ValidationError as error:
         field, message = cmd.field_errors(error)[0]
         raise TimelineError(f"{where} ({action}): {field}: {message}") from None

@@ -1,0 +1,29 @@
+"""Bolt listeners: each parses the payload, calls one service, renders the result.
+
+`register` is the one place that says which listener answers what, in the order Bolt tries
+them: acknowledgements first, and the answers after the ack as Bolt's lazy listeners.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import approvals, commands, errors, fallbacks, files, home, modals
+from handlers.wiring import Wiring, middleware
+from services.context import Services
+from views.forms import CONFIRM
+
+
+def register(app: App, services: Services) -> None:
+    app.use(middleware(Wiring(services)))
+    app.error(errors.on_error)
+    app.command("/license")(ack=commands.acknowledge, lazy=[commands.answer])
+    app.view(modals.FORMS)(modals.submit_form)
+    app.view(CONFIRM)(modals.submit_confirmation)
+    app.action(approvals.APPROVE)(ack=approvals.acknowledge, lazy=[approvals.approve])
+    app.action(approvals.DENY)(ack=approvals.acknowledge, lazy=[approvals.deny])
+    app.event("app_home_opened")(home.home_opened)
+    app.action(home.OPENERS)(ack=home.acknowledge, lazy=[home.open_form])
+    app.action(files.FILES)(ack=files.acknowledge, lazy=[files.send])
+    app.action(fallbacks.ANYTHING)(ack=fallbacks.acknowledge, lazy=[fallbacks.unknown_action])
+    app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)

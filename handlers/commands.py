@@ -1,27 +1,33 @@
-"""`/license`: acknowledged at once, then answered ephemerally or with a modal."""
+"""`/license`: acknowledged at once, then answered ephemerally or with a modal (Bolt's lazy
+listener). Reads answer here; every order's subcommand opens that order's form."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from billing import commands as cmd
+from billing.errors import BillingError
+from billing.model import Plan, Subscription
 from billing.money import parse_amount
-from bot.context import Asker, Deps
-from bot.i18n import money, t
-from bot.people import Role
-from bot.views import forms, replies
-from bot.views.kit import dicts, escape
-from handlers.forms import AMOUNT
-from handlers.payloads import Seen, SlashCommand, parse
+from handlers.errors import answered
+from handlers.forms import AMOUNT, MONEY_FIELDS
+from handlers.payloads import SlashCommand, parse
+from handlers.wiring import asker_of, services_of, wiring_of
+from services.context import Asker, Services
+from services.forms import Field, FormContext, Input, Source
+from services.orders import ORDERS, Order
+from services.people import Role
+from views import forms, replies
+from views.i18n import refusal, t
+from views.kit import dicts, escape
+from views.replies import NOT_ALLOWED
 
-log = logging.getLogger(__name__)
-Reply = Callable[..., Any]
 NUMBER = re.compile(r"^[0-9]{1,7}$")
 """A count as typed in a command: ASCII digits only (str.isdigit also takes "²", which int()
 refuses), and no longer than the form's field that it fills in."""
@@ -32,15 +38,15 @@ class Request:
     """One `/license` invocation: who asks, what they typed, and how to answer."""
 
     def __init__(
-        self, deps: Deps, command: SlashCommand, asker: Asker, respond: Respond, client: WebClient
+        self,
+        services: Services,
+        command: SlashCommand,
+        asker: Asker,
+        respond: Respond,
+        client: WebClient,
     ) -> None:
-        self.deps, self.command, self.asker, self.respond, self.client = (
-            deps,
-            command,
-            asker,
-            respond,
-            client,
-        )
+        self.services, self.command, self.asker = services, command, asker
+        self.respond, self.client = respond, client
         self.lang = asker.lang
         self.args = command.words[1:]
 
@@ -56,53 +62,122 @@ class Request:
     def open(self, view: Any) -> None:
         self.client.views_open(trigger_id=self.command.trigger_id, view=view.to_dict())
 
-    def subscriptions(self) -> list[Any]:
-        return self.deps.store.subscriptions(self.asker.customer_id)
+    def facts(self, products: bool = False) -> FormContext:
+        """The account as a form shows it."""
+        overview = self.services.billing.overview(self.asker.customer_id, self.services.clock())
+        return FormContext(
+            subscriptions=overview.subscriptions,
+            products=self.services.workspaces.products() if products else (),
+            card=overview.card,
+            balance_due=overview.balance.balance_due,
+            credit=overview.balance.credit,
+        )
 
 
-def register(app: App, deps: Deps) -> None:
-    seen = Seen()
+def acknowledge(ack: Ack) -> None:
+    ack()  # first, always: everything else happens after Slack has its answer
 
-    @app.command("/license")
-    def license_command(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()  # first, always: everything else happens after Slack has its answer
-        deps.after_ack(lambda: answer(body, respond, client))
 
-    def answer(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        command = _parse(body)
-        if command is not None and not seen.first(command.trigger_id):
-            return  # a redelivery: the first one is being answered
-        if command is None:
-            user = body.get("user_id")
-            lang = deps.directory.person(user).language if isinstance(user, str) else "en"
-            respond(
-                text=t(lang, "That command is too long or malformed."),
-                blocks=dicts(
-                    replies.usage_blocks(lang, t(lang, "That command is too long or malformed."))
-                ),
-                response_type="ephemeral",
+@answered
+def answer(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    services = services_of(context)
+    command: SlashCommand | None = parse(SlashCommand, body)
+    asker = asker_of(context)
+    if command is None or asker is None:
+        user = body.get("user_id")
+        lang = services.directory.person(user).language if isinstance(user, str) else "en"
+        problem = t(lang, "That command is too long or malformed.")
+        respond(
+            text=problem,
+            blocks=dicts(replies.usage_blocks(lang, problem)),
+            response_type="ephemeral",
+        )
+        return
+    if not wiring_of(context).seen.first(command.trigger_id):
+        return  # a redelivery: the first one is being answered
+    request = Request(services, command, asker, respond, client)
+    if asker.role is Role.NONE:
+        request.refuse(t(request.lang, NOT_ALLOWED))
+        return
+    word = command.words[0].lower() if command.words else "help"
+    read = READS.get(word)
+    entry = ORDERS.opened_by(word)
+    if read is not None:
+        read(request)
+    elif entry is not None and entry.form is not None:
+        open_form(request, entry)
+    else:
+        request.usage(t(request.lang, "Unknown subcommand “{word}”.", word=escape(word[:40])))
+
+
+# ---- every order's form --------------------------------------------------------------
+
+
+def open_form(r: Request, entry: Order[Any]) -> None:
+    """The order's modal, its fields filled from the words typed after the subcommand."""
+    form = entry.form
+    assert form is not None
+    products = any(field.source is Source.PRODUCTS for field in form.fields)
+    facts = r.facts(products)
+    if form.needs is not None and not facts.has(form.needs[0]):
+        r.refuse(t(r.lang, form.needs[1]))
+        return
+    initial = _typed(r, entry, facts)
+    if initial is None:
+        return
+    chosen = _subscription(entry, facts, initial.get("subscription"))
+    prefilled = form.prefill(facts, chosen) if form.prefill is not None else {}
+    r.open(forms.form(r.lang, entry, facts, {**prefilled, **initial}))
+
+
+def _typed(r: Request, entry: Order[Any], facts: FormContext) -> dict[str, str] | None:
+    """The words after the subcommand as initial values, or None once refused."""
+    assert entry.form is not None
+    fields = {field.name: field for field in entry.form.fields}
+    initial: dict[str, str] = {}
+    for name, word in zip(entry.form.words, r.args, strict=False):
+        field = fields[name]
+        problem = _word_problem(r, field, word, facts)
+        if problem is not None:
+            r.usage(problem)
+            return None
+        initial[name] = word
+    subscription = fields.get("subscription")
+    if subscription is not None and "subscription" not in initial and subscription.source:
+        offered = facts.choices(subscription.source)
+        if len(offered) == 1:
+            initial["subscription"] = offered[0][0]
+    return initial
+
+
+def _word_problem(r: Request, field: Field, word: str, facts: FormContext) -> str | None:
+    if field.kind is Input.CHOICE and field.source is not None:
+        keys = [key for key, _ in facts.choices(field.source)]
+        if word not in keys:
+            return t(
+                r.lang,
+                "No subscription called “{key}” here. Yours: {keys}.",
+                key=escape(word[:40]),
+                keys=", ".join(sorted(keys)),
             )
-            return
-        asker = deps.asker(command.team_id, command.user_id, command.team_domain)
-        request = Request(deps, command, asker, respond, client)
-        if asker.role is Role.NONE:
-            request.refuse(
-                t(request.lang, "Only the organisation's admins can use licensebot. Ask an admin.")
-            )
-            return
-        word = command.words[0].lower() if command.words else "help"
-        handler = SUBCOMMANDS.get(word)
-        if handler is None:
-            request.usage(t(request.lang, "Unknown subcommand “{word}”.", word=escape(word[:40])))
-            return
-        handler(request)
+        return None
+    if field.name in MONEY_FIELDS:
+        ok = AMOUNT.match(word)
+        return None if ok else t(r.lang, "Write an amount such as 25.00 (at most 2 decimals).")
+    if not NUMBER.match(word):
+        return t(r.lang, "“{text}” is not a number.", text=escape(word[:20]))
+    return None
 
 
-def _parse(body: dict[str, Any]) -> SlashCommand | None:
-    parsed: SlashCommand | None = parse(SlashCommand, body)
-    return parsed
+def _subscription(entry: Order[Any], facts: FormContext, key: str | None) -> Subscription | None:
+    """The subscription the form is about: the one named, else the first it offers."""
+    assert entry.form is not None
+    field = next((f for f in entry.form.fields if f.name == "subscription"), None)
+    if field is None or field.source is None:
+        return None
+    keys = [choice for choice, _ in facts.choices(field.source)]
+    offered = [s for s in facts.subscriptions if s.key in keys]
+    return next((s for s in offered if s.key == key), offered[0] if offered else None)
 
 
 # ---- reads -------------------------------------------------------------------------
@@ -113,15 +188,13 @@ def help_(r: Request) -> None:
 
 
 def status(r: Request) -> None:
-    r.reply(
-        replies.status_blocks(
-            r.lang, r.subscriptions(), r.deps.approvals.pending(r.asker.customer_id)
-        )
-    )
+    overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
+    pending = r.services.approvals.pending(r.asker.customer_id)
+    r.reply(replies.status_blocks(r.lang, overview.subscriptions, pending))
 
 
 def balance(r: Request) -> None:
-    overview = r.deps.billing.overview(r.asker.customer_id, r.deps.clock())
+    overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
     r.reply(
         replies.balance_blocks(
             r.lang, overview.balance, overview.next_invoice, overview.customer.descriptor
@@ -142,37 +215,35 @@ def _count(r: Request, default: int) -> int | None:
 
 def invoices(r: Request) -> None:
     if (limit := _count(r, 10)) is not None:
-        r.reply(
-            replies.invoices_blocks(
-                r.lang, r.deps.store.invoices(r.asker.customer_id), r.deps.clock(), limit
-            )
-        )
+        found = r.services.reader.invoices(r.asker.customer_id)
+        r.reply(replies.invoices_blocks(r.lang, found, r.services.clock(), limit))
 
 
 def transactions(r: Request) -> None:
     if (limit := _count(r, 20)) is not None:
-        r.reply(
-            replies.transactions_blocks(r.lang, r.deps.store.ledger(r.asker.customer_id), limit)
-        )
+        entries = r.services.reader.ledger(r.asker.customer_id)
+        r.reply(replies.transactions_blocks(r.lang, entries, limit))
 
 
 def audit(r: Request) -> None:
     if (limit := _count(r, 20)) is not None:
-        r.reply(replies.audit_blocks(r.lang, r.deps.store.audit(r.asker.customer_id, limit)))
+        r.reply(replies.audit_blocks(r.lang, r.services.reader.audit(r.asker.customer_id, limit)))
 
 
 def admins(r: Request) -> None:
-    directory = r.deps.directory
+    directory = r.services.directory
+    settings = r.services.workspaces.settings
     supers = [
         (user, directory.role(directory.person(user)) is Role.SUPER_ADMIN)
-        for user in r.deps.settings.super_admins
+        for user in settings.super_admins
     ]
-    r.reply(replies.admins_blocks(r.lang, supers, r.deps.settings.admins))
+    r.reply(replies.admins_blocks(r.lang, supers, settings.admins))
 
 
 def plan(r: Request) -> None:
+    """The catalogue; `plan price <code> annual|flexible <amount>` changes a price."""
     if not r.args:
-        r.reply(replies.catalogue_blocks(r.lang, r.deps.workspaces.products()))
+        r.reply(replies.catalogue_blocks(r.lang, r.services.workspaces.products()))
         return
     if r.args[0].lower() != "price" or len(r.args) != 4 or r.args[2] not in ("annual", "flexible"):
         r.usage(
@@ -193,148 +264,33 @@ def plan(r: Request) -> None:
     except ValueError:
         r.usage(t(r.lang, "“{text}” is not a price.", text=escape(text[:20])))
         return
-    if r.deps.workspaces.product(code) is None:
+    if not any(product.code == code for product in r.services.workspaces.products()):
         r.usage(t(r.lang, "No product with the code “{code}”.", code=escape(code[:40])))
         return
-    r.deps.workspaces.set_price(
-        code, which, price, at=r.deps.clock(), actor=r.asker.actor, customer_id=r.asker.customer_id
-    )
-    r.reply(replies.catalogue_blocks(r.lang, r.deps.workspaces.products()))
-
-
-# ---- changes: each opens its form ----------------------------------------------------
-
-
-def _pick(r: Request, subs: list[Any], nothing: str) -> tuple[str | None, str | None] | None:
-    """(subscription, number) from `/license <word> [subscription] [number]`."""
-    if not subs:
-        r.refuse(nothing)
-        return None
-    keys = {s.key for s in subs}
-    chosen = r.args[0] if r.args else (subs[0].key if len(subs) == 1 else None)
-    if chosen is not None and chosen not in keys:
-        r.usage(
-            t(
-                r.lang,
-                "No subscription called “{key}” here. Yours: {keys}.",
-                key=escape(chosen[:40]),
-                keys=", ".join(sorted(keys)),
-            )
+    order = cmd.SetPrice(product=code, plan=Plan(which), price=price)
+    try:
+        r.services.billing.order(
+            r.asker.customer_id,
+            order,
+            at=r.services.clock(),
+            actor=r.asker.actor,
+            key=f"slack-command:{r.command.trigger_id}",
         )
-        return None
-    number = r.args[1] if len(r.args) > 1 else None
-    if number is not None and not NUMBER.match(number):
-        r.usage(t(r.lang, "“{text}” is not a number.", text=escape(number[:20])))
-        return None
-    return chosen, number
-
-
-def subscribe(r: Request) -> None:
-    r.open(forms.subscribe(r.lang, r.deps.workspaces.products()))
-
-
-def buy(r: Request) -> None:
-    subs = forms.changeable(r.subscriptions())
-    if (
-        picked := _pick(
-            r,
-            subs,
-            t(
-                r.lang,
-                "There is no subscription to buy licences for. Start one with `/license subscribe`.",
-            ),
-        )
-    ) is not None:
-        r.open(forms.buy(r.lang, subs, *picked))
-
-
-def users(r: Request) -> None:
-    subs = forms.changeable(r.subscriptions())
-    if (
-        picked := _pick(
-            r, subs, t(r.lang, "There is no subscription yet. Start one with `/license subscribe`.")
-        )
-    ) is not None:
-        r.open(forms.users(r.lang, subs, *picked))
-
-
-def renewal(r: Request) -> None:
-    subs = forms.annual_only(r.subscriptions())
-    if (
-        picked := _pick(r, subs, t(r.lang, "Only annual plans renew, and there is none."))
-    ) is not None:
-        r.open(forms.renewal(r.lang, subs, picked[0]))
-
-
-def cancel(r: Request) -> None:
-    subs = forms.changeable(r.subscriptions())
-    if (picked := _pick(r, subs, t(r.lang, "There is no subscription to cancel."))) is not None:
-        r.open(forms.cancel(r.lang, subs, picked[0]))
-
-
-def transfer(r: Request) -> None:
-    r.open(forms.transfer(r.lang))
-
-
-def billing(r: Request) -> None:
-    r.open(forms.card(r.lang, "setup_billing"))
-
-
-def card(r: Request) -> None:
-    current = r.deps.billing.overview(r.asker.customer_id, r.deps.clock()).card
-    if current is None:
-        r.refuse(t(r.lang, "There is no card on file yet: set up billing with `/license billing`."))
+    except BillingError as error:
+        r.refuse(refusal(r.lang, error))
         return
-    r.open(forms.card(r.lang, "update_card", current))
+    r.reply(replies.catalogue_blocks(r.lang, r.services.workspaces.products()))
 
 
-def pay(r: Request) -> None:
-    overview = r.deps.billing.overview(r.asker.customer_id, r.deps.clock())
-    if overview.card is None:
-        r.refuse(
-            t(r.lang, "There is no payment method yet: set up billing with `/license billing`.")
-        )
-        return
-    if r.args and not AMOUNT.match(r.args[0]):
-        r.usage(t(r.lang, "Write an amount such as 25.00 (at most 2 decimals)."))
-        return
-    amount = (
-        r.args[0]
-        if r.args
-        else (
-            str(overview.balance.balance_due)
-            if overview.balance.balance_due >= Decimal("10.00")
-            else None
-        )
-    )
-    r.open(forms.pay(r.lang, money(overview.balance.balance_due, r.lang), overview.card, amount))
-
-
-def refund(r: Request) -> None:
-    credit = r.deps.billing.overview(r.asker.customer_id, r.deps.clock()).balance.credit
-    if credit <= 0:
-        r.refuse(t(r.lang, "There is no credit to refund."))
-        return
-    r.open(forms.refund(r.lang, money(credit, r.lang)))
-
-
-SUBCOMMANDS: dict[str, Callable[[Request], None]] = {
+READS: dict[str, Callable[[Request], None]] = {
     "help": help_,
     "status": status,
-    "subscribe": subscribe,
-    "buy": buy,
-    "users": users,
     "plan": plan,
-    "renewal": renewal,
-    "cancel": cancel,
-    "transfer": transfer,
-    "billing": billing,
-    "card": card,
-    "pay": pay,
     "balance": balance,
     "invoices": invoices,
     "transactions": transactions,
-    "refund": refund,
     "admins": admins,
     "audit": audit,
 }
+"""Subcommands that read (or, for `plan price`, change the catalogue); every other word is
+an order's, from the registry."""

@@ -1,4 +1,6 @@
-"""Reading a submitted modal into an order, with errors named by field, in the user's language."""
+"""Reading any submitted form back into its order, with errors named by field, in the user's
+language. Which fields a form has, and which command fields they fill, comes from the form's
+description in the order registry."""
 
 from __future__ import annotations
 
@@ -6,14 +8,15 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from billing import commands as cmd
 from billing.commands import field_errors, refuse_card_secrets
 from billing.money import MINIMUM_PAYMENT
-from bot.actions import ACTIONS
-from bot.i18n import N_, t
-from bot.views.kit import VALUE
-from storage.workspace import Workspaces
+from services.forms import Field, FormContext, Input, Source
+from services.orders import Order
+from views.i18n import t
+from views.kit import VALUE
 
 
 class FormErrors(Exception):
@@ -25,19 +28,29 @@ class FormErrors(Exception):
 
 
 def values(view: dict[str, Any]) -> dict[str, Any]:
-    """{block id: value} from a view's state, whatever the input element."""
+    """{block id: value} from a view's state, whatever the input element; a block that is
+    not shaped like Slack's reads as empty."""
     found: dict[str, Any] = {}
-    for block_id, elements in ((view.get("state") or {}).get("values") or {}).items():
-        element: dict[str, Any] = elements.get(VALUE) or next(iter(elements.values()), {}) or {}
-        kind = element.get("type")
-        if kind in ("static_select", "radio_buttons"):
-            found[block_id] = (element.get("selected_option") or {}).get("value")
-        elif kind == "checkboxes":
-            found[block_id] = [o.get("value") for o in element.get("selected_options") or []]
-        else:
-            text = element.get("value")
-            found[block_id] = text.strip() if isinstance(text, str) and text.strip() else None
+    state = view.get("state")
+    blocks = state.get("values") if isinstance(state, dict) else None
+    for block_id, elements in (blocks if isinstance(blocks, dict) else {}).items():
+        element: Any = None
+        if isinstance(elements, dict):
+            element = elements.get(VALUE) or next(iter(elements.values()), None)
+        found[str(block_id)] = _value(element) if isinstance(element, dict) else None
     return found
+
+
+def _value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        chosen = element.get("selected_option")
+        return chosen.get("value") if isinstance(chosen, dict) else None
+    if kind == "checkboxes":
+        options = element.get("selected_options") or []
+        return [o.get("value") for o in options if isinstance(o, dict)]
+    text = element.get("value")
+    return text.strip() if isinstance(text, str) and text.strip() else None
 
 
 PYDANTIC = {
@@ -73,32 +86,65 @@ exponents, underscores and other scripts' digits, which nobody means as an amoun
 MONEY_FIELDS = ("amount",)
 
 
-def _required_box(values: dict[str, Any], field: str, lang: str, message: str) -> None:
-    if not values.get(field):
-        raise FormErrors({field: t(lang, message)})
-
-
-def _no_card_secrets(values: dict[str, Any], lang: str) -> None:
-    """A full card number or a security code is refused in any field of any form (a forged
-    or future form included), before anything could store or echo it."""
+def read(entry: Order[Any], view: dict[str, Any], lang: str, facts: FormContext) -> cmd.Command:
+    """The validated order a form asks for, or FormErrors keyed by the form's own inputs:
+    Slack refuses errors for a block the view does not have."""
+    found = values(view)
     try:
-        refuse_card_secrets(values)
-    except ValueError as error:
-        field, _, message = str(error).partition(": ")
-        raise FormErrors({field: t(lang, message)}) from None
+        return _read(entry, found, lang, facts)
+    except FormErrors as problem:
+        inputs = list(found) or ["subscription"]
+        errors: dict[str, str] = {}
+        for block, message in problem.errors.items():
+            errors.setdefault(block if block in found else inputs[0], message)
+        raise FormErrors(errors) from None
 
 
-def _plain_amounts(action: str, values: dict[str, Any], lang: str) -> None:
-    """Amounts as people write them; a payment of at least the minimum, said in the reader's
-    language (the rule's own message carries the figure, so it cannot be translated)."""
-    for field in MONEY_FIELDS:
-        text = values.get(field)
-        if text is not None and not (isinstance(text, str) and AMOUNT.match(text)):
-            raise FormErrors(
-                {field: t(lang, "Write an amount such as 25.00 (at most 2 decimals).")}
-            )
-    if action == "pay" and values.get("amount") and Decimal(values["amount"]) < MINIMUM_PAYMENT:
-        raise FormErrors({"amount": t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)})
+def _read(entry: Order[Any], found: dict[str, Any], lang: str, facts: FormContext) -> cmd.Command:
+    assert entry.form is not None
+    _no_card_secrets(found, lang)
+    _plain_amounts(entry, found, lang)
+    errors = {
+        field.name: t(lang, field.missing)
+        for field in entry.form.fields
+        if field.missing and not _given(field, found.get(field.name), facts)
+    }
+    data: dict[str, Any] = {}
+    for field in entry.form.fields:
+        if field.path is not None and found.get(field.name) is not None:
+            _put(data, field.path, found[field.name])
+    if entry.form.prepare is not None:
+        data = entry.form.prepare(data, facts)
+    try:
+        order: cmd.Command = entry.read(_present(data))
+    except ValidationError as error:
+        errors = {**translate(error, lang, list(found) or ["subscription"]), **errors}
+        raise FormErrors(errors) from None
+    if errors:
+        raise FormErrors(errors)
+    return order
+
+
+def _given(field: Field, value: Any, facts: FormContext) -> bool:
+    """A required tick is ticked; a required choice is made, and is one of those offered when
+    the order takes something from it (a product's name and price). A submission's context
+    holds the catalogue, not the account: the rules check what belongs to the account."""
+    if field.kind is Input.TICK:
+        return bool(value)
+    if not isinstance(value, str):
+        return False
+    if field.options:
+        return value in {choice for choice, _ in field.options}
+    if field.source is Source.PRODUCTS:
+        return value in {choice for choice, _ in facts.choices(field.source)}
+    return True
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        data = data.setdefault(name, {})
+    data[last] = value
 
 
 def _present(data: dict[str, Any]) -> dict[str, Any]:
@@ -110,87 +156,25 @@ def _present(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def order(action: str, view: dict[str, Any], lang: str, workspaces: Workspaces) -> BaseModel:
-    """The validated order a form asks for, or FormErrors keyed by the form's own inputs:
-    Slack refuses errors for a block the view does not have."""
-    found = values(view)
+def _no_card_secrets(found: dict[str, Any], lang: str) -> None:
+    """A full card number or a security code is refused in any field of any form (a forged
+    or future form included), before anything could store or echo it."""
     try:
-        return _order(action, found, lang, workspaces)
-    except FormErrors as problem:
-        inputs = list(found) or ["subscription"]
-        errors: dict[str, str] = {}
-        for block, message in problem.errors.items():
-            errors.setdefault(block if block in found else inputs[0], message)
-        raise FormErrors(errors) from None
+        refuse_card_secrets(found)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise FormErrors({field: t(lang, message)}) from None
 
 
-def _order(action: str, found: dict[str, Any], lang: str, workspaces: Workspaces) -> BaseModel:
-    blocks = list(found) or ["subscription"]
-    _no_card_secrets(found, lang)
-    _plain_amounts(action, found, lang)
-    data: dict[str, Any]
-    match action:
-        case "signup":
-            _required_box(found, "terms", lang, N_("Accept the terms to continue."))
-            product = workspaces.product(found.get("product") or "")
-            if product is None:
-                raise FormErrors({"product": t(lang, "Choose a product.")})
-            plan = found.get("plan") or "flexible"
-            price = product.annual_price if plan == "annual" else product.flexible_price
-            data = {
-                "subscription": found.get("subscription"),
-                "product": product.name,
-                "plan": plan,
-                "licences": found.get("licences"),
-                "price": str(price),
-            }
-        case "add_licences":
-            _required_box(found, "terms", lang, N_("Accept the terms to continue."))
-            data = {"subscription": found.get("subscription"), "count": found.get("count")}
-        case "set_users":
-            data = {
-                "subscription": found.get("subscription"),
-                "count": found.get("count"),
-                "perpetual": found.get("perpetual") or 0,
-            }
-        case "renewal":
-            data = {
-                "subscription": found.get("subscription"),
-                "mode": found.get("mode"),
-                "licences": found.get("licences"),
-            }
-        case "cancel":
-            data = {
-                "subscription": found.get("subscription"),
-                "when": found.get("when") or "now",
-                "reason": found.get("reason") or "other",
-            }
-        case "transfer":
-            _required_box(found, "confirm", lang, N_("Tick the box to confirm."))
-            data = {"reseller": found.get("reseller"), "token": found.get("token")}
-        case "setup_billing":
-            data = {
-                "card": {
-                    "brand": found.get("brand"),
-                    "last4": found.get("last4"),
-                    "expires": found.get("expires"),
-                }
-            }
-        case "update_card":
-            data = {
-                "brand": found.get("brand"),
-                "last4": found.get("last4"),
-                "expires": found.get("expires"),
-            }
-        case "pay":
-            if found.get("method") != "card":
-                raise FormErrors({"method": t(lang, "Choose a payment method.")})
-            data = {"amount": found.get("amount")}
-        case "refund":
-            data = {"amount": found.get("amount")}
-        case _:
-            raise FormErrors({blocks[0]: t(lang, "This form is not known.")})
-    try:
-        return ACTIONS[action].model.model_validate(_present(data))
-    except ValidationError as error:
-        raise FormErrors(translate(error, lang, blocks)) from None
+def _plain_amounts(entry: Order[Any], found: dict[str, Any], lang: str) -> None:
+    """Amounts as people write them; a payment of at least the minimum, said in the reader's
+    language (the rule's own message carries the figure, so it cannot be translated)."""
+    for field in MONEY_FIELDS:
+        text = found.get(field)
+        if text is not None and not (isinstance(text, str) and AMOUNT.match(text)):
+            raise FormErrors(
+                {field: t(lang, "Write an amount such as 25.00 (at most 2 decimals).")}
+            )
+    amount = found.get("amount")
+    if entry.command is cmd.Pay and amount and Decimal(amount) < MINIMUM_PAYMENT:
+        raise FormErrors({"amount": t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)})

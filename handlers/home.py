@@ -2,83 +2,89 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from billing.calendar import pacific_day
-from bot.context import Deps
-from bot.i18n import t
-from bot.people import Role
-from bot.views import forms
-from bot.views.home import OPEN, home
-from bot.views.spend import chart_blocks
-from handlers.payloads import Interaction, Seen, parse
+from handlers.errors import answered
+from handlers.payloads import Interaction, parse
+from handlers.wiring import asker_of, services_of, wiring_of
+from services.forms import FormContext
+from services.orders import ORDERS
+from services.people import Role
+from views import forms
+from views.home import CARD, OPENS, home
+from views.i18n import t
+from views.spend import chart_blocks
+
+OPENERS = re.compile(f"^({re.escape(OPENS)}[a-z_]+|open_(buy|pay|card|subscribe))$")
+"""`open:<order>` buttons, and the ones release 1f2cbf2 posted in messages still in Slack."""
+LEGACY = {"open_buy": "add_licences", "open_pay": "pay", "open_subscribe": "signup"}
 
 
-def register(app: App, deps: Deps) -> None:
-    seen = Seen()
+@answered
+def home_opened(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    if event.get("tab") != "home" or not event.get("user"):
+        return
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and not wiring_of(context).seen.first(event_id):
+        return  # a redelivery: the first one is being published
+    services, asker = services_of(context), asker_of(context)
+    if asker is None:
+        return
+    if asker.role is Role.NONE:
+        view = home(asker.lang, None, [], False)
+    else:
+        now = services.clock()
+        overview = services.billing.overview(asker.customer_id, now)
+        spend = chart_blocks(
+            asker.lang, services.reader.invoices(asker.customer_id), pacific_day(now)
+        )
+        alerts = services.reader.alerts(asker.customer_id)
+        view = home(asker.lang, overview, alerts, True, asker.person.tz, spend)
+    client.views_publish(user_id=str(event["user"]), view=view.to_dict())
 
-    @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home" or not event.get("user"):
-            return
-        event_id = body.get("event_id")
-        if isinstance(event_id, str) and not seen.first(event_id):
-            return  # a redelivery: the first one is being published
-        deps.after_ack(lambda: publish(client, str(body.get("team_id") or ""), str(event["user"])))
 
-    def publish(client: WebClient, team_id: str, user_id: str) -> None:
-        asker = deps.asker(team_id, user_id)
-        if asker.role is Role.NONE:
-            view = home(asker.lang, None, [], False)
-        else:
-            now = deps.clock()
-            overview = deps.billing.overview(asker.customer_id, now)
-            spend = chart_blocks(
-                asker.lang, deps.store.invoices(asker.customer_id), pacific_day(now)
-            )
-            alerts = deps.store.alerts(asker.customer_id)
-            view = home(asker.lang, overview, alerts, True, asker.person.tz, spend)
-        client.views_publish(user_id=user_id, view=view.to_dict())
+def acknowledge(ack: Ack) -> None:
+    ack()
 
-    @app.action(OPEN["subscribe"])
-    @app.action(OPEN["buy"])
-    @app.action(OPEN["pay"])
-    @app.action(OPEN["card"])
-    def open_form(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        deps.after_ack(lambda: open_for(body, action, client))
 
-    def open_for(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        interaction: Interaction | None = parse(Interaction, body)
-        if interaction is None or not interaction.trigger_id:
-            return
-        asker = deps.asker(interaction.team_id, interaction.user.id)
-        lang = asker.lang
-        if asker.role is Role.NONE:
-            return
-        overview = deps.billing.overview(asker.customer_id, deps.clock())
-        name = action.get("action_id")
-        if name == OPEN["subscribe"]:
-            view = forms.subscribe(lang, deps.workspaces.products())
-        elif name == OPEN["buy"] and forms.changeable(overview.subscriptions):
-            view = forms.buy(lang, forms.changeable(overview.subscriptions))
-        elif name == OPEN["card"]:
-            view = forms.card(
-                lang, "update_card" if overview.card else "setup_billing", overview.card
-            )
-        elif name == OPEN["pay"] and overview.card is not None:
-            from bot.i18n import money
+@answered
+def open_form(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    interaction: Interaction | None = parse(Interaction, body)
+    services, asker = services_of(context), asker_of(context)
+    if interaction is None or not interaction.trigger_id or asker is None:
+        return
+    if asker.role is Role.NONE:
+        return
+    lang = asker.lang
+    overview = services.billing.overview(asker.customer_id, services.clock())
+    facts = FormContext(
+        subscriptions=overview.subscriptions,
+        products=services.workspaces.products(),
+        card=overview.card,
+        balance_due=overview.balance.balance_due,
+        credit=overview.balance.credit,
+    )
+    entry = ORDERS.named(_order_name(str(action.get("action_id")), facts))
+    form = entry.form if entry is not None else None
+    if entry is None or form is None or (form.needs and not facts.has(form.needs[0])):
+        nothing = t(lang, "Nothing to do here yet: start with a subscription and billing.")
+        view = forms.result(lang, "licensebot", nothing)
+    else:
+        initial = form.prefill(facts, None) if form.prefill is not None else {}
+        view = forms.form(lang, entry, facts, initial)
+    client.views_open(trigger_id=interaction.trigger_id, view=view.to_dict())
 
-            view = forms.pay(lang, money(overview.balance.balance_due, lang), overview.card)
-        else:
-            view = forms.result(
-                lang,
-                "licensebot",
-                t(lang, "Nothing to do here yet: start with a subscription and billing."),
-            )
-        client.views_open(trigger_id=interaction.trigger_id, view=view.to_dict())
+
+def _order_name(action_id: str, facts: FormContext) -> str:
+    if action_id in (CARD, "open_card"):
+        return "update_card" if facts.card is not None else "setup_billing"
+    return LEGACY.get(action_id, action_id.removeprefix(OPENS))

@@ -1,28 +1,50 @@
-"""Modal submissions: validate field by field, confirm anything that spends money, commit."""
+"""Modal submissions: validate field by field, confirm anything that spends money, commit.
+
+A super-admin's order is placed at once; an admin's is filed for approval. Both happen in
+the listener that answers Slack (a view submission's answer is the next view), under the
+idempotency key of the view, so a double submission acts once.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from billing import commands as cmd
+from billing.approvals import Approval
 from billing.errors import BillingError
-from bot.actions import ACTIONS, describe, order_data, order_from, quote_lines
-from bot.context import Deps
-from bot.i18n import refusal, t
-from bot.people import Role
-from bot.views import forms
-from handlers.changes import commit, post_request, quote_for
-from handlers.forms import FormErrors, order, values
-from handlers.payloads import asker_of
+from handlers import request_messages
+from handlers.forms import FormErrors, read, values
+from handlers.wiring import asker_of, services_of
+from services.context import Asker, Services
+from services.forms import FormContext
+from services.orders import LEGACY_NAMES, ORDERS, Order
+from services.people import Role
+from views import forms
+from views.i18n import refusal, t
+from views.quotes import describe, quote_lines
+from views.replies import NOT_ALLOWED
 
-NO_CONFIRMATION = {"setup_billing", "update_card"}
-"""Saving a card reference spends nothing; every other change shows its amounts first."""
-FORMS = re.compile(f"^({'|'.join(ACTIONS)})$")
+FORMS = re.compile(
+    f"^({'|'.join([*(e.name for e in ORDERS if e.form is not None), *LEGACY_NAMES])})$"
+)
+"""Callback ids of the orders' forms (their names), and of forms release 1f2cbf2 opened."""
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    text: str
+    approval: Approval | None = None
+    """A request this submission filed, to post; None when a double submission found it."""
+    field: str | None = None
+    """The order field a refusal is about (e.g. "card.expires"), to show it on that input."""
 
 
 def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
@@ -32,95 +54,118 @@ def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
     return block if block in values(view) else fallback
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.view(FORMS)
-    def submit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        asker = asker_of(deps, body)
-        view = body.get("view") or {}
-        action = view.get("callback_id", "")
-        if asker is None:
-            ack()
-            return
-        lang = asker.lang
-        first = next(iter(values(view)), "subscription")
-        if asker.role is Role.NONE:
-            ack(
-                response_action="errors",
-                errors={
-                    first: t(
-                        lang, "Only the organisation's admins can use licensebot. Ask an admin."
-                    )
-                },
-            )
-            return
-        try:
-            wanted = order(action, view, lang, deps.workspaces)
-        except FormErrors as problem:
-            ack(response_action="errors", errors=problem.errors)
-            return
-        if action in NO_CONFIRMATION:
-            _finish(ack, client, deps, asker, action, wanted, view, first)
-            return
-        try:
-            quote = quote_for(deps, asker.customer_id, action, wanted)
-        except BillingError as error:
-            ack(
-                response_action="errors",
-                errors={block_for(error.field, view, first): refusal(lang, error)},
-            )
-            return
-        lines = [] if quote is None else quote_lines(lang, action, quote)
-        metadata = json.dumps({"a": action, "o": order_data(wanted)}, separators=(",", ":"))
-        summary = describe(lang, action, wanted)
-        confirm = forms.confirm(
-            lang, ACTIONS[action].title, summary, lines, metadata, asker.role is Role.ADMIN
-        )
-        ack(response_action="update", view=confirm.to_dict())
-
-    @app.view("confirm")
-    def submit_confirmation(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        asker = asker_of(deps, body)
-        view = body.get("view") or {}
-        if asker is None:
-            ack()
-            return
-        try:
-            metadata = json.loads(view.get("private_metadata") or "")
-            action = metadata["a"]
-            wanted = order_from(action, metadata["o"])
-        except (ValueError, KeyError, TypeError, ValidationError):
-            ack(
-                response_action="update",
-                view=forms.result(
-                    asker.lang, "licensebot", t(asker.lang, "This form is not known.")
-                ).to_dict(),
-            )
-            return
-        _finish(ack, client, deps, asker, action, wanted, view, None)
-
-    def _finish(
-        ack: Ack,
-        client: WebClient,
-        deps: Deps,
-        asker: Any,
-        action: str,
-        wanted: Any,
-        view: dict[str, Any],
-        field: str | None,
-    ) -> None:
-        outcome = commit(deps, asker, action, wanted, key=f"slack-view:{view.get('id')}")
-        if not outcome.ok and field is not None:
-            ack(
-                response_action="errors",
-                errors={block_for(outcome.field, view, field): outcome.text},
-            )
-            return
-        icon = ":white_check_mark:" if outcome.ok else ":no_entry:"
+def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    services, asker = services_of(context), asker_of(context)
+    view = body.get("view") or {}
+    entry = ORDERS.named(str(view.get("callback_id", "")))
+    if asker is None or entry is None or entry.form is None:
+        ack()
+        return
+    lang = asker.lang
+    first = next(iter(values(view)), "subscription")
+    if asker.role is Role.NONE:
+        ack(response_action="errors", errors={first: t(lang, NOT_ALLOWED)})
+        return
+    facts = FormContext(products=services.workspaces.products())
+    try:
+        wanted = read(entry, view, lang, facts)
+    except FormErrors as problem:
+        ack(response_action="errors", errors=problem.errors)
+        return
+    if not entry.confirm:
+        _finish(ack, client, services, asker, wanted, view, first)
+        return
+    try:
+        quote = services.billing.quote(asker.customer_id, wanted, services.clock())
+    except BillingError as error:
         ack(
-            response_action="update",
-            view=forms.result(
-                asker.lang, ACTIONS[action].title, f"{icon} {outcome.text}"
-            ).to_dict(),
+            response_action="errors",
+            errors={block_for(error.field, view, first): refusal(lang, error)},
         )
-        if outcome.approval is not None:
-            post_request(deps, client, outcome.approval)
+        return
+    metadata = json.dumps(
+        {"a": wanted.name, "o": wanted.model_dump(mode="json")}, separators=(",", ":")
+    )
+    confirmation = forms.confirm(
+        lang,
+        entry.title,
+        describe(lang, wanted),
+        quote_lines(lang, quote),
+        metadata,
+        asker.role is Role.ADMIN,
+    )
+    ack(response_action="update", view=confirmation.to_dict())
+
+
+def submit_confirmation(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    services, asker = services_of(context), asker_of(context)
+    view = body.get("view") or {}
+    if asker is None:
+        ack()
+        return
+    try:
+        metadata = json.loads(view.get("private_metadata") or "")
+        entry: Order[Any] | None = ORDERS.named(metadata["a"])
+        if entry is None:
+            raise KeyError(metadata["a"])
+        wanted = entry.read(metadata["o"])
+    except (ValueError, KeyError, TypeError, ValidationError):
+        unknown = t(asker.lang, "This form is not known.")
+        ack(
+            response_action="update", view=forms.result(asker.lang, "licensebot", unknown).to_dict()
+        )
+        return
+    _finish(ack, client, services, asker, wanted, view, None)
+
+
+def _finish(
+    ack: Ack,
+    client: WebClient,
+    services: Services,
+    asker: Asker,
+    wanted: cmd.Command,
+    view: dict[str, Any],
+    field: str | None,
+) -> None:
+    outcome = commit(services, asker, wanted, key=f"slack-view:{view.get('id')}")
+    if not outcome.ok and field is not None:
+        ack(
+            response_action="errors",
+            errors={block_for(outcome.field, view, field): outcome.text},
+        )
+        return
+    icon = ":white_check_mark:" if outcome.ok else ":no_entry:"
+    title = ORDERS.of(wanted).title
+    ack(
+        response_action="update",
+        view=forms.result(asker.lang, title, f"{icon} {outcome.text}").to_dict(),
+    )
+    if outcome.approval is not None:
+        request_messages.post(services, client, outcome.approval)
+
+
+def commit(services: Services, asker: Asker, order: cmd.Command, key: str) -> Outcome:
+    """Place the order (super-admin) or file it for approval (admin)."""
+    lang = asker.lang
+    summary = describe(lang, order)
+    if asker.role is Role.SUPER_ADMIN:
+        try:
+            change = services.billing.order(
+                asker.customer_id, order, at=services.clock(), actor=asker.actor, key=key
+            )
+        except BillingError as error:
+            return Outcome(False, refusal(lang, error), field=error.field)
+        note = t(lang, " (already done: this request arrived twice)") if change.replayed else ""
+        return Outcome(True, t(lang, "Done: {summary}.", summary=summary) + note)
+    if asker.role is Role.ADMIN:
+        approval, new = services.approvals.request(
+            asker.customer_id, asker.actor, order, lang, services.clock(), key
+        )
+        return Outcome(
+            True,
+            t(lang, "Sent to the super-admins for approval: {summary}.", summary=summary),
+            approval if new else None,  # only the submission that filed it posts it
+        )
+    return Outcome(False, t(lang, NOT_ALLOWED))

@@ -9,8 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.context import Asker, Deps
-
 MAX_TEXT = 500
 """No `/license` command needs more; longer text is refused, not truncated."""
 
@@ -38,7 +36,7 @@ class SlashCommand(BaseModel):
         return self.text.split()
 
 
-class Actor(BaseModel):
+class User(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str
 
@@ -54,7 +52,7 @@ class Interaction(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    user: Actor
+    user: User
     team: Team | None = None
     trigger_id: str | None = None
     response_url: str | None = None
@@ -62,6 +60,22 @@ class Interaction(BaseModel):
     @property
     def team_id(self) -> str:
         return self.team.id if self.team else ""
+
+
+class EventBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    user: str | None = None
+
+
+class Event(BaseModel):
+    """An Events API callback, as far as who it is about."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    team_id: str = ""
+    event: EventBody
 
 
 def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
@@ -98,9 +112,3 @@ class Seen:
                 return False
             self._seen[key] = now
             return True
-
-
-def asker_of(deps: Deps, body: dict[str, Any]) -> Asker | None:
-    """Who sent an interaction (a click, a form), or None when it is not what Slack sends."""
-    interaction: Interaction | None = parse(Interaction, body)
-    return None if interaction is None else deps.asker(interaction.team_id, interaction.user.id)

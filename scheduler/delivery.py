@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.views.alerts import message
-from bot.views.kit import dicts
-from storage.outbox import Claim, Outbox, Outgoing
+from billing.history import Notice
+from storage.outbox import Claim, Outbox
+from views.alerts import message
+from views.kit import dicts
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -103,12 +104,11 @@ class Deliverer:
         result.errors.append(reason)
         return True
 
-    def _tell_actor(self, alert: Outgoing) -> None:
+    def _tell_actor(self, alert: Notice) -> None:
         """Best effort: the admin whose request caused the alert also gets it directly."""
-        actor = str(alert.facts.get("actor", ""))
-        if not actor.startswith("slack:"):
+        user = alert.notify
+        if user is None:
             return
-        user = actor.removeprefix("slack:")
         text, blocks = message(alert, self.person_language(user))
         try:
             self.client.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))

@@ -1,9 +1,8 @@
 """The billing clock inside `licensebot run` / `licensebot scheduler`.
 
-APScheduler fires three things: the runner, which runs each due job occurrence once in time
-order (catching up after downtime), the sweep applying approvals whose process stopped
-before applying them, and the outbox delivery. Several replicas may run it
-on PostgreSQL; with SQLite run a single scheduler (`licensebot run --no-scheduler` for the
+APScheduler fires the runner, which runs each due job occurrence once in time order
+(catching up after downtime), and the outbox delivery. Several replicas may run it on
+PostgreSQL; with SQLite run a single scheduler (`licensebot run --no-scheduler` for the
 others).
 """
 
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 # APScheduler 3 ships neither type hints nor a py.typed marker, and typeshed has no stubs.
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
@@ -20,60 +18,55 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from slack_sdk import WebClient
 
 from billing.calendar import PACIFIC
-from bot.approving import apply_stuck_approvals
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
+from services.context import Services
 from storage.outbox import Outbox
+from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30
 DELIVERY_SECONDS = 5
 
 
-def deliverer_for(deps: Any) -> Deliverer:
-    settings = deps.settings
-    # Its own client, without the SDK's retry handler: 429s are the outbox's to schedule.
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=deps.directory.client.base_url
-    )
+def deliverer_for(services: Services, store: SqlStore, client: WebClient) -> Deliverer:
+    """Alert delivery with `client`, which should not retry 429s itself: the outbox
+    schedules them."""
+    settings = services.workspaces.settings
     return Deliverer(
-        Outbox(deps.store),
+        Outbox(store),
         client,
         settings.billing_channel,
         settings.channel_language,
-        deps.clock,
-        person_language=lambda user: deps.directory.person(user).language,
+        services.clock,
+        person_language=lambda user: services.directory.person(user).language,
     )
 
 
-def start_scheduler(deps: Any) -> BackgroundScheduler:
-    runner = Runner(deps.store, origin=deps.clock(), now=deps.clock)
-    deliverer = deliverer_for(deps)
-    busy = threading.Lock()  # the midnight and interval triggers never overlap
+def start_scheduler(services: Services, store: SqlStore, client: WebClient) -> BackgroundScheduler:
+    runner = Runner(store, origin=services.clock(), now=services.clock)
+    deliverer = deliverer_for(services, store, client)
+    running, delivering = threading.Lock(), threading.Lock()
 
     def tick() -> None:
-        if not busy.acquire(blocking=False):
-            return
-        try:
-            runner.run_until(deps.clock())
-        except Exception:
-            log.exception("billing jobs failed; they run again at the next tick")
-        finally:
-            busy.release()
-        recover_approvals()
+        if running.acquire(blocking=False):  # the midnight and interval triggers never overlap
+            try:
+                runner.run_until(services.clock())
+            except Exception:
+                log.exception("billing jobs failed; they run again at the next tick")
+            finally:
+                running.release()
         deliver()
 
-    def recover_approvals() -> None:
-        try:
-            apply_stuck_approvals(deps, deps.directory.client)
-        except Exception:
-            log.exception("stuck approvals could not be swept; they are tried again shortly")
-
     def deliver() -> None:
+        if not delivering.acquire(blocking=False):  # one sweep at a time in a process
+            return
         try:
             deliverer.sweep()
         except Exception:
             log.exception("alert delivery failed; it runs again shortly")
+        finally:
+            delivering.release()
 
     clock = BackgroundScheduler(timezone=PACIFIC)
     # Punctual at 00:00 Pacific; the interval tick runs retries on time and catches up.

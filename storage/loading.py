@@ -26,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing.account import Account, Retry
+from billing.approvals import OPEN, Approval, ApprovalStatus
 from billing.calendar import ONE_DAY, day_start, month_end
+from billing.errors import Refusal
 from billing.model import (
     Card,
     Change,
@@ -36,6 +38,7 @@ from billing.model import (
     InvoiceKind,
     InvoiceLine,
     Plan,
+    Product,
     RenewalMode,
     Status,
     Subscription,
@@ -45,12 +48,14 @@ from billing.model import (
 from billing.usage import QuantityChange
 from storage.models import (
     AllocationRow,
+    ApprovalRow,
     AuditRow,
     CustomerRow,
     DomainRegistrationRow,
     InvoiceLineRow,
     InvoiceRow,
     PaymentMethodRow,
+    ProductRow,
     QuantityChangeRow,
     RetryRow,
     SubscriptionRow,
@@ -135,8 +140,11 @@ def load_accounts(
     *,
     month: date | None = None,
     replay_key: str | None = None,
+    requests: bool = False,
 ) -> list[Account]:
-    """Accounts for `customers`; with `month`, only what that month's invoice run needs."""
+    """Accounts for `customers`; with `month`, only what that month's invoice run needs;
+    with `requests`, their open approval requests and the catalogue too (one customer's
+    unit of work, where an order may decide a request or change a price)."""
     ids = [row.id for row in customers]
     in_ids = among(session, SubscriptionRow.customer_id, ids)
     sub_filter = and_(in_ids, billable_in(month)) if month else in_ids
@@ -195,6 +203,8 @@ def load_accounts(
     domains = registrations(session, ids) if full else {}
     retries = pending_retries(session, ids) if full else {}
     replays = replay(session, ids[0], replay_key) if replay_key and len(ids) == 1 else {}
+    approvals = open_approvals(session, ids, replay_key) if requests else {}
+    products = catalogue(session) if requests else []
     return [
         Account(
             customer_of(row),
@@ -206,6 +216,8 @@ def load_accounts(
             domains=domains.get(row.id, []),
             retries=retries.get(row.id, []),
             replays=replays,
+            approvals=approvals.get(row.id, []),
+            catalogue=products,
         )
         for row in customers
     ]
@@ -345,6 +357,49 @@ def pending_retries(session: Session, ids: Sequence[int]) -> dict[int, list[Retr
             Retry(row.customer_id, row.due_at, row.occasion, row.done_at, row.id)
         )
     return found
+
+
+def approval_of(row: ApprovalRow | CoreRow) -> Approval:
+    return Approval(
+        customer_id=row.customer_id,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        request_key=row.request_key,
+        action=row.action,
+        order=dict(row.order or {}),
+        locale=row.locale,
+        status=ApprovalStatus(row.status),
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        failure=Refusal.from_json(row.failure) if row.failure else None,
+        channel=row.channel,
+        message_ts=row.message_ts,
+        id=row.id,
+    )
+
+
+def open_approvals(
+    session: Session, ids: Sequence[int], key: str | None
+) -> dict[int, list[Approval]]:
+    """Requests still to decide or apply, and the one filed under `key` (however decided)."""
+    table = ApprovalRow.__table__
+    wanted: ColumnElement[bool] = ApprovalRow.status.in_([status.value for status in OPEN])
+    if key is not None:
+        wanted = or_(wanted, ApprovalRow.request_key == key)
+    found: dict[int, list[Approval]] = defaultdict(list)
+    query = select(table).where(among(session, ApprovalRow.customer_id, ids), wanted)
+    for row in fetch(session, query.order_by(ApprovalRow.id)):
+        found[row.customer_id].append(approval_of(row))
+    return found
+
+
+def product_of(row: ProductRow | CoreRow) -> Product:
+    return Product(row.code, row.name, row.annual_price, row.flexible_price, row.currency)
+
+
+def catalogue(session: Session) -> list[Product]:
+    rows = fetch(session, select(ProductRow.__table__).order_by(ProductRow.name))
+    return [product_of(row) for row in rows]
 
 
 def replay(session: Session, customer_id: int, key: str) -> dict[str, Change]:

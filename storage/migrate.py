@@ -23,12 +23,14 @@ def _config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, engine: Engine | None = None) -> None:
+def upgrade(url: str | None = None, engine: Engine | None = None, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the latest by default; an earlier one for the tests
+    that upgrade a database an older release filled)."""
     engine = engine or make_engine(url or os.environ.get("DATABASE_URL", DEFAULT_URL))
     config = _config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def pending(engine: Engine) -> bool:

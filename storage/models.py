@@ -230,6 +230,8 @@ class AlertRow(Base):
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     facts: Mapped[dict[str, Any]]
+    notify_user: Mapped[str | None] = mapped_column(String(20))
+    """The Slack user told directly besides the channel: whoever caused the alert."""
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
@@ -289,12 +291,13 @@ class ApprovalRow(Base):
             "status in ('pending', 'approved', 'denied', 'applied', 'failed')", name="status"
         ),
         Index("ix_approvals_customer_status", "customer_id", "status"),
+        UniqueConstraint("customer_id", "request_key"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     requested_by: Mapped[str] = mapped_column(String(20))
     requested_at: Mapped[datetime]
-    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_key: Mapped[str] = mapped_column(String(200))
     """The form submission it came from: a double submission makes one request."""
     action: Mapped[str] = mapped_column(String(40))
     order: Mapped[dict[str, Any]]
@@ -302,7 +305,8 @@ class ApprovalRow(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(20))
     decided_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(Text)
+    failure: Mapped[dict[str, Any] | None]
+    """Why an approved order could not be applied: a refusal's template and values."""
     channel: Mapped[str | None] = mapped_column(String(20))
     message_ts: Mapped[str | None] = mapped_column(String(30))
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, type_coerce, update
 
+from billing.account import AuditEntry
+from billing.actors import SCHEDULER
+from billing.history import Notice
+from billing.model import Change
 from storage.models import (
     AlertRow,
     AuditRow,
@@ -25,34 +27,17 @@ from storage.models import (
     SubscriptionRow,
     table_of,
 )
-from storage.saving import plain
+from storage.saving import audit_row
 from storage.store import SqlStore
 from storage.types import Money
 
 ALERTS = table_of(AlertRow)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """An alert with the facts its message needs."""
-
-    id: int
-    customer_id: int
-    kind: str
-    at: datetime
-    attempts: int
-    domain: str
-    subscription: str | None
-    product: str | None
-    invoice: str | None
-    invoice_total: Decimal | None
-    facts: dict[str, Any]
-
-
 class Claim:
     """One claimed alert; exactly one of sent / retry / failed closes it."""
 
-    def __init__(self, connection: Connection, alert: Outgoing) -> None:
+    def __init__(self, connection: Connection, alert: Notice) -> None:
         self.connection = connection
         self.alert = alert
 
@@ -65,18 +50,15 @@ class Claim:
 
     def failed(self, at: datetime, error: str) -> None:
         self._set(status="failed", attempts=self.alert.attempts + 1, last_error=error[:500])
+        change = Change(
+            "alert_failed",
+            f"{self.alert.kind}:{self.alert.id}",
+            None,
+            {"error": error[:500], "attempts": self.alert.attempts + 1},
+        )
+        entry = AuditEntry(SCHEDULER, at, change)
         self.connection.execute(
-            insert(table_of(AuditRow)),
-            {
-                "at": at,
-                "actor": "scheduler",
-                "customer_id": self.alert.customer_id,
-                "action": "alert_failed",
-                "subject": f"{self.alert.kind}:{self.alert.id}",
-                "before": None,
-                "after": plain({"error": error[:500], "attempts": self.alert.attempts + 1}),
-                "idempotency_key": None,
-            },
+            insert(table_of(AuditRow)), audit_row(self.alert.customer_id, entry)
         )
 
     def _set(self, **values: Any) -> None:
@@ -103,7 +85,7 @@ class Outbox:
             row = connection.execute(query).first()
             yield None if row is None else Claim(connection, self._outgoing(connection, row))
 
-    def _outgoing(self, connection: Connection, row: Any) -> Outgoing:
+    def _outgoing(self, connection: Connection, row: Any) -> Notice:
         domain = connection.execute(
             select(CustomerRow.domain).where(CustomerRow.id == row.customer_id)
         ).scalar_one()
@@ -120,7 +102,7 @@ class Outbox:
             total = connection.execute(
                 lines.where(InvoiceLineRow.invoice_id == row.invoice_id)
             ).scalar_one()
-        return Outgoing(
+        return Notice(
             row.id,
             row.customer_id,
             row.kind,
@@ -132,6 +114,7 @@ class Outbox:
             f"INV-{row.invoice_id:06d}" if row.invoice_id else None,
             total,
             dict(row.facts or {}),
+            row.notify_user,
         )
 
     def counts(self) -> dict[str, int]:

@@ -16,11 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from billing.account import Account
+from billing.account import Account, AuditEntry
 from billing.model import TxKind
 from storage.models import (
     AlertRow,
     AllocationRow,
+    ApprovalRow,
     AuditRow,
     Base,
     CustomerRow,
@@ -28,6 +29,7 @@ from storage.models import (
     InvoiceLineRow,
     InvoiceRow,
     PaymentMethodRow,
+    ProductRow,
     QuantityChangeRow,
     RetryRow,
     SubscriptionRow,
@@ -50,6 +52,22 @@ def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+def audit_row(customer_id: int | None, entry: AuditEntry) -> dict[str, Any]:
+    """The audit row of an entry: the one way every part of the bot writes one."""
+    change = entry.change
+    subject = entry.about.subject if entry.about is not None else change.subject
+    return {
+        "at": entry.at,
+        "actor": str(entry.actor),
+        "customer_id": customer_id,
+        "action": change.action,
+        "subject": subject[:253],
+        "before": plain(change.before),
+        "after": plain(change.after),
+        "idempotency_key": entry.idempotency_key,
+    }
 
 
 COPY_FROM = 100
@@ -276,6 +294,7 @@ def save_accounts(session: Session, accounts: Sequence[Account]) -> None:
 
     _save_cards(session, pendings)
     _save_ledger(session, pendings)
+    _save_requests_and_catalogue(session, pendings)
     _save_outbox_and_schedule(session, pendings)
 
 
@@ -398,6 +417,59 @@ def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> N
     insert_rows(session, AllocationRow, allocations)
 
 
+def _save_requests_and_catalogue(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    """Approval requests filed and decided, and catalogue prices changed (before the audit
+    rows, which name a new request by its number)."""
+    insert_numbered(
+        session,
+        ApprovalRow,
+        [
+            (
+                a,
+                {
+                    "customer_id": a.customer_id,
+                    "requested_by": a.requested_by,
+                    "requested_at": a.requested_at,
+                    "request_key": a.request_key,
+                    "action": a.action,
+                    "order": plain(a.order),
+                    "locale": a.locale,
+                    "status": a.status.value,
+                },
+            )
+            for _, p in pendings
+            for a in p.requests
+        ],
+    )
+    update_by_id(
+        session,
+        ApprovalRow,
+        [
+            {
+                "id": a.id,
+                "status": a.status.value,
+                "decided_by": a.decided_by,
+                "decided_at": a.decided_at,
+                "failure": a.failure.to_json() if a.failure else None,
+            }
+            for _, p in pendings
+            for a in p.decisions
+        ],
+    )
+    products = table_of(ProductRow)
+    for _, pending in pendings:
+        for product, at in pending.products:
+            session.execute(
+                update(products)
+                .where(products.c.code == product.code)
+                .values(
+                    annual_price=product.annual_price,
+                    flexible_price=product.flexible_price,
+                    updated_at=at,
+                )
+            )
+
+
 def _save_outbox_and_schedule(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
     insert_ignoring_duplicates(
         session,
@@ -412,6 +484,7 @@ def _save_outbox_and_schedule(session: Session, pendings: Sequence[tuple[Account
                 "subscription_id": a.subscription.id if a.subscription else None,
                 "invoice_id": a.invoice.id if a.invoice else None,
                 "facts": plain(a.facts),
+                "notify_user": a.notify,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": a.at,
@@ -469,23 +542,6 @@ def _save_outbox_and_schedule(session: Session, pendings: Sequence[tuple[Account
             for d in p.touched_domains
         ],
     )
-    insert_rows(
-        session,
-        AuditRow,
-        [
-            {
-                "at": e.at,
-                "actor": e.actor,
-                "customer_id": a.id,
-                "action": e.change.action,
-                "subject": e.change.subject[:253],
-                "before": plain(e.change.before),
-                "after": plain(e.change.after),
-                "idempotency_key": e.idempotency_key,
-            }
-            for a, p in pendings
-            for e in p.audit
-        ],
-    )
+    insert_rows(session, AuditRow, [audit_row(a.id, e) for a, p in pendings for e in p.audit])
     for account, _ in pendings:
         account.pending = type(account.pending)()

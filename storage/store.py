@@ -6,25 +6,47 @@ import gc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import BindParameter, Engine, and_, bindparam, exists, func, select, text, union
+from sqlalchemy import (
+    BindParameter,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from billing.account import Account, Retry
+from billing.actors import Actor
+from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import day_start, pacific_day
 from billing.errors import NotFound
-from billing.model import Customer, Invoice, Plan, Status
+from billing.history import AlertRecord, AuditRecord, LedgerEntry
+from billing.model import Customer, Invoice, Plan, Product, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
 from storage.db import make_engine, session_factory
-from storage.loading import among, billable_in, customer_of, invoices_of, load_accounts
+from storage.loading import (
+    among,
+    approval_of,
+    billable_in,
+    catalogue,
+    customer_of,
+    invoices_of,
+    load_accounts,
+)
 from storage.models import (
     AlertRow,
+    ApprovalRow,
     AuditRow,
     CustomerRow,
     DomainRegistrationRow,
@@ -34,30 +56,12 @@ from storage.models import (
     RetryRow,
     SubscriptionRow,
     TransactionRow,
+    table_of,
 )
 from storage.parallel import default_workers, share
 from storage.saving import insert_ignoring_duplicates, save_accounts
 
 SERVICE = [Status.ACTIVE.value, Status.SUSPENDED.value]
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    at: datetime
-    kind: str
-    amount: Decimal
-    invoice: str | None
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    id: int
-    at: datetime
-    kind: str
-    subscription: str | None
-    invoice: str | None
-    facts: dict[str, Any]
-    status: str
 
 
 class SqlStore:
@@ -87,6 +91,53 @@ class SqlStore:
                 row = session.scalars(select(CustomerRow).where(CustomerRow.domain == domain)).one()
             return customer_of(row)
 
+    def customer_for_team(self, team_id: str, domain: str, at: datetime) -> Customer | None:
+        """The workspace's customer, created on first use under `domain` (or adopting the
+        customer of that domain no workspace has yet); None when the domain is another
+        workspace's, so nobody here may act on it."""
+        table = table_of(CustomerRow)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
+        if row is not None:
+            return customer_of(row)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(table),
+                    {"domain": domain, "currency": "USD", "created_at": at, "team_id": team_id},
+                )
+        except IntegrityError:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(table)
+                    .where(table.c.domain == domain, table.c.team_id.is_(None))
+                    .values(team_id=team_id)
+                )
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
+        return customer_of(row) if row is not None else None
+
+    def approval_posted(self, customer_id: int, approval_id: int, channel: str, ts: str) -> None:
+        """Where a request's message is, so that its decision updates it."""
+        table = table_of(ApprovalRow)
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == approval_id, table.c.customer_id == customer_id)
+                .values(channel=channel, message_ts=ts)
+            )
+
+    def interrupted_approvals(self) -> list[Approval]:
+        """Requests release 1f2cbf2 approved and never applied, oldest first."""
+        table = table_of(ApprovalRow)
+        query = (
+            select(table)
+            .where(table.c.status == ApprovalStatus.APPROVED.value)
+            .order_by(table.c.decided_at, table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [approval_of(row) for row in connection.execute(query)]
+
     @contextmanager
     def account(
         self, customer_id: int, replay_key: str | None = None, *, write: bool = True
@@ -95,7 +146,7 @@ class SqlStore:
             row = session.get(CustomerRow, customer_id, with_for_update=write)
             if row is None:
                 raise NotFound(f"no customer {customer_id}", field="customer")
-            (account,) = load_accounts(session, [row], replay_key=replay_key)
+            (account,) = load_accounts(session, [row], replay_key=replay_key, requests=True)
             yield account
             if write:
                 save_accounts(session, [account])
@@ -202,7 +253,7 @@ class SqlStore:
                 return None
             return invoices_of(session, [row])[0]
 
-    def ledger(self, customer_id: int, invoice: str | None = None) -> list[LedgerRow]:
+    def ledger(self, customer_id: int, invoice: str | None = None) -> list[LedgerEntry]:
         with self.sessions() as session:
             query = (
                 select(TransactionRow.at, TransactionRow.kind, TransactionRow.amount, InvoiceRow.id)
@@ -213,7 +264,7 @@ class SqlStore:
             if invoice is not None:
                 query = query.where(TransactionRow.invoice_id == int(invoice.removeprefix("INV-")))
             return [
-                LedgerRow(at, kind, amount, f"INV-{invoice_id:06d}" if invoice_id else None)
+                LedgerEntry(at, kind, amount, f"INV-{invoice_id:06d}" if invoice_id else None)
                 for at, kind, amount, invoice_id in session.execute(query)
             ]
 
@@ -238,20 +289,44 @@ class SqlStore:
                 for row, key in session.execute(query)
             ]
 
-    def subscriptions(self, customer_id: int) -> list[Any]:
-        with self.account(customer_id, write=False) as account:
-            return list(account.subscriptions)
-
-    def audit(self, customer_id: int, limit: int = 50) -> list[AuditRow]:
+    def audit(self, customer_id: int, limit: int = 50) -> list[AuditRecord]:
+        """The latest `limit` rows, newest first."""
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(AuditRow)
-                    .where(AuditRow.customer_id == customer_id)
-                    .order_by(AuditRow.id.desc())
-                    .limit(limit)
-                )
+            rows = session.scalars(
+                select(AuditRow)
+                .where(AuditRow.customer_id == customer_id)
+                .order_by(AuditRow.id.desc())
+                .limit(limit)
             )
+            return [
+                AuditRecord(
+                    row.at, Actor.parse(row.actor), row.action, row.subject, row.before, row.after
+                )
+                for row in rows
+            ]
+
+    def approval(self, customer_id: int, approval_id: int) -> Approval | None:
+        table = table_of(ApprovalRow)
+        query = select(table).where(table.c.id == approval_id, table.c.customer_id == customer_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return approval_of(row) if row is not None else None
+
+    def approvals(self, customer_id: int) -> list[Approval]:
+        table = table_of(ApprovalRow)
+        query = (
+            select(table)
+            .where(
+                table.c.customer_id == customer_id, table.c.status == ApprovalStatus.PENDING.value
+            )
+            .order_by(table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [approval_of(row) for row in connection.execute(query)]
+
+    def products(self) -> list[Product]:
+        with self.sessions() as session:
+            return catalogue(session)
 
 
 @contextmanager

@@ -4,13 +4,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from billing.service import Billing
+from services.billing import Billing
 from storage.db import make_engine
 from storage.models import Base
 from storage.store import SqlStore
-from tests.support import ON_POSTGRES, fresh_database
+from tests.support import DATABASE_URL, ON_POSTGRES, fresh_database
 
 
 @pytest.fixture
@@ -40,3 +40,25 @@ def shared_engine(tmp_path: Path) -> Iterator[Engine]:
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Iterator[Engine]:
+    """A database built by the Alembic migrations alone (a private schema on PostgreSQL)."""
+    if ON_POSTGRES:
+        admin = make_engine(DATABASE_URL)
+        with admin.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+            connection.execute(text("CREATE SCHEMA migration_check"))
+        engine = make_engine(
+            DATABASE_URL, connect_args={"options": "-c search_path=migration_check"}
+        )
+        yield engine
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text("DROP SCHEMA migration_check CASCADE"))
+        admin.dispose()
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+        yield engine
+        engine.dispose()

@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.jobs import run_invoicing
-from billing.service import Billing
 from scheduler.runner import Runner
+from services.billing import Billing
 from storage.db import make_engine
 from storage.models import Base, InvoiceRow, TransactionRow
 from storage.store import SqlStore
@@ -60,7 +61,7 @@ def seed(engine: Engine) -> None:
     for n in range(CUSTOMERS):
         customer = billing.open_account(f"c{n}.example", t0)
         plan = "annual" if n % 2 else "flexible"
-        billing.signup(
+        billing.order(
             customer.id,
             cmd.Signup(
                 subscription="s",
@@ -70,21 +71,21 @@ def seed(engine: Engine) -> None:
                 price="6.00" if plan == "flexible" else "60.00",
             ),
             at=t0,
-            actor="seed",
+            actor=Actor.parse("seed"),
         )
-        billing.setup_billing(
+        billing.order(
             customer.id,
             cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2031-01")),
             at=t0,
-            actor="seed",
+            actor=Actor.parse("seed"),
         )
     Runner(store, t0).run_until(datetime(2026, 2, 10, tzinfo=PACIFIC))
     for n in range(0, CUSTOMERS, 3):
-        billing.add_licences(
+        billing.order(
             n + 1,
             cmd.AddLicences(subscription="s", count=3),
             at=datetime(2026, 2, 14, 10, tzinfo=PACIFIC),
-            actor="seed",
+            actor=Actor.parse("seed"),
         )
     Runner(store, t0).run_until(datetime(2026, 2, 28, 12, tzinfo=PACIFIC))
 

@@ -10,11 +10,11 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from billing.calendar import PACIFIC
-from bot.invoice_files import csv_bytes, document, pdf
 from bot.simulate import simulate
 from bot.timeline import parse_document, read_timeline
 from storage.store import SqlStore
 from tests.support import EXAMPLES_DIR
+from views.invoice_files import csv_bytes, document, pdf
 
 AT = datetime(2026, 3, 2, tzinfo=PACIFIC)
 
@@ -87,7 +87,7 @@ def test_the_spend_chart_adds_up_to_the_invoices(engine: Engine) -> None:
     from datetime import date
     from decimal import Decimal
 
-    from bot.views.spend import chart_blocks, monthly_spend
+    from views.spend import chart_blocks, monthly_spend
 
     text = (EXAMPLES_DIR / "cancel_and_transfer.yaml").read_text()
     simulate(read_timeline(parse_document(text, "cancel_and_transfer.yaml")), engine)

@@ -14,11 +14,12 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, func, select
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.errors import BillingError
 from billing.jobs import run_daily, run_retry
-from billing.service import Billing
 from scheduler.runner import Runner
+from services.billing import Billing
 from storage.models import AllocationRow, Base, InvoiceLineRow, InvoiceRow, TransactionRow
 from storage.store import SqlStore
 from tests.support import ON_POSTGRES, fresh_database, lines_of, run, setup_card, signup, timeline
@@ -66,7 +67,7 @@ def _orders() -> st.SearchStrategy[tuple[str, BaseModel]]:
         ),
         st.builds(lambda c: ("setup_billing", cmd.SetupBilling(card=c)), card),
         st.builds(
-            lambda e: ("update_card", cmd.CardUpdate(expires=e)),
+            lambda e: ("update_card", cmd.UpdateCard(expires=e)),
             st.sampled_from(["2026-04", "2032-01"]),
         ),
         st.builds(
@@ -118,7 +119,7 @@ def replay(engine: Engine, steps: list[Action], days: int = 230) -> tuple[SqlSto
         before = counts(engine)
         try:
             billing.order(
-                action.method, customer.id, action.order, at=at, actor="test", key=f"k{index}"
+                customer.id, action.order, at=at, actor=Actor.parse("test"), key=f"k{index}"
             )
         except BillingError:
             assert counts(engine) == before, f"refused {action.method} changed the database"

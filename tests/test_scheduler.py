@@ -13,10 +13,11 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC, day_start, pacific_day
-from billing.service import Billing
 from scheduler.delivery import MAX_ATTEMPTS, Deliverer
 from scheduler.runner import Runner
+from services.billing import Billing
 from storage.models import AlertRow, AuditRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
@@ -24,6 +25,7 @@ from tests.slack.bot import Clock
 from tests.slack.fake_api import FakeSlack
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=PACIFIC)
+TEST = Actor.system("test")
 CHANNEL = "CBILLING"
 
 
@@ -59,7 +61,7 @@ LATE_PAYMENT: list[Step] = [
         "setup_billing",
         cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2026-01")),
     ),
-    (datetime(2026, 2, 10, 10, tzinfo=PACIFIC), "update_card", cmd.CardUpdate(expires="2027-05")),
+    (datetime(2026, 2, 10, 10, tzinfo=PACIFIC), "update_card", cmd.UpdateCard(expires="2027-05")),
     (datetime(2026, 2, 10, 11, tzinfo=PACIFIC), "pay", cmd.Pay(amount="50.00")),
 ]
 # Signed up Jan 5 (day 1): last trial day Jan 18 -> reminders Jan 11, 15, 17; paid from Jan 19.
@@ -120,7 +122,7 @@ def drive(
         runner.run_until(moment)
         while pending and pending[0][0] <= moment:
             at, method, order = pending.pop(0)
-            getattr(billing, method)(customer.id, order, at=at, actor="test", key=f"{method}@{at}")
+            billing.order(customer.id, order, at=at, actor=TEST, key=f"{method}@{at}")
         sender.sweep()
     return clock
 
@@ -166,7 +168,7 @@ def test_alerts_missed_while_down_are_posted_once_when_back(
     billing = Billing(store)
     customer = billing.open_account("down.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
-        getattr(billing, method)(customer.id, order, at=at, actor="test", key=method)
+        billing.order(customer.id, order, at=at, actor=TEST, key=method)
     clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))  # down from Jan 6 to Feb 9
     Runner(store, T0, now=clock).run_until(clock())
     deliverer(store, slack, clock).sweep()
@@ -182,7 +184,7 @@ def test_two_schedulers_in_parallel_post_each_alert_once(
     billing = Billing(store)
     customer = billing.open_account("twins.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
-        getattr(billing, method)(customer.id, order, at=at, actor="test", key=method)
+        billing.order(customer.id, order, at=at, actor=TEST, key=method)
     clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -212,9 +214,7 @@ def one_alert(engine: Engine) -> tuple[SqlStore, Clock]:
     store = SqlStore(engine)
     billing = Billing(store)
     customer = billing.open_account("one.example", T0)
-    billing.setup_billing(
-        customer.id, LATE_PAYMENT[1][2], at=T0, actor="test"
-    )  # card_expiring, at once
+    billing.order(customer.id, LATE_PAYMENT[1][2], at=T0, actor=TEST)  # card_expiring, at once
     return store, Clock(T0)
 
 
@@ -282,17 +282,19 @@ def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(
 ) -> None:
     """`licensebot run` starts APScheduler: back after downtime, it catches up at once and
     delivers what was missed."""
-    from bot.app import services
+    from bot.app import services, web_client
     from scheduler.service import start_scheduler
     from tests.slack.bot import settings_for
 
     clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))
-    deps = services(settings_for(slack), engine, clock)
-    customer = deps.billing.open_account("wired.example", T0)
+    settings = settings_for(slack)
+    store = SqlStore(engine)
+    found = services(settings, store, clock)
+    customer = found.billing.open_account("wired.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
-        getattr(deps.billing, method)(customer.id, order, at=at, actor="test", key=method)
-    Runner(deps.store, T0).run_until(T0 + timedelta(days=1))  # it ran on Jan 5, then went down
-    scheduler = start_scheduler(deps)
+        found.billing.order(customer.id, order, at=at, actor=TEST, key=method)
+    Runner(store, T0).run_until(T0 + timedelta(days=1))  # it ran on Jan 5, then went down
+    scheduler = start_scheduler(found, store, web_client(settings, retries=False))
     try:
         slack.wait_for_call("chat.postMessage", count=8, timeout=15)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,39 +15,16 @@ from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.jobs import run_invoicing
-from billing.service import Billing
-from storage.db import make_engine
+from services.billing import Billing
 from storage.migrate import pending, upgrade
 from storage.models import AuditRow, Base, InvoiceRow, TransactionRow
 from storage.store import SqlStore
-from tests.support import DATABASE_URL, ON_POSTGRES
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
 CARD = cmd.CardDetails(brand="visa", last4="4242", expires="2031-12")
-
-
-@pytest.fixture
-def migrated(tmp_path: Path) -> Iterator[Engine]:
-    """A database built by the Alembic migrations alone (a private schema on PostgreSQL)."""
-    if ON_POSTGRES:
-        admin = make_engine(DATABASE_URL)
-        with admin.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
-            connection.execute(text("CREATE SCHEMA migration_check"))
-        engine = make_engine(
-            DATABASE_URL, connect_args={"options": "-c search_path=migration_check"}
-        )
-        yield engine
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text("DROP SCHEMA migration_check CASCADE"))
-        admin.dispose()
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
-        yield engine
-        engine.dispose()
 
 
 def test_migrations_build_exactly_the_models_schema(migrated: Engine) -> None:
@@ -71,10 +47,18 @@ def test_the_same_idempotency_key_acts_once(
     billing: Billing, store: SqlStore, engine: Engine
 ) -> None:
     customer = billing.open_account("once.example", T0)
-    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1", key="card-1")
-    first = billing.pay(customer.id, cmd.Pay(amount="25.00"), at=T0, actor="U1", key="pay-1")
-    again = billing.pay(
-        customer.id, cmd.Pay(amount="25.00"), at=T0 + timedelta(seconds=3), actor="U1", key="pay-1"
+    billing.order(
+        customer.id, cmd.SetupBilling(card=CARD), at=T0, actor=Actor.parse("U1"), key="card-1"
+    )
+    first = billing.order(
+        customer.id, cmd.Pay(amount="25.00"), at=T0, actor=Actor.parse("U1"), key="pay-1"
+    )
+    again = billing.order(
+        customer.id,
+        cmd.Pay(amount="25.00"),
+        at=T0 + timedelta(seconds=3),
+        actor=Actor.parse("U1"),
+        key="pay-1",
     )
     assert not first.replayed and again.replayed and again.after == first.after
     with engine.connect() as connection:
@@ -134,21 +118,25 @@ def test_two_replicas_running_the_same_payment_and_invoice_run_act_once(
     one, two = SqlStore(shared_engine), SqlStore(shared_engine)
     billing = Billing(one)
     customer = billing.open_account("replicas.example", T0)
-    billing.signup(
+    billing.order(
         customer.id,
         cmd.Signup(subscription="c", product="P", plan="flexible", licences=10, price="6.00"),
         at=T0,
-        actor="U1",
+        actor=Actor.parse("U1"),
     )
-    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1")
+    billing.order(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor=Actor.parse("U1"))
     from scheduler.runner import Runner
 
     Runner(one, T0).run_until(datetime(2026, 1, 31, 12, tzinfo=PACIFIC))
     payment = cmd.Pay(amount="30.00")
     at = datetime(2026, 1, 31, 13, tzinfo=PACIFIC)
     errors = _together(
-        lambda: Billing(one).pay(customer.id, payment, at=at, actor="U1", key="click-1"),
-        lambda: Billing(two).pay(customer.id, payment, at=at, actor="U1", key="click-1"),
+        lambda: Billing(one).order(
+            customer.id, payment, at=at, actor=Actor.parse("U1"), key="click-1"
+        ),
+        lambda: Billing(two).order(
+            customer.id, payment, at=at, actor=Actor.parse("U1"), key="click-1"
+        ),
     )
     assert errors == []
     run_at = datetime(2026, 2, 1, tzinfo=PACIFIC)
@@ -166,7 +154,7 @@ def test_two_replicas_running_the_same_payment_and_invoice_run_act_once(
 
 def test_no_row_ever_holds_a_card_number_or_security_code(billing: Billing, engine: Engine) -> None:
     customer = billing.open_account("cards.example", T0)
-    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor="U1")
+    billing.order(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor=Actor.parse("U1"))
     for bad in ({"number": "4242424242424242"}, {"cvc": "123"}, {"last4": "4242424242424242"}):
         with pytest.raises(ValueError):
             cmd.CardDetails.model_validate(
@@ -204,11 +192,11 @@ def test_two_card_changes_at_the_same_instant_schedule_one_retry(
     from storage.models import RetryRow
 
     customer = billing.open_account("twice.example", T0)
-    billing.signup(
+    billing.order(
         customer.id,
         cmd.Signup(subscription="c", product="P", plan="flexible", licences=3, price="6.00"),
         at=T0,
-        actor="U1",
+        actor=Actor.parse("U1"),
     )
     from scheduler.runner import Runner
 
@@ -216,7 +204,7 @@ def test_two_card_changes_at_the_same_instant_schedule_one_retry(
         datetime(2026, 1, 25, tzinfo=PACIFIC)
     )  # suspended: no billing
     at = datetime(2026, 1, 25, 9, tzinfo=PACIFIC)
-    billing.setup_billing(customer.id, cmd.SetupBilling(card=CARD), at=at, actor="U1")
-    billing.update_card(customer.id, cmd.CardUpdate(expires="2032-01"), at=at, actor="U1")
+    billing.order(customer.id, cmd.SetupBilling(card=CARD), at=at, actor=Actor.parse("U1"))
+    billing.order(customer.id, cmd.UpdateCard(expires="2032-01"), at=at, actor=Actor.parse("U1"))
     with engine.connect() as connection:
         assert len(connection.execute(select(RetryRow.id)).all()) == 1

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import make_server
 
-from bot.app import build_app, services
+from bot.app import build_app, services, web_client
 from bot.config import Settings
-from bot.context import Deps
 from bot.sandbox.slack_api import SlackApi
 from bot.sandbox.slack_client import BotClient
 from bot.sandbox.web import SandboxWeb
@@ -24,8 +23,10 @@ from bot.server import QuietHandler, ThreadingServer, serve
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
 from scheduler.service import deliverer_for
+from services.context import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 SLACK_PREFIXES = ("/slack-api/", "/response/", "/upload/")
@@ -51,7 +52,8 @@ class SandboxClock:
 class Sandbox:
     url: str
     bot_url: str
-    deps: Deps
+    services: Services
+    store: SqlStore
     workspace: Workspace
     clock: SandboxClock
     runner: Runner
@@ -129,20 +131,22 @@ def start_sandbox(
     )
     engine = make_engine(settings.database_url)
     upgrade(engine=engine)
-    deps = services(settings, engine, clock)
-    app = build_app(deps)
+    store = SqlStore(engine, workers=0)
+    found = services(settings, store, clock)
+    app = build_app(settings, found)
     bot_server = serve(app, engine, 0, host="127.0.0.1")
     threading.Thread(target=bot_server.serve_forever, args=(0.1,), daemon=True).start()
     bot_url = f"http://127.0.0.1:{bot_server.server_port}/slack/events"
     web.bot = BotClient(bot_url, secret)
 
-    runner = Runner(deps.store, origin=clock(), now=clock)
-    deliverer = deliverer_for(deps)
+    runner = Runner(store, origin=clock(), now=clock)
+    deliverer = deliverer_for(found, store, web_client(settings, retries=False))
     stop = threading.Event()
     sandbox = Sandbox(
         holder["url"],
         bot_url,
-        deps,
+        found,
+        store,
         workspace,
         clock,
         runner,

@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from billing.calendar import PACIFIC
 from bot.app import build_app, services
 from bot.config import Settings
-from bot.context import Deps
 from bot.server import QuietHandler, ThreadingServer, application
+from services.context import Services
+from storage.store import SqlStore
 from tests.slack.fake_api import FakeSlack
 from tests.slack.signed import SlackResponse, SlackSender
 
@@ -100,7 +101,9 @@ class RecordingSender(SlackSender):
 class Running:
     slack: FakeSlack
     sender: RecordingSender
-    deps: Deps
+    services: Services
+    store: SqlStore
+    """The bot's database, for tests to set up and check what the services left."""
     clock: Clock
     url: str
     errors: list[logging.LogRecord] = field(default_factory=list)
@@ -108,7 +111,9 @@ class Running:
 
     @property
     def customer_id(self) -> int:
-        return self.deps.workspaces.customer("T1", "acme.example", self.clock()).id
+        found = self.services.workspaces.customer_id("T1", "acme.example", self.clock())
+        assert found is not None
+        return found
 
     def command(self, user: str, text: str, **kwargs: Any) -> Any:
         return self.sender.command(user, text, **kwargs)
@@ -122,8 +127,10 @@ def running_bot(
     slack: FakeSlack, engine: Engine, now: datetime | None = None, **overrides: Any
 ) -> Iterator[Running]:
     clock = Clock(now or datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC))
-    deps = services(settings_for(slack, **overrides), engine, clock)
-    app = build_app(deps)
+    settings = settings_for(slack, **overrides)
+    store = SqlStore(engine)
+    found = services(settings, store, clock)
+    app = build_app(settings, found)
     server = make_server(
         "127.0.0.1",
         0,
@@ -139,9 +146,9 @@ def running_bot(
         url, SECRET, response_url_factory=lambda: slack.response_url(next(names))
     )
     try:
-        yield Running(slack, sender, deps, clock, url)
+        yield Running(slack, sender, found, store, clock, url)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-        deps.answers.shutdown(wait=True)  # answers still being written finish first
+        app.listener_runner.listener_executor.shutdown(wait=True)  # answers under way finish

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
 from scheduler.runner import Runner
@@ -194,19 +195,19 @@ def sign_up(
         licences=licences,
         price=price,
     )
-    bot.deps.billing.signup(bot.customer_id, order, at=bot.clock(), actor="test")
+    bot.services.billing.order(bot.customer_id, order, at=bot.clock(), actor=Actor.parse("test"))
 
 
 def card_on_file(bot: Running, expires: str = "2030-12") -> None:
     order = cmd.SetupBilling.model_validate(
         {"card": {"brand": "visa", "last4": "4242", "expires": expires}}
     )
-    bot.deps.billing.setup_billing(bot.customer_id, order, at=bot.clock(), actor="test")
+    bot.services.billing.order(bot.customer_id, order, at=bot.clock(), actor=Actor.parse("test"))
 
 
 def advance(bot: Running, until: datetime) -> None:
     """Run the scheduled billing jobs up to `until`, then set the bot's clock there."""
-    Runner(bot.deps.store, bot.clock()).run_until(until)
+    Runner(bot.store, bot.clock()).run_until(until)
     bot.clock.set(until)
 
 

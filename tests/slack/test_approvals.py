@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from bot.approving import apply_stuck_approvals
+from bot.runtime import finish_interrupted_approvals
 from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -45,7 +46,7 @@ def posted_request(bot: Running) -> dict[str, Any]:
     """The request's message, once the bot has noted where it posted it."""
     [posted] = bot.slack.wait_for_call("chat.postMessage")
     stored = "SELECT message_ts FROM approvals WHERE message_ts IS NOT NULL"
-    bot.slack.wait_for(lambda _: rows(bot.deps.store.engine, stored))
+    bot.slack.wait_for(lambda _: rows(bot.store.engine, stored))
     return posted
 
 
@@ -75,13 +76,13 @@ def click(bot: Running, user: str, action_id: str, posted: dict[str, Any], name:
 
 
 def posted_ts(bot: Running) -> str:
-    [(ts,)] = rows(bot.deps.store.engine, "SELECT message_ts FROM approvals")
+    [(ts,)] = rows(bot.store.engine, "SELECT message_ts FROM approvals")
     return str(ts)
 
 
 def approval(bot: Running) -> Any:
     [row] = rows(
-        bot.deps.store.engine,
+        bot.store.engine,
         "SELECT id, status, requested_by, decided_by, channel, message_ts, action FROM approvals",
     )
     return row
@@ -98,9 +99,9 @@ def test_an_admin_request_is_posted_with_approve_and_deny(bot: Running) -> None:
     assert (row.status, row.requested_by, row.action) == ("pending", ADMIN, "signup")
     assert found[APPROVE]["value"] == found[DENY]["value"] == str(row.id)
     assert (row.channel, row.message_ts) == (APPROVALS_CHANNEL, posted_ts(bot))
-    assert rows(bot.deps.store.engine, "SELECT id FROM subscriptions") == []
+    assert rows(bot.store.engine, "SELECT id FROM subscriptions") == []
     assert ("slack:UADMIN", "approval_request", f"approval:{row.id}") in audit_actions(
-        bot.deps.store.engine
+        bot.store.engine
     )
 
 
@@ -114,7 +115,7 @@ def test_a_card_request_without_confirmation_is_posted_too(bot: Running) -> None
     assert "Sent to the super-admins for approval" in result_text(answer)
     [posted] = bot.slack.wait_for_call("chat.postMessage")
     assert "Set up billing with visa •••• 4242" in posted["text"]
-    assert rows(bot.deps.store.engine, "SELECT id FROM payment_methods") == []
+    assert rows(bot.store.engine, "SELECT id FROM payment_methods") == []
 
 
 def test_an_approved_card_request_saves_the_card(bot: Running) -> None:
@@ -129,15 +130,13 @@ def test_an_approved_card_request_saves_the_card(bot: Running) -> None:
     click(bot, SUPER, APPROVE, posted, "approve")
     bot.slack.wait_for_call("chat.update")
     assert approval(bot).status == "applied"
-    card = bot.deps.billing.overview(bot.customer_id, bot.clock()).card
+    card = bot.services.billing.overview(bot.customer_id, bot.clock()).card
     assert card is not None and (card.brand, card.last4, card.expires) == (
         "visa",
         "4242",
         "2030-12",
     )
-    assert ("slack:USUPER", "payment_method", "acme.example") in audit_actions(
-        bot.deps.store.engine
-    )
+    assert ("slack:USUPER", "setup_billing", "acme.example") in audit_actions(bot.store.engine)
 
 
 def test_two_concurrent_approvals_apply_the_change_once(bot: Running) -> None:
@@ -156,8 +155,8 @@ def test_two_concurrent_approvals_apply_the_change_once(bot: Running) -> None:
     bot.slack.wait_for_call("chat.update")
     [loser] = bot.slack.wait_for_response()
     assert "Already decided by <@USUPER>" in loser["text"]
-    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
-    signups = [a for a in audit_actions(bot.deps.store.engine) if a[1] == "signup"]
+    assert rows(bot.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    signups = [a for a in audit_actions(bot.store.engine) if a[1] == "signup"]
     assert signups == [("slack:USUPER", "signup", "chrome")]
     assert len(bot.slack.calls_to("chat.update")) == 1
     assert approval(bot).status == "applied"
@@ -166,7 +165,7 @@ def test_two_concurrent_approvals_apply_the_change_once(bot: Running) -> None:
 @pytest.mark.parametrize("user", [PLAIN, ADMIN, GMAIL])
 def test_only_a_super_admin_can_decide(bot: Running, user: str) -> None:
     posted = request(bot, "signup", signup_values())
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     for action_id in (APPROVE, DENY):
         name = f"{user}-{action_id}"
         click(bot, user, action_id, posted, name)
@@ -174,7 +173,7 @@ def test_only_a_super_admin_can_decide(bot: Running, user: str) -> None:
         assert reply["response_type"] == "ephemeral"
         assert reply["replace_original"] is False
         assert "Only a super-admin can approve or deny" in reply["text"]
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
     assert approval(bot).status == "pending"
     assert bot.slack.calls_to("chat.update") == []
 
@@ -195,9 +194,9 @@ def test_approve_applies_the_change_updates_the_message_and_tells_the_requester(
     assert "Approved by <@USUPER> and done" in view_text({"blocks": as_json(told["blocks"])})
     row = approval(bot)
     assert (row.status, row.decided_by) == ("applied", SUPER)
-    [(key, status)] = rows(bot.deps.store.engine, "SELECT key, status FROM subscriptions")
+    [(key, status)] = rows(bot.store.engine, "SELECT key, status FROM subscriptions")
     assert (key, status) == ("chrome", "trial")
-    actions = audit_actions(bot.deps.store.engine)
+    actions = audit_actions(bot.store.engine)
     assert ("slack:USUPER", "approval_approved", f"approval:{row.id}") in actions
     assert ("slack:USUPER", "signup", "chrome") in actions
 
@@ -210,20 +209,20 @@ def test_deny_changes_nothing_but_the_request(bot: Running) -> None:
     assert "Denied by <@UFRENCH>" in view_text({"blocks": as_json(update["blocks"])})
     assert told["channel"] == ADMIN
     assert (approval(bot).status, approval(bot).decided_by) == ("denied", FRENCH)
-    assert rows(bot.deps.store.engine, "SELECT id FROM subscriptions") == []
+    assert rows(bot.store.engine, "SELECT id FROM subscriptions") == []
 
 
 def test_an_approved_change_the_rules_refuse_is_reported_as_failed(bot: Running) -> None:
     posted = request(bot, "signup", signup_values(key="chrome"))
     sign_up(bot, "chrome")  # someone made it meanwhile
-    before = rows(bot.deps.store.engine, "SELECT count(*) FROM subscriptions")
+    before = rows(bot.store.engine, "SELECT count(*) FROM subscriptions")
     click(bot, SUPER, APPROVE, posted, "approve")
     [update] = bot.slack.wait_for_call("chat.update")
     shown = view_text({"blocks": as_json(update["blocks"])})
     assert "Approved by <@USUPER>, but it could not be done" in shown
     assert "already exists" in shown
     assert approval(bot).status == "failed"
-    assert rows(bot.deps.store.engine, "SELECT count(*) FROM subscriptions") == before
+    assert rows(bot.store.engine, "SELECT count(*) FROM subscriptions") == before
 
 
 def test_a_decision_is_made_once_however_many_clicks_race(bot: Running) -> None:
@@ -247,12 +246,12 @@ def test_a_decision_is_made_once_however_many_clicks_race(bot: Running) -> None:
     assert all("Already decided" in r["text"] or "Déjà tranchée" in r["text"] for r in losers)
     assert len(bot.slack.calls_to("chat.update")) == 1
     row = approval(bot)
-    payments = [r for r in bot.deps.store.ledger(bot.customer_id) if r.kind == "payment"]
+    payments = [r for r in bot.store.ledger(bot.customer_id) if r.kind == "payment"]
     if row.status == "applied":
         assert [p.amount for p in payments] == [Decimal("25.00")]
     else:
         assert row.status == "denied" and payments == []
-    decisions = [a for a in audit_actions(bot.deps.store.engine) if a[1].startswith("approval_")]
+    decisions = [a for a in audit_actions(bot.store.engine) if a[1].startswith("approval_")]
     assert len(decisions) == 2  # the request and one decision
 
 
@@ -270,16 +269,16 @@ def test_a_double_submitted_request_is_posted_once(bot: Running) -> None:
     for thread in threads:
         thread.join(timeout=10)
     bot.slack.wait_for_call("chat.postMessage")
-    assert len(rows(bot.deps.store.engine, "SELECT id FROM approvals")) == 1
+    assert len(rows(bot.store.engine, "SELECT id FROM approvals")) == 1
     bot.slack.wait_for(
-        lambda fake: rows(bot.deps.store.engine, "SELECT message_ts FROM approvals")[0][0]
+        lambda fake: rows(bot.store.engine, "SELECT message_ts FROM approvals")[0][0]
     )
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_button_for_an_unknown_request_changes_nothing(bot: Running) -> None:
     assert bot.customer_id
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     for value in ("999", "abc", "²", "9" * 40, ""):
         name = f"unknown-{len(value)}-{value.isdigit()}"
         bot.sender.block_action(
@@ -291,49 +290,54 @@ def test_a_button_for_an_unknown_request_changes_nothing(bot: Running) -> None:
         )
         [reply] = bot.slack.wait_for_response(name)
         assert "This request is not known." in reply["text"]
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
-def test_an_approval_cut_short_before_it_was_applied_is_applied_by_the_next_click(
+def left_approved_by_an_older_release(bot: Running, approval_id: int) -> None:
+    """Release 1f2cbf2 recorded a decision, then applied its order in a second step: a
+    process that stopped in between left the request approved and its order not applied."""
+    with bot.store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE approvals SET status = 'approved', decided_by = :by, decided_at = :at"
+                " WHERE id = :id"
+            ),
+            {"by": SUPER, "at": bot.clock(), "id": approval_id},
+        )
+
+
+def test_an_approval_an_older_release_left_unapplied_is_applied_by_the_next_click(
     bot: Running,
 ) -> None:
-    """The decision was recorded, then the process stopped before applying it: a later
-    Approve applies it, under the same idempotency key, so never twice."""
+    """A later Approve applies it, under the same idempotency key, so never twice."""
     posted = request(bot, "signup", signup_values(key="chrome", licences="25"))
-    stuck = approval(bot)
-    bot.deps.approvals.decide(stuck.id, True, SUPER, bot.clock())  # decided, never applied
-    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == []
-    click(bot, FRENCH, APPROVE, posted, "too-soon")  # within a minute it may still be running
-    assert (
-        "approved" in bot.last_response("too-soon")["text"].lower()
-        or "approuv" in bot.last_response("too-soon")["text"].lower()
-    )
-    bot.clock.advance(minutes=2)
-    click(bot, SUPER, APPROVE, posted, "recover")
+    left_approved_by_an_older_release(bot, approval(bot).id)
+    assert rows(bot.store.engine, "SELECT key FROM subscriptions") == []
+    click(bot, FRENCH, APPROVE, posted, "recover")
     bot.slack.wait_for_call("chat.update")
     assert approval(bot).status == "applied"
     click(bot, SUPER, APPROVE, posted, "again")
     assert "applied" in bot.last_response("again")["text"].lower()
-    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    assert rows(bot.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    signups = [a for a in audit_actions(bot.store.engine) if a[1] == "signup"]
+    assert signups == [("slack:UFRENCH", "signup", "chrome")]
 
 
-def test_the_scheduler_sweep_applies_an_approval_cut_short_once(bot: Running) -> None:
-    """Nobody clicks again: the scheduler's sweep applies the stuck approval in the name of
-    the super-admin who approved it, updates the message and tells the requester, once."""
+def test_approvals_an_older_release_left_unapplied_are_applied_once_at_start(
+    bot: Running,
+) -> None:
+    """Nobody clicks again: the new release, starting, applies the request in the name of the
+    super-admin who approved it, updates the message and tells the requester, once."""
     request(bot, "signup", signup_values(key="chrome", licences="25"))
-    stuck = approval(bot)
-    bot.deps.approvals.decide(stuck.id, True, SUPER, bot.clock())  # decided, never applied
-    client = bot.deps.directory.client
-    assert apply_stuck_approvals(bot.deps, client) == 0, "within a minute it may still run"
-    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == []
-    bot.clock.advance(minutes=2)
-    assert apply_stuck_approvals(bot.deps, client) == 1
+    left_approved_by_an_older_release(bot, approval(bot).id)
+    finish_interrupted_approvals(bot.services)
     [update] = bot.slack.wait_for_call("chat.update")
     told = bot.slack.wait_for_call("chat.postMessage", count=2)[1]
     assert "Approved by <@USUPER> and done" in view_text({"blocks": as_json(update["blocks"])})
     assert told["channel"] == ADMIN
     assert approval(bot).status == "applied"
-    assert rows(bot.deps.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
-    assert ("slack:USUPER", "signup", "chrome") in audit_actions(bot.deps.store.engine)
-    assert apply_stuck_approvals(bot.deps, client) == 0
+    assert rows(bot.store.engine, "SELECT key FROM subscriptions") == [("chrome",)]
+    assert ("slack:USUPER", "signup", "chrome") in audit_actions(bot.store.engine)
+    finish_interrupted_approvals(bot.services)
     assert len(bot.slack.calls_to("chat.postMessage")) == 2, "the requester is told once"
+    assert len(bot.slack.calls_to("chat.update")) == 1

@@ -13,6 +13,7 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
 from tests.slack.blockkit import check_everything, check_message, check_view, payloads
@@ -35,7 +36,7 @@ MANY = 120
 
 
 def big_account(bot: Running) -> None:
-    billing, customer = bot.deps.billing, bot.customer_id
+    billing, customer = bot.services.billing, bot.customer_id
     card_on_file(bot)
     for n in range(MANY):
         key = f"s{n:03d}-" + "x" * 35  # 40 characters, the longest key
@@ -46,13 +47,15 @@ def big_account(bot: Running) -> None:
             licences=1 + n,
             price=Decimal("6.1234") if n % 2 else Decimal("50.00"),
         )
-        billing.signup(customer, order, at=bot.clock(), actor="slack:USUPER", key=f"k{n}")
+        billing.order(
+            customer, order, at=bot.clock(), actor=Actor.parse("slack:USUPER"), key=f"k{n}"
+        )
     # 27 monthly invoices: more than a message can list with two blocks each
     advance(bot, datetime(2028, 4, 1, 0, 0, tzinfo=PACIFIC))
     bot.clock.advance(hours=9)
     for n in range(40):
         pay = cmd.Pay(amount=Decimal("10.00") + n)
-        billing.pay(customer, pay, at=bot.clock(), actor="slack:UADMIN", key=f"p{n}")
+        billing.order(customer, pay, at=bot.clock(), actor=Actor.parse("slack:UADMIN"), key=f"p{n}")
 
 
 @pytest.mark.parametrize("user", [SUPER, FRENCH])

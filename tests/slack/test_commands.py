@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
 from tests.slack.bot import ADMIN, SUPER, Running
@@ -45,11 +46,11 @@ def test_every_read_answers_ephemerally_with_blocks_and_changes_nothing(
     bot: Running, word: str
 ) -> None:
     invoiced_account(bot)
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     reply = ask(bot, SUPER, word)
     assert reply["response_type"] == "ephemeral"
     assert reply["blocks"] and reply["text"]
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
     assert bot.slack.calls_to("views.open") == []
 
 
@@ -76,7 +77,7 @@ def test_status_lists_subscriptions_with_licences_trial_and_pending_requests(bot
 
 def test_balance_shows_the_ledger_figures_and_the_descriptor(bot: Running) -> None:
     invoiced_account(bot)
-    balance = bot.deps.billing.balance(bot.customer_id, bot.clock())
+    balance = bot.services.billing.balance(bot.customer_id, bot.clock())
     shown = text_of(ask(bot, SUPER, "balance"))
     assert f"${balance.current_cycle:,.2f}" in shown
     assert f"${balance.total:,.2f}" in shown
@@ -85,7 +86,7 @@ def test_balance_shows_the_ledger_figures_and_the_descriptor(bot: Running) -> No
 
 def test_invoices_lists_the_stored_invoices_newest_first(bot: Running) -> None:
     invoiced_account(bot)
-    stored = bot.deps.store.invoices(bot.customer_id)
+    stored = bot.store.invoices(bot.customer_id)
     assert len(stored) == 2
     shown = text_of(ask(bot, SUPER, "invoices"))
     for invoice in stored:
@@ -98,7 +99,7 @@ def test_invoices_lists_the_stored_invoices_newest_first(bot: Running) -> None:
 
 def test_transactions_lists_the_ledger(bot: Running) -> None:
     invoiced_account(bot)
-    ledger = bot.deps.store.ledger(bot.customer_id)
+    ledger = bot.store.ledger(bot.customer_id)
     kinds = {row.kind for row in ledger}
     assert {"charge", "payment"} <= kinds
     shown = text_of(ask(bot, SUPER, "transactions"))
@@ -115,7 +116,9 @@ def test_audit_names_who_did_what(bot: Running) -> None:
         licences=25,
         price=Decimal("50.00"),
     )
-    bot.deps.billing.signup(bot.customer_id, order, at=bot.clock(), actor="slack:USUPER")
+    bot.services.billing.order(
+        bot.customer_id, order, at=bot.clock(), actor=Actor.parse("slack:USUPER")
+    )
     shown = text_of(ask(bot, ADMIN, "audit"))
     assert "<@USUPER> · `signup` chrome" in shown
 
@@ -136,23 +139,21 @@ def test_plan_price_changes_the_catalogue_and_is_audited(bot: Running) -> None:
     reply = ask(bot, SUPER, "plan price chrome_enterprise annual 55.125")
     assert "$55.125 per licence per year" in text_of(reply)  # a price keeps its decimals
     [(annual,)] = rows(
-        bot.deps.store.engine, "SELECT annual_price FROM products WHERE code = 'chrome_enterprise'"
+        bot.store.engine, "SELECT annual_price FROM products WHERE code = 'chrome_enterprise'"
     )
     assert annual == 551250  # ten-thousandths of a dollar
-    assert ("slack:USUPER", "set_price", "chrome_enterprise") in audit_actions(
-        bot.deps.store.engine
-    )
+    assert ("slack:USUPER", "set_price", "chrome_enterprise") in audit_actions(bot.store.engine)
     flexible = ask(bot, SUPER, "plan price cloud_identity_premium flexible 7")
     assert "$7.00 per user per month" in text_of(flexible)
 
 
 def test_plan_price_is_for_super_admins_only(bot: Running) -> None:
     assert bot.customer_id  # the workspace's customer exists before the snapshot
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     reply = ask(bot, ADMIN, "plan price chrome_enterprise annual 1.00")
     assert "Only a super-admin can change prices." in text_of(reply)
     assert reply["response_type"] == "ephemeral"
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 # ---- changes open their modal ------------------------------------------------------------
@@ -185,21 +186,23 @@ def test_buy_opens_the_form_prefilled_from_the_command(bot: Running) -> None:
         ("billing", "setup_billing"),
         ("card", "update_card"),
         ("pay 25.00", "pay"),
-        ("refund", "refund"),
+        ("refund", "refund_credit"),
     ],
 )
 def test_each_change_opens_its_modal(bot: Running, text: str, callback: str) -> None:
     sign_up(bot, "chrome")
     sign_up(bot, "ci", Plan.FLEXIBLE)
     card_on_file(bot)
-    if callback == "refund":
+    if callback == "refund_credit":
         pay = cmd.Pay(amount=Decimal("30.00"))  # nothing is due: all of it becomes credit
-        bot.deps.billing.pay(bot.customer_id, pay, at=bot.clock(), actor="test", key="k")
-    before = snapshot(bot.deps.store.engine)
+        bot.services.billing.order(
+            bot.customer_id, pay, at=bot.clock(), actor=Actor.parse("test"), key="k"
+        )
+    before = snapshot(bot.store.engine)
     view = open_modal(bot, ADMIN, text)
     assert view["callback_id"] == callback
     assert view["type"] == "modal" and view["submit"]
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
     assert bot.slack.responses() == []
 
 
@@ -207,7 +210,7 @@ def test_each_change_opens_its_modal(bot: Running, text: str, callback: str) -> 
 
 
 def refused_without_change(bot: Running, user: str, text: str) -> str:
-    engine = bot.deps.store.engine
+    engine = bot.store.engine
     assert bot.customer_id  # the workspace's customer exists before the snapshot
     before = snapshot(engine)
     opened = len(bot.slack.calls_to("views.open"))
@@ -276,6 +279,6 @@ def test_a_command_is_acknowledged_empty_and_at_once(bot: Running) -> None:
 def test_the_workspace_is_one_customer(bot: Running) -> None:
     ask(bot, SUPER, "status")
     ask(bot, ADMIN, "status")
-    [(count,)] = rows(bot.deps.store.engine, "SELECT count(*) FROM customers")
+    [(count,)] = rows(bot.store.engine, "SELECT count(*) FROM customers")
     assert count == 1
     assert UTC  # imported for the reader: instants are UTC in storage

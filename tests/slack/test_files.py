@@ -9,6 +9,7 @@ from datetime import datetime
 from pypdf import PdfReader
 
 from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from scheduler.runner import Runner
 from tests.slack.bot import PLAIN, SUPER, Running
@@ -17,7 +18,7 @@ from tests.slack.bot import PLAIN, SUPER, Running
 def an_invoice(bot: Running) -> str:
     t0 = datetime(2026, 1, 10, 9, tzinfo=PACIFIC)
     customer = bot.customer_id
-    bot.deps.billing.signup(
+    bot.services.billing.order(
         customer,
         cmd.Signup(
             subscription="ci",
@@ -27,16 +28,16 @@ def an_invoice(bot: Running) -> str:
             price="6.00",
         ),
         at=t0,
-        actor="test",
+        actor=Actor.parse("test"),
     )
-    bot.deps.billing.setup_billing(
+    bot.services.billing.order(
         customer,
         cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2030-12")),
         at=t0,
-        actor="test",
+        actor=Actor.parse("test"),
     )
-    Runner(bot.deps.store, t0).run_until(datetime(2026, 2, 1, 1, tzinfo=PACIFIC))
-    (invoice,) = bot.deps.store.invoices(customer)
+    Runner(bot.store, t0).run_until(datetime(2026, 2, 1, 1, tzinfo=PACIFIC))
+    (invoice,) = bot.store.invoices(customer)
     return invoice.number
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import _catalogue, money, t
 from bot.messages import messages
 from tests.slack.bot import FRENCH, SUPER, Running
 from tests.slack.flows import (
@@ -27,6 +26,7 @@ from tests.slack.flows import (
 )
 from tests.slack.signed import checkboxes, plain, radio
 from tests.slack.signed import select as chosen
+from views.i18n import _catalogue, money, t
 
 FRENCH_ADMIN = "UFRADMIN"
 
@@ -59,7 +59,7 @@ def test_help_status_and_balance_are_in_french(bot: Running) -> None:
     assert fr("Subscriptions") in status
     assert fr("{licences} licences held", licences=25) in status
     assert fr("annual plan") in status
-    balance = bot.deps.billing.balance(bot.customer_id, bot.clock())
+    balance = bot.services.billing.balance(bot.customer_id, bot.clock())
     shown = view_text(ask(bot, FRENCH, "balance"))
     assert money(balance.total, "fr") in shown and "$US" in money(balance.total, "fr")
     assert fr("Balance = current cycle + balance due − credit.") in shown

@@ -13,12 +13,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
-from bot.actions import ACTIONS
-from handlers.forms import FormErrors, order
+from billing.commands import Command
+from billing.model import Product
+from handlers.forms import FormErrors, read
 from handlers.payloads import MAX_TEXT
-from storage.workspace import Product
+from services.forms import FormContext
+from services.orders import ORDERS
 from tests.slack.bot import ADMIN, SUPER, Running
 from tests.slack.flows import CATALOGUE, card_on_file, sign_up, snapshot
 
@@ -52,7 +53,7 @@ _names = itertools.count()
 @given(text=command_texts, user=st.sampled_from([ADMIN, SUPER]))
 def fuzz_commands(bot: Running, text: str, user: str) -> None:
     bot.errors.clear()  # each example answers for its own errors
-    engine = bot.deps.store.engine
+    engine = bot.store.engine
     before = snapshot(engine)
     name, trigger_id = f"fz{next(_names)}", f"{next(_names)}.1700000000.fuzz"
     answer = bot.command(
@@ -117,7 +118,7 @@ states = st.dictionaries(
     st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=10)), elements, max_size=7
 )
 callbacks = st.one_of(
-    st.sampled_from([*ACTIONS, "confirm", "result", "nope"]), st.text(max_size=10)
+    st.sampled_from([*ORDERS.names, "confirm", "result", "nope"]), st.text(max_size=10)
 )
 
 
@@ -132,7 +133,7 @@ def fuzz_forms(
     bot: Running, callback: str, state: dict[str, Any], user: str, metadata: str
 ) -> None:
     bot.errors.clear()
-    engine = bot.deps.store.engine
+    engine = bot.store.engine
     before = snapshot(engine)
     view = {
         "id": f"VF{next(_names)}",
@@ -162,16 +163,14 @@ def test_random_form_submissions_are_answered_and_refusals_change_nothing(bot: R
     fuzz_forms(bot)
 
 
-class Catalogue:
-    """What the form parser needs of the workspace: the products."""
-
-    def product(self, code: str) -> Product | None:
-        return next((Product(c, n, a, f, "USD") for c, n, a, f in CATALOGUE if c == code), None)
+CATALOGUE_FACTS = FormContext(products=[Product(c, n, a, f, "USD") for c, n, a, f in CATALOGUE])
+"""What the form parser needs of the workspace: the products."""
+WITH_FORMS = [entry.name for entry in ORDERS if entry.form is not None]
 
 
 @settings(FUZZ, max_examples=2500)
 @given(
-    action=st.one_of(st.sampled_from(list(ACTIONS)), st.text(max_size=8)),
+    action=st.sampled_from(WITH_FORMS),
     state=states,
     lang=st.sampled_from(["en", "fr"]),
 )
@@ -179,14 +178,15 @@ def test_the_form_parser_returns_an_order_or_errors_named_by_the_form(
     action: str, state: dict[str, Any], lang: str
 ) -> None:
     view = {"state": {"values": {block: {"value": el} for block, el in state.items()}}}
+    entry = ORDERS.named(action)
+    assert entry is not None
     try:
-        parsed = order(action, view, lang, Catalogue())  # type: ignore[arg-type]
+        parsed = read(entry, view, lang, CATALOGUE_FACTS)
     except FormErrors as problem:
         assert problem.errors
         assert set(problem.errors) <= set(state) | {"subscription"}
         assert all(isinstance(m, str) and m.strip() for m in problem.errors.values())
         return
-    assert action in ACTIONS
-    assert isinstance(parsed, BaseModel) and isinstance(parsed, ACTIONS[action].model)
+    assert isinstance(parsed, Command) and isinstance(parsed, entry.command)
     dumped = json.dumps(parsed.model_dump(mode="json"))
     assert "4242424242424242" not in dumped

@@ -38,8 +38,8 @@ def money(amount: Any) -> str:
 def test_home_shows_subscriptions_licences_balance_estimate_and_alerts(bot: Running) -> None:
     invoiced_account(bot)
     sign_up(bot, "ci", Plan.FLEXIBLE, 12)
-    overview = bot.deps.billing.overview(bot.customer_id, bot.clock())
-    alerts = bot.deps.store.alerts(bot.customer_id)
+    overview = bot.services.billing.overview(bot.customer_id, bot.clock())
+    alerts = bot.store.alerts(bot.customer_id)
     assert alerts, "the set-up produced alerts (trial converted, invoices, payments)"
     shown = view_text(open_home(bot, SUPER))
     assert "Licences and billing" in shown
@@ -65,7 +65,7 @@ def test_home_shows_subscriptions_licences_balance_estimate_and_alerts(bot: Runn
 def test_home_has_the_buttons_for_an_admin(bot: Running) -> None:
     view = open_home(bot, ADMIN)
     ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert ids == ["open_subscribe", "open_buy", "open_pay", "open_card"]
+    assert ids == ["open:signup", "open:add_licences", "open:pay", "open:card"]
     assert "No subscription yet." in view_text(view)
     assert "No alert yet." in view_text(view)
 
@@ -81,7 +81,7 @@ def test_home_shows_no_billing_to_someone_who_is_not_an_admin(bot: Running) -> N
 
 def test_opening_home_changes_nothing_and_a_redelivery_publishes_once(bot: Running) -> None:
     invoiced_account(bot)
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     event = {"type": "app_home_opened", "user": SUPER, "channel": "D1", "tab": "home"}
     bot.sender.event(event, event_id="EvSAME")
     bot.sender.event(event, event_id="EvSAME", retry_num=1, retry_reason="http_timeout")
@@ -89,7 +89,7 @@ def test_opening_home_changes_nothing_and_a_redelivery_publishes_once(bot: Runni
     bot.sender.event({**event, "tab": "messages"})  # the Messages tab is not ours
     open_home(bot, SUPER)  # a new opening is published again
     assert len(bot.slack.calls_to("views.publish")) == 2
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 def press(bot: Running, user: str, action_id: str, home: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +111,11 @@ def press(bot: Running, user: str, action_id: str, home: dict[str, Any]) -> dict
 @pytest.mark.parametrize(
     ("action_id", "callback"),
     [
+        ("open:signup", "signup"),
+        ("open:add_licences", "add_licences"),
+        ("open:pay", "pay"),
+        ("open:card", "update_card"),
+        # the ids of release 1f2cbf2, on buttons of messages it posted
         ("open_subscribe", "signup"),
         ("open_buy", "add_licences"),
         ("open_pay", "pay"),
@@ -120,15 +125,15 @@ def press(bot: Running, user: str, action_id: str, home: dict[str, Any]) -> dict
 def test_home_buttons_open_their_modals(bot: Running, action_id: str, callback: str) -> None:
     invoiced_account(bot)
     home = open_home(bot, SUPER)
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     assert press(bot, SUPER, action_id, home)["callback_id"] == callback
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 def test_home_buttons_with_nothing_to_act_on_say_so(bot: Running) -> None:
     home = open_home(bot, ADMIN)
-    for action_id in ("open_buy", "open_pay"):
+    for action_id in ("open:add_licences", "open:pay"):
         view = press(bot, ADMIN, action_id, home)
         assert view["callback_id"] == "result"
         assert "Nothing to do here yet" in view_text(view)
-    assert press(bot, ADMIN, "open_card", home)["callback_id"] == "setup_billing"
+    assert press(bot, ADMIN, "open:card", home)["callback_id"] == "setup_billing"

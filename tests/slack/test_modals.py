@@ -66,7 +66,7 @@ def refused(answer: Any, field: str, says: str | None = None) -> str:
 def subscriptions(bot: Running) -> dict[str, Any]:
     """The subscription rows by key, with typed columns (money as Decimal, dates as date)."""
     table = SubscriptionRow.__table__
-    with bot.deps.store.engine.connect() as connection:
+    with bot.store.engine.connect() as connection:
         return {row.key: row for row in connection.execute(select(table).order_by(table.c.id))}
 
 
@@ -74,7 +74,7 @@ def licences(bot: Running, key: str) -> list[int]:
     return [
         quantity
         for (quantity,) in rows(
-            bot.deps.store.engine,
+            bot.store.engine,
             "SELECT q.quantity FROM quantity_changes q JOIN subscriptions s "
             "ON s.id = q.subscription_id WHERE s.key = :key ORDER BY q.id",
             key=key,
@@ -83,7 +83,7 @@ def licences(bot: Running, key: str) -> list[int]:
 
 
 def ledger(bot: Running) -> list[tuple[str, Decimal]]:
-    return [(row.kind, row.amount) for row in bot.deps.store.ledger(bot.customer_id)]
+    return [(row.kind, row.amount) for row in bot.store.ledger(bot.customer_id)]
 
 
 # ---- sign-up -------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def ledger(bot: Running) -> list[tuple[str, Decimal]]:
 def test_subscribe_confirms_the_trial_and_monthly_cost_then_creates_the_subscription(
     bot: Running,
 ) -> None:
-    engine = bot.deps.store.engine
+    engine = bot.store.engine
     assert bot.customer_id
     before = snapshot(engine)
     shown, done = submit_and_confirm(bot, SUPER, "signup", signup_values(licences="25"))
@@ -109,10 +109,10 @@ def test_subscribe_confirms_the_trial_and_monthly_cost_then_creates_the_subscrip
 
 def test_the_form_alone_changes_nothing_until_confirmed(bot: Running) -> None:
     assert bot.customer_id
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     shown = submit(bot, SUPER, "signup", signup_values())
     assert shown.json is not None and shown.json["view"]["callback_id"] == "confirm"
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 @pytest.mark.parametrize(
@@ -132,10 +132,10 @@ def test_subscribe_field_errors(
     bot: Running, change: dict[str, Any], field: str, says: str
 ) -> None:
     assert bot.customer_id
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     answer = submit(bot, SUPER, "signup", {**signup_values(), **change})
     refused(answer, field, says)
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 def test_a_required_field_left_empty_is_named(bot: Running) -> None:
@@ -147,14 +147,14 @@ def test_a_required_field_left_empty_is_named(bot: Running) -> None:
 
 def test_a_second_subscription_under_the_same_name_is_refused(bot: Running) -> None:
     sign_up(bot, "chrome")
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     answer = submit(bot, SUPER, "signup", signup_values(key="chrome"))
     if answer.json and answer.json["response_action"] == "update":
         answer = confirm(bot, SUPER, answer, new_view_id())
         assert "already exists" in result_text(answer)
     else:
         refused(answer, "subscription", "already exists")
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 # ---- licences and users --------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_buy_licences_adds_to_what_is_held(bot: Running) -> None:
     assert f"${half_up(Fraction(50 * 50, 12))} per month for 50 licences" in confirmation
     assert "Done: Buy 25 additional licences for chrome" in result_text(done)
     assert licences(bot, "chrome") == [25, 50]
-    assert ("slack:USUPER", "add_licences", "chrome") in audit_actions(bot.deps.store.engine)
+    assert ("slack:USUPER", "add_licences", "chrome") in audit_actions(bot.store.engine)
 
 
 @pytest.mark.parametrize(
@@ -186,10 +186,10 @@ def test_buy_licences_field_errors(
     bot: Running, values: dict[str, Any], field: str, says: str
 ) -> None:
     sign_up(bot, "chrome")
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     form = {"subscription": chosen("chrome"), "count": plain("5"), "terms": checkboxes("yes")}
     refused(submit(bot, SUPER, "add_licences", {**form, **values}), field, says)
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 def test_users_sets_the_count_and_ignores_perpetual_devices(bot: Running) -> None:
@@ -203,7 +203,7 @@ def test_users_sets_the_count_and_ignores_perpetual_devices(bot: Running) -> Non
 
 def test_users_cannot_cut_an_annual_commitment(bot: Running) -> None:
     invoiced_account(bot)
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     answer = submit(
         bot, SUPER, "set_users", {"subscription": chosen("chrome"), "count": plain("5")}
     )
@@ -213,7 +213,7 @@ def test_users_cannot_cut_an_annual_commitment(bot: Running) -> None:
         assert "can only be reduced at renewal" in result_text(answer)
     else:
         refused(answer, "count", "can only be reduced at renewal")
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 # ---- renewal and cancellation --------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_renewal_options_are_saved(bot: Running) -> None:
     assert "Done" in result_text(done)
     chrome = subscriptions(bot)["chrome"]
     assert (chrome.renewal_mode, chrome.renewal_licences) == ("manual", 40)
-    assert ("slack:USUPER", "renewal", "chrome") in audit_actions(bot.deps.store.engine)
+    assert ("slack:USUPER", "renewal", "chrome") in audit_actions(bot.store.engine)
 
 
 def test_cancel_now_confirms_the_rest_of_the_commitment_and_invoices_it(bot: Running) -> None:
@@ -263,11 +263,11 @@ def test_cancel_now_confirms_the_rest_of_the_commitment_and_invoices_it(bot: Run
         date(2026, 3, 10),
         "too_expensive",
     )
-    [one_off] = [i for i in bot.deps.store.invoices(bot.customer_id) if i.kind.value != "monthly"]
+    [one_off] = [i for i in bot.store.invoices(bot.customer_id) if i.kind.value != "monthly"]
     assert one_off.total == remainder
     charges = [amount for kind, amount in ledger(bot) if kind == "charge"]
     assert charges == [*charges_before, remainder]
-    assert ("slack:USUPER", "cancel", "chrome") in audit_actions(bot.deps.store.engine)
+    assert ("slack:USUPER", "cancel", "chrome") in audit_actions(bot.store.engine)
 
 
 def test_cancel_during_the_trial_costs_nothing(bot: Running) -> None:
@@ -276,7 +276,7 @@ def test_cancel_during_the_trial_costs_nothing(bot: Running) -> None:
     shown, _ = submit_and_confirm(bot, SUPER, "cancel", values)
     assert "Cancelling during the free trial costs nothing." in view_text(shown.json["view"])  # type: ignore[index]
     assert subscriptions(bot)["chrome"].status == "cancelled"
-    assert bot.deps.store.invoices(bot.customer_id) == []
+    assert bot.store.invoices(bot.customer_id) == []
     assert ledger(bot) == []
 
 
@@ -322,9 +322,9 @@ def test_transfer_moves_every_subscription_after_a_final_invoice(bot: Running) -
     assert "Done: Transfer every subscription to the reseller Acme Partners" in result_text(done)
     chrome = subscriptions(bot)["chrome"]
     assert chrome.status == "transferred"
-    [(reseller,)] = rows(bot.deps.store.engine, "SELECT reseller FROM customers")
+    [(reseller,)] = rows(bot.store.engine, "SELECT reseller FROM customers")
     assert reseller == "Acme Partners"
-    assert bot.deps.store.invoices(bot.customer_id)[-1].total == usage
+    assert bot.store.invoices(bot.customer_id)[-1].total == usage
 
 
 def test_transfer_needs_the_box_ticked(bot: Running) -> None:
@@ -338,13 +338,9 @@ def test_transfer_needs_the_box_ticked(bot: Running) -> None:
 def test_set_up_billing_saves_a_card_reference_without_a_confirmation(bot: Running) -> None:
     answer = submit(bot, SUPER, "setup_billing", card_values(brand="mastercard", last4="5454"))
     assert "Done: Set up billing with mastercard •••• 5454, expiring 2028-12" in result_text(answer)
-    [card] = rows(
-        bot.deps.store.engine, "SELECT brand, last4, exp_year, exp_month FROM payment_methods"
-    )
+    [card] = rows(bot.store.engine, "SELECT brand, last4, exp_year, exp_month FROM payment_methods")
     assert tuple(card) == ("mastercard", "5454", 2028, 12)
-    assert ("slack:USUPER", "payment_method", "acme.example") in audit_actions(
-        bot.deps.store.engine
-    )
+    assert ("slack:USUPER", "setup_billing", "acme.example") in audit_actions(bot.store.engine)
 
 
 def test_change_card_updates_the_expiry(bot: Running) -> None:
@@ -352,7 +348,7 @@ def test_change_card_updates_the_expiry(bot: Running) -> None:
     answer = submit(bot, SUPER, "update_card", {"expires": plain("2031-05")})
     assert "Done: Update the card (expiry 2031-05)" in result_text(answer)
     current = rows(
-        bot.deps.store.engine,
+        bot.store.engine,
         "SELECT exp_year, exp_month FROM payment_methods WHERE replaced_at IS NULL",
     )
     assert [tuple(r) for r in current] == [(2031, 5)]
@@ -382,10 +378,10 @@ def test_a_card_number_or_security_code_is_refused_and_never_stored(
     if callback != "setup_billing":
         card_on_file(bot, "2027-01")
     assert bot.customer_id
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     refused(submit(bot, SUPER, callback, values), field)
-    assert snapshot(bot.deps.store.engine) == before
-    stored = every_stored_text(bot.deps.store.engine)
+    assert snapshot(bot.store.engine) == before
+    stored = every_stored_text(bot.store.engine)
     assert CARD_NUMBER not in stored and "4242 4242 4242 4242" not in stored
     assert "999" not in stored and '"123"' not in stored
 
@@ -393,7 +389,7 @@ def test_a_card_number_or_security_code_is_refused_and_never_stored(
 def test_an_expired_card_is_refused_on_its_field(bot: Running) -> None:
     answer = submit(bot, SUPER, "setup_billing", card_values(expires="2025-12"))
     refused(answer, "expires", "this card expired at the end of 2025-12")
-    assert rows(bot.deps.store.engine, "SELECT id FROM payment_methods") == []
+    assert rows(bot.store.engine, "SELECT id FROM payment_methods") == []
 
 
 # ---- payments -------------------------------------------------------------------------------
@@ -409,11 +405,11 @@ def unpaid_account(bot: Running) -> None:
 
 def test_pay_confirms_what_it_settles_then_records_the_payment(bot: Running) -> None:
     unpaid_account(bot)
-    [invoice] = bot.deps.store.invoices(bot.customer_id)
+    [invoice] = bot.store.invoices(bot.customer_id)
     assert invoice.unpaid == invoice.total > 0
     submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})  # a card that works
     # the charge is retried 4 hours after a card change: until then the invoice is unpaid
-    assert bot.deps.store.invoices(bot.customer_id)[0].unpaid == invoice.total
+    assert bot.store.invoices(bot.customer_id)[0].unpaid == invoice.total
     amount = invoice.total + Decimal("5.00")
     values = {"method": chosen("card"), "amount": plain(str(amount))}
     shown, done = submit_and_confirm(bot, SUPER, "pay", values)
@@ -423,10 +419,10 @@ def test_pay_confirms_what_it_settles_then_records_the_payment(bot: Running) -> 
     assert f"Done: Pay ${amount}" in result_text(done)
     assert ("payment", amount) in ledger(bot)
     assert ("credit", Decimal("5.00")) in ledger(bot)
-    assert bot.deps.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("5.00")
+    assert bot.services.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("5.00")
     assert any(
         actor == "slack:USUPER" and action == "pay"
-        for actor, action, _ in audit_actions(bot.deps.store.engine)
+        for actor, action, _ in audit_actions(bot.store.engine)
     )
 
 
@@ -449,22 +445,22 @@ def test_pay_field_errors(
     bot: Running, values: dict[str, Any], field: str, says: str | None
 ) -> None:
     card_on_file(bot)
-    before = snapshot(bot.deps.store.engine)
+    before = snapshot(bot.store.engine)
     form = {"method": chosen("card"), "amount": plain("25.00")}
     refused(submit(bot, SUPER, "pay", {**form, **values}), field, says)
-    assert snapshot(bot.deps.store.engine) == before
+    assert snapshot(bot.store.engine) == before
 
 
 def test_refund_pays_back_the_credit(bot: Running) -> None:
     card_on_file(bot)
     submit_and_confirm(bot, SUPER, "pay", {"method": chosen("card"), "amount": plain("30.00")})
-    assert bot.deps.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("30.00")
-    shown, done = submit_and_confirm(bot, SUPER, "refund", {"amount": plain("12.50")})
+    assert bot.services.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("30.00")
+    shown, done = submit_and_confirm(bot, SUPER, "refund_credit", {"amount": plain("12.50")})
     assert "Refund $12.50 of credit" in view_text(shown.json["view"])  # type: ignore[index]
     assert "Done" in result_text(done)
     assert ("refund", Decimal("12.50")) in ledger(bot)
-    assert bot.deps.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("17.50")
-    refused(submit(bot, SUPER, "refund", {"amount": plain("0")}), "amount")
+    assert bot.services.billing.balance(bot.customer_id, bot.clock()).credit == Decimal("17.50")
+    refused(submit(bot, SUPER, "refund_credit", {"amount": plain("0")}), "amount")
 
 
 # ---- one effect per submission ---------------------------------------------------------------
@@ -478,6 +474,6 @@ def test_confirming_twice_acts_once(bot: Running) -> None:
     assert "Done" in result_text(first)
     assert "already done" in result_text(again)
     assert licences(bot, "chrome") == [25]
-    assert [a for a in audit_actions(bot.deps.store.engine) if a[1] == "signup"] == [
+    assert [a for a in audit_actions(bot.store.engine) if a[1] == "signup"] == [
         ("slack:USUPER", "signup", "chrome")
     ]

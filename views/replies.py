@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from billing.model import Balance, Change, Invoice, Plan, Status, Subscription
-from bot.i18n import code, day, moment, money, price, t
-from bot.views.kit import actions, button, context, header, packed, section
-from storage.approvals import Approval
-from storage.store import LedgerRow
-from storage.workspace import Product
+from billing.approvals import Approval
+from billing.history import AuditRecord, LedgerEntry
+from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
+from views.i18n import N_, code, day, moment, money, price, t
+from views.kit import actions, button, context, header, packed, section
+
+NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
 
 SUBCOMMANDS = (
     ("help", "/license help", "This list."),
@@ -195,7 +195,7 @@ KIND_TEXT = {
 }
 
 
-def transactions_blocks(lang: str, rows: Sequence[LedgerRow], limit: int = 20) -> list[Block]:
+def transactions_blocks(lang: str, rows: Sequence[LedgerEntry], limit: int = 20) -> list[Block]:
     if not rows:
         return [header(t(lang, "Transactions")), section(t(lang, "No transaction yet."))]
     text = "\n".join(
@@ -206,16 +206,13 @@ def transactions_blocks(lang: str, rows: Sequence[LedgerRow], limit: int = 20) -
     return [header(t(lang, "Transactions")), section(text)]
 
 
-def audit_blocks(lang: str, rows: Sequence[Any]) -> list[Block]:
+def audit_blocks(lang: str, rows: Sequence[AuditRecord]) -> list[Block]:
     if not rows:
         return [header(t(lang, "Audit trail")), section(t(lang, "Nothing recorded yet."))]
     lines = []
     for row in rows:
-        who = (
-            f"<@{row.actor.removeprefix('slack:')}>"
-            if row.actor.startswith("slack:")
-            else row.actor
-        )
+        user = row.actor.slack_user
+        who = f"<@{user}>" if user else str(row.actor)
         lines.append(f"{moment(row.at, lang)} · {who} · `{row.action}` {row.subject}")
     return [header(t(lang, "Audit trail")), section("\n".join(lines))]
 
@@ -257,12 +254,3 @@ def catalogue_blocks(lang: str, products: Sequence[Product]) -> list[Block]:
         section("\n\n".join(lines) or "—"),
         context(t(lang, "A subscription keeps the price it started at.")),
     ]
-
-
-def done_blocks(lang: str, change: Change, summary: str) -> list[Block]:
-    note = (
-        t(lang, "Already done: this request was received twice and acted on once.")
-        if change.replayed
-        else ""
-    )
-    return [section(f":white_check_mark: {summary}"), *([context(note)] if note else [])]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.i18n import moment, t
-from bot.views.kit import actions, button, context, header, section
-from storage.approvals import Approval
+from billing.approvals import Approval, ApprovalStatus
+from views.i18n import moment, refusal, t
+from views.kit import actions, button, context, header, section
 
 APPROVE = "approval_approve"
 DENY = "approval_deny"
@@ -39,14 +39,14 @@ def request_blocks(
 
 
 def decided_blocks(lang: str, approval: Approval, summary: str) -> list[Block]:
-    if approval.status == "denied":
+    if approval.status is ApprovalStatus.DENIED:
         verdict = t(lang, ":x: Denied by <@{user}>", user=approval.decided_by)
-    elif approval.status == "failed":
+    elif approval.status is ApprovalStatus.FAILED:
         verdict = t(
             lang,
             ":warning: Approved by <@{user}>, but it could not be done: {reason}",
             user=approval.decided_by,
-            reason=approval.outcome or "",
+            reason=refusal(lang, approval.failure) if approval.failure else "",
         )
     else:
         verdict = t(

@@ -10,10 +10,10 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from billing.calendar import PACIFIC
-from bot.i18n import N_, day, money, t
-from bot.views.home import OPEN
-from bot.views.kit import actions, button, context, section
-from storage.outbox import Outgoing
+from billing.history import Notice
+from views.home import CARD, opener
+from views.i18n import N_, day, money, t
+from views.kit import actions, button, context, section
 
 TITLES = {
     "trial_ending": N_(":hourglass: The free trial of {subscription} ends in {days} day(s)"),
@@ -54,11 +54,11 @@ NEXT_STEPS = {
     "card_expiring": N_("Update the card's expiry: /license card"),
 }
 BUTTONS = {
-    "payment_failed": (N_("Pay now"), OPEN["pay"]),
-    "suspended_non_payment": (N_("Pay now"), OPEN["pay"]),
-    "trial_ending": (N_("Set up billing"), OPEN["card"]),
-    "trial_ended_suspended": (N_("Set up billing"), OPEN["card"]),
-    "card_expiring": (N_("Update the card"), OPEN["card"]),
+    "payment_failed": (N_("Pay now"), opener("pay")),
+    "suspended_non_payment": (N_("Pay now"), opener("pay")),
+    "trial_ending": (N_("Set up billing"), CARD),
+    "trial_ended_suspended": (N_("Set up billing"), CARD),
+    "card_expiring": (N_("Update the card"), CARD),
 }
 
 
@@ -75,7 +75,7 @@ def _amount(value: Any, lang: str) -> str:
     return money(Decimal(str(value)), lang) if value not in (None, "") else ""
 
 
-def message(alert: Outgoing, lang: str) -> tuple[str, list[Block]]:
+def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
     facts = alert.facts
     days = facts.get("days_left", "")
     params = {

@@ -1,6 +1,6 @@
 """English and French: messages from Babel catalogues, money and dates by Babel's locales.
 
-Message ids are the English text; `bot/locale/fr/LC_MESSAGES/licensebot.po` holds the
+Message ids are the English text; `views/locale/fr/LC_MESSAGES/licensebot.po` holds the
 French. A test checks that every message the code can send has its translation.
 """
 
@@ -18,7 +18,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
 from billing.calendar import PACIFIC
-from billing.errors import BillingError
+from billing.errors import BillingError, Refusal
+from billing.model import Plan
+from billing.quotes import Line
 
 LANGUAGES = ("en", "fr")
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
@@ -28,11 +30,6 @@ CATALOGUES = Path(__file__).with_name("locale")
 def N_(message: str) -> str:
     """Mark a message for translation where it is defined; `t` translates it where shown."""
     return message
-
-
-def language_of(locale: str | None) -> str:
-    """A Slack locale such as fr-FR or en-GB to one of our languages (English by default)."""
-    return "fr" if (locale or "").lower().startswith("fr") else "en"
 
 
 @cache
@@ -89,15 +86,44 @@ def moment(instant: datetime, language: str, tz: str | None = None) -> str:
     return f"{local} ({zone.key}) · {pacific} PT"
 
 
-def refusal(lang: str, error: BillingError) -> str:
-    """A refusal in the reader's language: the domain gives an English template and raw
-    values; codes and amounts among them are shown the reader's way too."""
+CODES = ("status", "reason", "mode")
+"""Values under these names are stored codes, shown in words."""
+PRICES = ("price",)
+"""Amounts under these names are unit prices, shown with every decimal they have."""
+
+
+def value(lang: str, name: str, raw: object) -> str:
+    """A value of a domain sentence, the reader's way: amounts as money, days as dates, plans
+    and codes in words, a nested sentence translated."""
+    if isinstance(raw, Line):
+        return render(lang, raw)
+    if isinstance(raw, Plan):
+        return t(lang, "annual plan") if raw is Plan.ANNUAL else t(lang, "flexible plan")
+    if isinstance(raw, Decimal):
+        return price(raw, lang) if name in PRICES else money(raw, lang)
+    if isinstance(raw, datetime):
+        return moment(raw, lang)
+    if isinstance(raw, date):
+        return day(raw, lang)
+    if name in CODES:
+        return code(lang, str(raw))
+    return str(raw)
+
+
+def render(lang: str, line: Line, escape: bool = False) -> str:
+    """A sentence the domain wrote in English (a quote's line, an order's summary) in the
+    reader's language. `escape` makes user-typed values inert in mrkdwn."""
     params = {}
-    for name, value in error.params.items():
-        if isinstance(value, Decimal):
-            params[name] = money(value, lang)
-        elif name == "status":
-            params[name] = code(lang, str(value))
-        else:
-            params[name] = str(value)
-    return t(lang, error.template, **params)
+    for name, raw in line.params.items():
+        shown = value(lang, name, raw)
+        params[name] = _escaped(shown) if escape and isinstance(raw, str) else shown
+    return t(lang, line.template, **params)
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def refusal(lang: str, error: BillingError | Refusal) -> str:
+    """A refusal in the reader's language, now or kept from earlier (a failed approval)."""
+    return render(lang, Line(error.template, error.params))

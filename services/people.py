@@ -12,9 +12,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.i18n import language_of
-
 CONSUMER_DOMAINS = ("@gmail.com", "@googlemail.com")
+
+
+def language_of(locale: str | None) -> str:
+    """A Slack locale such as fr-FR or en-GB to one of our languages (English by default)."""
+    return "fr" if (locale or "").lower().startswith("fr") else "en"
 
 
 class Role(IntEnum):

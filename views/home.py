@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from billing.service import Overview
-from bot.i18n import code, moment, money, t
-from bot.views.kit import actions, button, context, divider, header, home_tab, packed, section
-from bot.views.replies import balance_fields, subscription_line
-from storage.store import AlertRecord
+from billing.history import AlertRecord
+from services.billing import Overview
+from views.i18n import code, moment, money, t
+from views.kit import actions, button, context, divider, header, home_tab, packed, section
+from views.replies import balance_fields, subscription_line
 
-OPEN = {"buy": "open_buy", "pay": "open_pay", "card": "open_card", "subscribe": "open_subscribe"}
+OPENS = "open:"
+"""Action ids of buttons that open an order's form: `open:<order name>`."""
+CARD = "open:card"
+"""The card's form: change the card on file, or set up billing when there is none."""
+
+
+def opener(name: str) -> str:
+    return OPENS + name
 
 
 def home(
@@ -43,10 +50,10 @@ def home(
     if can_act:
         blocks.append(
             actions(
-                button(t(lang, "Subscribe"), OPEN["subscribe"]),
-                button(t(lang, "Buy licences"), OPEN["buy"]),
-                button(t(lang, "Pay"), OPEN["pay"], style="primary"),
-                button(t(lang, "Card"), OPEN["card"]),
+                button(t(lang, "Subscribe"), opener("signup")),
+                button(t(lang, "Buy licences"), opener("add_licences")),
+                button(t(lang, "Pay"), opener("pay"), style="primary"),
+                button(t(lang, "Card"), CARD),
             )
         )
     blocks += [

@@ -14,9 +14,10 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
+from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
-from bot.i18n import N_, day, money, t
-from storage.store import LedgerRow, SqlStore
+from billing.store import Reader
+from views.i18n import N_, day, money, t
 
 LATIN = str.maketrans(
     {
@@ -37,7 +38,7 @@ LATIN = str.maketrans(
 class InvoiceDocument:
     invoice: Invoice
     customer: Customer
-    ledger: list[LedgerRow]
+    ledger: list[LedgerEntry]
     """The ledger rows that name this invoice: its charge, payments, credit applied."""
     at: datetime
 
@@ -58,9 +59,7 @@ class InvoiceDocument:
         return f"{self.invoice.number}-{self.customer.domain}.{extension}"
 
 
-def document(
-    store: SqlStore, customer_id: int, number: str, at: datetime
-) -> InvoiceDocument | None:
+def document(store: Reader, customer_id: int, number: str, at: datetime) -> InvoiceDocument | None:
     invoice = store.invoice(customer_id, number)
     customer = store.customer(customer_id)
     if invoice is None or customer is None:

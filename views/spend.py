@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import Block
 
 from billing.calendar import add_months, month_start, pacific_day
 from billing.model import Invoice
-from bot.i18n import N_, money, t
-from bot.views.kit import context, section
+from views.i18n import N_, money, t
+from views.kit import context, section
 
 FILLS = "█▓▒░▞▚"
 WIDTH = 28

@@ -1,0 +1,89 @@
+"""When something fails inside the bot, the person who asked is told, in their language, that
+nothing was changed; the operator gets one log line naming the error, never the request.
+
+`on_error` is the app's error handler (Bolt calls it for middleware and for the part of a
+listener that acknowledges); `answered` does the same for the work after the ack, which Bolt
+runs as lazy listeners and would otherwise only log.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_bolt import BoltContext, BoltResponse
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from handlers.wiring import asker_of
+from views.forms import result
+from views.i18n import N_, t
+
+log = logging.getLogger(__name__)
+SORRY = N_(
+    "Something went wrong on our side and nothing was changed. Please try again in a moment."
+)
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    context: BoltContext,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    log.error("a request failed: %s: %s", type(error).__name__, str(error)[:200])
+    lang = _language(context)
+    if body.get("type") == "view_submission" and response is not None:
+        view = result(lang, "licensebot", f":warning: {t(lang, SORRY)}").to_dict()
+        answer = json.dumps({"response_action": "update", "view": view})
+        return BoltResponse(status=200, body=answer, headers={"content-type": "application/json"})
+    tell(context, body, context.respond, context.client, lang)
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def answered(listener: F) -> F:
+    """Run a lazy listener so that a failure is told to the person, not only logged."""
+
+    @functools.wraps(listener)
+    def guarded(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            log.error("an answer failed: %s: %s", type(error).__name__, str(error)[:200])
+            context: BoltContext = kwargs["context"]
+            tell(
+                context,
+                kwargs.get("body") or {},
+                context.respond,
+                context.client,
+                _language(context),
+            )
+
+    return guarded  # type: ignore[return-value]
+
+
+def tell(
+    context: BoltContext,
+    body: dict[str, Any],
+    respond: Respond | None,
+    client: WebClient | None,
+    lang: str,
+) -> None:
+    """Best effort: the request's response_url when it has one, else a direct message."""
+    text = f":warning: {t(lang, SORRY)}"
+    try:
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        elif client is not None and context.user_id:
+            client.chat_postMessage(channel=context.user_id, text=text)
+    except Exception as error:  # Slack itself may be what failed
+        log.warning("could not tell the user about a failure: %s", type(error).__name__)
+
+
+def _language(context: BoltContext) -> str:
+    asker = asker_of(context)
+    return asker.lang if asker is not None else "en"

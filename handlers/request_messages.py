@@ -1,0 +1,60 @@
+"""Requests for approval in Slack: posted to the approvals channel with Approve / Deny, and,
+once decided, the message shows the decision and the requester is told in a direct message."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from billing.approvals import Approval
+from billing.errors import BillingError
+from services.approvals import Approvals
+from services.context import Services
+from views import approvals as views
+from views.kit import dicts
+from views.quotes import describe, quote_lines
+
+
+def summary(lang: str, approval: Approval) -> str:
+    order = Approvals.order_of(approval)
+    return describe(lang, order) if order is not None else approval.action
+
+
+def post(services: Services, client: WebClient, approval: Approval) -> None:
+    """Post a new request to the approvals channel, once (a re-submission finds it posted)."""
+    if approval.message_ts is not None:
+        return
+    settings = services.workspaces.settings
+    lang = settings.channel_language
+    order = Approvals.order_of(approval)
+    lines: list[str] = []
+    if order is not None:
+        try:
+            quote = services.billing.quote(approval.customer_id, order, services.clock())
+            lines = quote_lines(lang, quote)
+        except BillingError:
+            lines = []
+    text = summary(lang, approval)
+    blocks = views.request_blocks(lang, approval, text, lines)
+    posted = client.chat_postMessage(
+        channel=settings.approvals_channel, text=text, blocks=dicts(blocks)
+    )
+    services.approvals.posted(approval, posted["channel"], posted["ts"])
+
+
+def announce(services: Services, client: WebClient, approval: Approval) -> None:
+    """The request's message shows the decision; the requester is told in their language."""
+    lang = services.workspaces.settings.channel_language
+    text = summary(lang, approval)
+    if approval.channel and approval.message_ts:
+        client.chat_update(
+            channel=approval.channel,
+            ts=approval.message_ts,
+            text=text,
+            blocks=dicts(views.decided_blocks(lang, approval, text)),
+        )
+    told = summary(approval.locale, approval)
+    client.chat_postMessage(
+        channel=approval.requested_by,
+        text=told,
+        blocks=dicts(views.decided_blocks(approval.locale, approval, told)),
+    )

@@ -1,0 +1,74 @@
+"""What every listener finds in Bolt's `context`: the services, and who is asking.
+
+A global middleware puts them there before any listener runs, so a listener is a plain
+module-level function that reads `context` instead of a closure over the app's services,
+and no listener repeats the asker lookup. Both users.info and the workspace's customer are
+cached, so the lookup costs the ack a dictionary read once a person has been seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import BoltContext
+
+from handlers.payloads import Event, Interaction, Seen, SlashCommand, parse
+from services.context import Asker, Services
+
+WIRING = "licensebot"
+ASKER = "licensebot_asker"
+
+
+@dataclass
+class Wiring:
+    services: Services
+    seen: Seen = field(default_factory=Seen)
+    """Slack deliveries already being answered (by trigger or event id)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Wiring:
+        """Shared, not copied, by the copy of the context Bolt makes for a lazy listener."""
+        return self
+
+
+def middleware(wiring: Wiring) -> Callable[..., None]:
+    def resolve(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+        context[WIRING] = wiring
+        context[ASKER] = asking(wiring.services, body)
+        next()
+
+    return resolve
+
+
+def asking(services: Services, body: dict[str, Any]) -> Asker | None:
+    """Who sent this request, or None when it is not shaped like Slack's."""
+    if "command" in body:
+        command: SlashCommand | None = parse(SlashCommand, body)
+        if command is None:
+            return None
+        return services.asker(command.team_id, command.user_id, command.team_domain)
+    if body.get("type") == "event_callback":
+        event: Event | None = parse(Event, body)
+        if event is None or not event.event.user:
+            return None
+        return services.asker(event.team_id, event.event.user)
+    interaction: Interaction | None = parse(Interaction, body)
+    if interaction is None:
+        return None
+    return services.asker(interaction.team_id, interaction.user.id)
+
+
+def wiring_of(context: BoltContext) -> Wiring:
+    found = context[WIRING]
+    assert isinstance(found, Wiring)
+    return found
+
+
+def services_of(context: BoltContext) -> Services:
+    return wiring_of(context).services
+
+
+def asker_of(context: BoltContext) -> Asker | None:
+    found = context.get(ASKER)
+    return found if isinstance(found, Asker) else None

@@ -1,0 +1,119 @@
+"""The billing service: every order, once per idempotency key, audited; its quote, from a dry
+run of the same rule; and the account at a glance.
+
+An order opens the customer's account under its lock, replays the recorded change if its
+key was seen before (a Slack retry, a double click, a second replica), otherwise applies
+the order's rule from the registry and records an audit row with the change, all in one
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from billing import commands as cmd
+from billing.account import Account
+from billing.actors import Actor
+from billing.calendar import month_start, pacific_day
+from billing.invoicing import current_cycle_lines, monthly_lines
+from billing.model import (
+    REACTIVATION_DELAY,
+    Balance,
+    Card,
+    Change,
+    Customer,
+    Occasion,
+    Subscription,
+)
+from billing.money import ZERO
+from billing.quotes import Line, Quote, quote
+from billing.store import Store
+from services.orders import ORDERS
+
+
+@dataclass(frozen=True)
+class Overview:
+    balance: Balance
+    next_invoice: Decimal
+    subscriptions: list[Subscription]
+    card: Card | None
+    customer: Customer
+
+
+class Billing:
+    def __init__(self, store: Store, retry_after: timedelta = REACTIVATION_DELAY) -> None:
+        self.store = store
+        self.retry_after = retry_after
+
+    def open_account(self, domain: str, at: datetime) -> Customer:
+        return self.store.create_customer(domain, at)
+
+    def order(
+        self,
+        customer_id: int,
+        order: cmd.Command,
+        *,
+        at: datetime,
+        actor: Actor,
+        key: str | None = None,
+    ) -> Change:
+        """Apply `order` once per idempotency key `key`."""
+        with self.store.account(customer_id, replay_key=key) as account:
+            if key is not None and key in account.replays:
+                return replace(account.replays[key], replayed=True)
+            return self.place(account, order, at=at, actor=actor, key=key)
+
+    def place(
+        self,
+        account: Account,
+        order: cmd.Command,
+        *,
+        at: datetime,
+        actor: Actor,
+        key: str | None = None,
+    ) -> Change:
+        """Apply `order` inside a unit of work the caller holds (an approval's decision)."""
+        change = ORDERS.of(order).apply(account, order, at, self.occasion(order, key, at))
+        for alert in account.pending.alerts:  # whoever caused an alert is told directly too
+            alert.notify = alert.notify or actor.slack_user
+        return account.audit(actor, at, replace(change, action=order.name), key)
+
+    def quote(self, customer_id: int, order: cmd.Command, at: datetime) -> Quote:
+        """What `order` would do now, read from a dry run of its rule on a copy of the account
+        that is never saved; refused (BillingError) for exactly the reasons the order would be."""
+        entry = ORDERS.of(order)
+        occasion = Occasion(f"{order.name}:dry-run", self.retry_after)
+
+        def forecast(after: Account, change: Change) -> tuple[Line, ...]:
+            return entry.lines(after, order, change)
+
+        with self.store.account(customer_id, write=False) as account:
+            return quote(
+                account,
+                lambda copy: entry.apply(copy, order, at, occasion),
+                at,
+                forecast,
+            )
+
+    def occasion(self, order: cmd.Command, key: str | None, at: datetime) -> Occasion:
+        return Occasion(f"{order.name}:{key or at.isoformat()}", self.retry_after)
+
+    def overview(self, customer_id: int, at: datetime) -> Overview:
+        """The account at a glance: balance, next invoice if nothing changes, subscriptions."""
+        with self.store.account(customer_id, write=False) as account:
+            current = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
+            month = month_start(pacific_day(at))
+            estimate = sum((line.amount for line in monthly_lines(account, month)), ZERO)
+            return Overview(
+                Balance(current, account.balance_due(), account.credit),
+                estimate,
+                list(account.subscriptions),
+                account.card,
+                account.customer,
+            )
+
+    def balance(self, customer_id: int, at: datetime) -> Balance:
+        """Current cycle + balance due − unapplied credit, from the ledger as it stands."""
+        return self.overview(customer_id, at).balance
