@@ -1,0 +1,149 @@
+"""An in-memory store for unit tests of rules and services, without SQL (cosmicpython's fake
+repository): a unit of work works on a deep copy of the customer's account and, on a clean
+exit, keeps it, numbering what was new, exactly as the SQL store would after its commit."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from billing.account import Account, AuditEntry, Pending, Retry
+from billing.approvals import OPEN, Approval, ApprovalStatus
+from billing.model import Alert, Change, Customer, Product
+from billing.store import Due
+
+
+class FakeStore:
+    def __init__(self, catalogue: list[Product] | None = None) -> None:
+        self.accounts: dict[int, Account] = {}
+        self.replays: dict[tuple[int, str], Change] = {}
+        self.audit: list[tuple[int, AuditEntry]] = []
+        self.alerts: list[Alert] = []
+        self.catalogue = list(catalogue or [])
+        self.teams: dict[str, int] = {}
+        self.requests: dict[int, Approval] = {}
+        self.commits = 0
+        self._ids = itertools.count(1)
+
+    # ---- customers -----------------------------------------------------------------
+    def create_customer(self, domain: str, at: datetime) -> Customer:
+        for account in self.accounts.values():
+            if account.customer.domain == domain:
+                return account.customer
+        customer = Customer(next(self._ids), domain, "USD", at)
+        self.accounts[customer.id] = Account(customer, [], catalogue=self.catalogue)
+        return customer
+
+    def customer_for_team(self, team_id: str, domain: str, at: datetime) -> Customer | None:
+        if team_id not in self.teams:
+            self.teams[team_id] = self.create_customer(domain, at).id
+        return self.accounts[self.teams[team_id]].customer
+
+    # ---- units of work -------------------------------------------------------------
+    @contextmanager
+    def account(
+        self, customer_id: int, replay_key: str | None = None, *, write: bool = True
+    ) -> Iterator[Account]:
+        working = copy.deepcopy(self.accounts[customer_id])
+        seen = self.replays.get((customer_id, replay_key)) if replay_key else None
+        working.replays = {replay_key: seen} if replay_key and seen else {}
+        filed = [a for a in self.requests.values() if a.request_key == replay_key]
+        working.approvals += [
+            copy.deepcopy(a) for a in filed if working.approval(a.id or 0) is None
+        ]
+        yield working
+        if write:
+            self._keep(working)
+
+    def _keep(self, account: Account) -> None:
+        pending = account.pending
+        for thing in [
+            *pending.subscriptions,
+            *pending.invoices,
+            *pending.transactions,
+            *pending.cards,
+            *pending.retries,
+            *pending.domains,
+            *pending.requests,
+            *pending.alerts,
+        ]:
+            if thing.id is None:
+                thing.id = next(self._ids)
+        for entry in pending.audit:
+            if entry.idempotency_key is not None:
+                self.replays[(account.id, entry.idempotency_key)] = entry.change
+            self.audit.append((account.id, entry))
+        self.alerts += pending.alerts
+        for approval in [*pending.requests, *pending.decisions]:
+            assert approval.id is not None
+            self.requests[approval.id] = copy.deepcopy(approval)
+        account.approvals = [a for a in account.approvals if a.status in OPEN]
+        account.pending, account.replays = Pending(), {}
+        self.accounts[account.id] = account
+        self.commits += 1
+
+    def for_monthly_batches(
+        self, month: date, size: int, rule: Callable[[list[Account]], int]
+    ) -> int:
+        return self.for_accounts(list(self.accounts), rule, size)
+
+    def for_accounts(
+        self, customer_ids: list[int], rule: Callable[[list[Account]], int], size: int
+    ) -> int:
+        done = 0
+        for customer_id in sorted(customer_ids):
+            with self.account(customer_id) as account:
+                done += rule([account])
+        return done
+
+    def due(self, question: Due, at: datetime) -> list[int]:
+        """Every customer: the rules themselves check what is due."""
+        return sorted(self.accounts)
+
+    def due_retries(self, until: datetime) -> list[Retry]:
+        retries = [r for a in self.accounts.values() for r in a.retries]
+        return sorted(
+            (r for r in retries if r.done_at is None and r.due_at <= until), key=lambda r: r.due_at
+        )
+
+    # ---- approvals -----------------------------------------------------------------
+    def approval_posted(self, customer_id: int, approval_id: int, channel: str, ts: str) -> None:
+        found = self.accounts[customer_id].approval(approval_id)
+        if found is not None:
+            found.channel, found.message_ts = channel, ts
+
+    def interrupted_approvals(self) -> list[Approval]:
+        return [
+            a
+            for account in self.accounts.values()
+            for a in account.approvals
+            if a.status is ApprovalStatus.APPROVED
+        ]
+
+    # ---- the Reader the approvals service needs -------------------------------------
+    def approval(self, customer_id: int, approval_id: int) -> Approval | None:
+        found = self.requests.get(approval_id)
+        return found if found is not None and found.customer_id == customer_id else None
+
+    def approvals(self, customer_id: int) -> list[Approval]:
+        return [
+            a
+            for a in self.requests.values()
+            if a.customer_id == customer_id and a.status is ApprovalStatus.PENDING
+        ]
+
+    # ---- what the tests read -----------------------------------------------------------
+    def actions(self, customer_id: int) -> list[tuple[str, str, str | None]]:
+        """(actor, action, key) of every audit entry of a customer, in order."""
+        return [
+            (str(e.actor), e.change.action, e.idempotency_key)
+            for cid, e in self.audit
+            if cid == customer_id
+        ]
+
+    def kept(self, customer_id: int) -> Any:
+        return self.accounts[customer_id]
