@@ -4,7 +4,7 @@ Slack gives an app 3 seconds to acknowledge a slash command or a click, and the 
 "ack first, work after". This measures whether the work after the ack delays the acks of the
 requests behind it. Four processes, so no two of them share an interpreter lock:
 
-- a local stand-in for Slack's Web API and response_urls (tests/slack/fake_api.py);
+- the Slack stand-in (bot.sandbox.slack_api), answering the Web API and response_urls;
 - licensebot as `licensebot run --http` serves it (bot.app + bot.server, migrated SQLite
   file in a temporary directory, a customer with a subscription, a card and a decided
   approval request), its Web API pointed at the stand-in;
@@ -40,15 +40,16 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.slack.signed import sign
+from bot.sandbox.identities import Person
+from bot.sandbox.signing import sign
 
 SECRET = "bench-signing-secret-0123456789"
 TOKEN = "xoxb-bench-000-token"
 SUPER, ADMIN = "USUPER", "UADMIN"
-USERS = {
-    SUPER: {"email": "ada@acme.example", "name": "ada"},
-    ADMIN: {"email": "grace@acme.example", "name": "grace", "is_admin": True},
-}
+USERS = (
+    Person(SUPER, "ada@acme.example", "ada"),
+    Person(ADMIN, "grace@acme.example", "grace", is_admin=True),
+)
 TEAM = "T1"
 
 
@@ -57,17 +58,16 @@ TEAM = "T1"
 
 def serve_slack() -> None:
     """The Web API stand-in, with one extra method telling how many answers it received."""
-    from tests.slack.fake_api import FakeSlack
+    from bot.sandbox.slack_api import SlackApi
 
-    class Counting(FakeSlack):
-        def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-            if method == "bench.count":
-                opened = sum(1 for c in self.calls if c.method == "views.open")
-                return {"ok": True, "answers": len(self.responses()) + opened}
-            return super()._answer(method, args)
+    slack = SlackApi(USERS).start()
 
-    fake = Counting(users=USERS).start()
-    ready(fake.base_url)
+    def count(_args: dict[str, Any]) -> dict[str, Any]:
+        opened = len(slack.calls_to("views.open"))
+        return {"ok": True, "answers": len(slack.responses()) + opened}
+
+    slack.add_method("bench.count", count)
+    ready(slack.base_url)
 
 
 def serve_licensebot(slack_url: str, folder: str) -> None:

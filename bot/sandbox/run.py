@@ -16,10 +16,11 @@ from wsgiref.simple_server import make_server
 from bot.app import build_app, services
 from bot.config import Settings
 from bot.context import Deps
+from bot.sandbox.cast import APPROVALS, BILLING, CHANNELS, PEOPLE, SUPER_ADMINS, TEAM
+from bot.sandbox.signing import SlackSender
 from bot.sandbox.slack_api import SlackApi
-from bot.sandbox.slack_client import BotClient
 from bot.sandbox.web import SandboxWeb
-from bot.sandbox.workspace import APPROVALS, BILLING, SUPER_ADMINS, Workspace
+from bot.sandbox.workspace import Workspace
 from bot.server import QuietHandler, ThreadingServer, serve
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
@@ -28,7 +29,6 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
-SLACK_PREFIXES = ("/slack-api/", "/response/", "/upload/")
 
 
 class SandboxClock:
@@ -52,7 +52,7 @@ class Sandbox:
     url: str
     bot_url: str
     deps: Deps
-    workspace: Workspace
+    slack: SlackApi
     clock: SandboxClock
     runner: Runner
     deliverer: Deliverer
@@ -73,15 +73,10 @@ class Sandbox:
 
 
 def _router(slack: SlackApi, web: SandboxWeb) -> Callable[..., Iterable[bytes]]:
+    """One server for both: the pretend Slack under its paths, the page everywhere else."""
+
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(SLACK_PREFIXES):
-            environ = {
-                **environ,
-                "PATH_INFO": "/api/" + path.removeprefix("/slack-api/")
-                if path.startswith("/slack-api/")
-                else path,
-            }
+        if slack.serves(environ.get("PATH_INFO", "")):
             return slack(environ, start_response)
         return web(environ, start_response)
 
@@ -94,14 +89,12 @@ def start_sandbox(
     host: str = "127.0.0.1",
     now: datetime | None = None,
 ) -> Sandbox:
-    workspace = Workspace()
     clock = SandboxClock((now or datetime.now(UTC)).replace(second=0, microsecond=0))
     holder: dict[str, Any] = {}
-    slack = SlackApi(workspace, lambda: holder["url"])
+    # strict: the page issues every trigger id and response_url, as Slack does
+    slack = SlackApi(PEOPLE, team=TEAM, workspace=Workspace(channels=CHANNELS), strict=True)
     web = SandboxWeb(
-        workspace,
-        None,  # the bot's client, set below once the bot serves
-        lambda: holder["url"],
+        slack,
         clock,
         lambda: holder["after"](),
         lambda m: holder["sandbox"].move_clock(m),
@@ -110,23 +103,23 @@ def start_sandbox(
         host, port, _router(slack, web), server_class=ThreadingServer, handler_class=QuietHandler
     )
     assert isinstance(server, ThreadingServer)
-    holder["url"] = f"http://{host}:{server.server_port}"
+    url = f"http://{host}:{server.server_port}"
+    slack.mount(url)
     threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
 
     path = database or Path("licensebot-sandbox.sqlite3")
     secret = secrets.token_hex(16)
-    settings = Settings(
-        **{
-            "SLACK_BOT_TOKEN": "xoxb-sandbox-" + secrets.token_hex(8),
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": holder["url"] + "/slack-api/",
-            "DATABASE_URL": f"sqlite:///{path}",
-            "LICENSEBOT_SUPER_ADMINS": ",".join(SUPER_ADMINS),
-            "LICENSEBOT_BILLING_CHANNEL": BILLING,
-            "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS,
-            "LICENSEBOT_DOMAIN": "acme.example",
-        }
-    )
+    environment: dict[str, Any] = {  # as `licensebot run` reads them
+        "SLACK_BOT_TOKEN": "xoxb-sandbox-" + secrets.token_hex(8),
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "LICENSEBOT_SUPER_ADMINS": ",".join(SUPER_ADMINS),
+        "LICENSEBOT_BILLING_CHANNEL": BILLING,
+        "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS,
+        "LICENSEBOT_DOMAIN": "acme.example",
+    }
+    settings = Settings(**environment)
     engine = make_engine(settings.database_url)
     upgrade(engine=engine)
     deps = services(settings, engine, clock)
@@ -134,16 +127,16 @@ def start_sandbox(
     bot_server = serve(app, engine, 0, host="127.0.0.1")
     threading.Thread(target=bot_server.serve_forever, args=(0.1,), daemon=True).start()
     bot_url = f"http://127.0.0.1:{bot_server.server_port}/slack/events"
-    web.bot = BotClient(bot_url, secret)
+    web.sender = SlackSender(bot_url, secret, team=TEAM)
 
     runner = Runner(deps.store, origin=clock(), now=clock)
     deliverer = deliverer_for(deps)
     stop = threading.Event()
     sandbox = Sandbox(
-        holder["url"],
+        url,
         bot_url,
         deps,
-        workspace,
+        slack,
         clock,
         runner,
         deliverer,

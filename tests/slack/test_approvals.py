@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from bot.approving import apply_stuck_approvals
+from bot.sandbox.signing import plain
+from bot.sandbox.signing import select as chosen
 from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -26,8 +28,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import plain
-from tests.slack.signed import select as chosen
 
 APPROVE, DENY = "approval_approve", "approval_deny"
 

@@ -12,6 +12,7 @@ import pytest
 from billing import commands as cmd
 from billing.calendar import PACIFIC
 from billing.model import Plan
+from bot.sandbox.signing import SlackResponse
 from tests.slack.bot import ADMIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -25,7 +26,6 @@ from tests.slack.flows import (
     snapshot,
     view_text,
 )
-from tests.slack.signed import SlackResponse
 
 JAN_10 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
 
