@@ -28,12 +28,12 @@ from sqlalchemy import func, select
 from bench.pg import empty_schema, ensure_database, raw_url
 from billing.calendar import day_start
 from billing.jobs import run_daily
+from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import Deliverer
 from storage.db import make_engine
 from storage.models import AlertRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
-from tests.slack.fake_api import FakeSlack
 
 URL = ensure_database()
 DAY = date(2026, 3, 2)
@@ -175,7 +175,7 @@ def one_run(customers: int, per_customer: int, deliver: int, seed_value: int) ->
     sweep_s = time.perf_counter() - started
     with engine.connect() as connection:
         enqueued = connection.execute(select(func.count()).select_from(AlertRow)).scalar_one()
-    with FakeSlack() as slack:
+    with SlackApi() as slack:
         clock = lambda: AT + timedelta(minutes=1)  # noqa: E731
         deliverer = Deliverer(
             Outbox(store),

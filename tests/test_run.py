@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack.fake_api import FakeSlack
-from tests.slack.signed import SlackSender
+from bot.sandbox.identities import Person
+from bot.sandbox.signing import SlackSender
+from bot.sandbox.slack_api import SlackApi
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-signing-secret-that-must-never-be-printed"
@@ -98,8 +99,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack, subprocess.Popen[str]]]:
-    with FakeSlack(users={"U1": {"email": "ada@acme.example"}}) as slack:
+def server(tmp_path: Path) -> Iterator[tuple[str, SlackApi, subprocess.Popen[str]]]:
+    with SlackApi([Person("U1", "ada@acme.example")]) as slack:
         port = free_port()
         env = base_env(
             SLACK_BOT_TOKEN=TOKEN,
@@ -144,7 +145,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, FakeSlack, subprocess.Popen[st
 
 
 def test_run_http_serves_health_and_signed_slack_requests(
-    server: tuple[str, FakeSlack, subprocess.Popen[str]],
+    server: tuple[str, SlackApi, subprocess.Popen[str]],
 ) -> None:
     url, slack, _ = server
     with urllib.request.urlopen(url + "/healthz", timeout=5) as health:

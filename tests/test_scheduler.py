@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC, day_start, pacific_day
+from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import MAX_ATTEMPTS, Deliverer
 from scheduler.runner import Runner
 from services.billing import Billing
@@ -22,7 +23,6 @@ from storage.models import AlertRow, AuditRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
 from tests.slack.bot import Clock
-from tests.slack.fake_api import FakeSlack
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=PACIFIC)
 TEST = Actor.system("test")
@@ -30,14 +30,14 @@ CHANNEL = "CBILLING"
 
 
 @pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackApi]:
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    with FakeSlack() as fake:
-        yield fake
+    with SlackApi() as stand_in:
+        yield stand_in
 
 
-def deliverer(store: SqlStore, slack: FakeSlack, clock: Clock) -> Deliverer:
+def deliverer(store: SqlStore, slack: SlackApi, clock: Clock) -> Deliverer:
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
     return Deliverer(Outbox(store), client, CHANNEL, "en", clock)
 
@@ -97,7 +97,7 @@ def instants(start: datetime, until: datetime, steps: list[Step]) -> list[dateti
 
 def drive(
     engine: Engine,
-    slack: FakeSlack,
+    slack: SlackApi,
     steps: list[Step],
     until: datetime,
     restart_at: datetime | None = None,
@@ -137,7 +137,7 @@ def sent(engine: Engine) -> list[tuple[str, str]]:
 
 
 def test_a_test_clock_drives_months_of_jobs_and_delivers_each_alert_once(
-    engine: Engine, slack: FakeSlack
+    engine: Engine, slack: SlackApi
 ) -> None:
     drive(engine, slack, LATE_PAYMENT, datetime(2026, 3, 2, tzinfo=PACIFIC))
     assert sent(engine) == EXPECTED
@@ -148,7 +148,7 @@ def test_a_test_clock_drives_months_of_jobs_and_delivers_each_alert_once(
 
 
 def test_a_restart_in_the_middle_loses_nothing_and_repeats_nothing(
-    engine: Engine, slack: FakeSlack
+    engine: Engine, slack: SlackApi
 ) -> None:
     drive(
         engine,
@@ -162,7 +162,7 @@ def test_a_restart_in_the_middle_loses_nothing_and_repeats_nothing(
 
 
 def test_alerts_missed_while_down_are_posted_once_when_back(
-    engine: Engine, slack: FakeSlack
+    engine: Engine, slack: SlackApi
 ) -> None:
     store = SqlStore(engine)
     billing = Billing(store)
@@ -177,7 +177,7 @@ def test_alerts_missed_while_down_are_posted_once_when_back(
 
 
 def test_two_schedulers_in_parallel_post_each_alert_once(
-    shared_engine: Engine, slack: FakeSlack
+    shared_engine: Engine, slack: SlackApi
 ) -> None:
     engine = shared_engine
     store = SqlStore(engine)
@@ -219,7 +219,7 @@ def one_alert(engine: Engine) -> tuple[SqlStore, Clock]:
 
 
 def test_a_429_is_honoured_with_retry_after_and_then_delivered(
-    engine: Engine, slack: FakeSlack
+    engine: Engine, slack: SlackApi
 ) -> None:
     store, clock = one_alert(engine)
     slack.fail("chat.postMessage", status=429, retry_after=7, times=1)
@@ -235,7 +235,7 @@ def test_a_429_is_honoured_with_retry_after_and_then_delivered(
 
 
 def test_a_delivery_failing_until_the_end_is_recorded_as_failed_and_audited(
-    engine: Engine, slack: FakeSlack
+    engine: Engine, slack: SlackApi
 ) -> None:
     store, clock = one_alert(engine)
     slack.fail("chat.postMessage", status=500, times=10**9)
@@ -256,7 +256,7 @@ def test_a_delivery_failing_until_the_end_is_recorded_as_failed_and_audited(
 
 
 def test_a_crash_between_sending_and_marking_gives_exactly_one_duplicate(
-    engine: Engine, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, slack: SlackApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Delivery is at least once: the post reached Slack but the mark was lost with the
     process, so the restarted sweep posts it again, once; the alert is then marked."""
@@ -277,9 +277,7 @@ def test_a_crash_between_sending_and_marking_gives_exactly_one_duplicate(
     assert sent(engine) == [("2026-01-05T09:00:00-08:00", "card_expiring")]
 
 
-def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(
-    engine: Engine, slack: FakeSlack
-) -> None:
+def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(engine: Engine, slack: SlackApi) -> None:
     """`licensebot run` starts APScheduler: back after downtime, it catches up at once and
     delivers what was missed."""
     from bot.app import services, web_client

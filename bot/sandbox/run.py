@@ -15,10 +15,11 @@ from wsgiref.simple_server import make_server
 
 from bot.app import build_app, services, web_client
 from bot.config import Settings
+from bot.sandbox.cast import APPROVALS, BILLING, CHANNELS, PEOPLE, SUPER_ADMINS, TEAM
+from bot.sandbox.signing import SlackSender
 from bot.sandbox.slack_api import SlackApi
-from bot.sandbox.slack_client import BotClient
 from bot.sandbox.web import SandboxWeb
-from bot.sandbox.workspace import APPROVALS, BILLING, SUPER_ADMINS, Workspace
+from bot.sandbox.workspace import Workspace
 from bot.server import QuietHandler, ThreadingServer, serve
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
@@ -29,7 +30,6 @@ from storage.migrate import upgrade
 from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
-SLACK_PREFIXES = ("/slack-api/", "/response/", "/upload/")
 
 
 class SandboxClock:
@@ -54,7 +54,7 @@ class Sandbox:
     bot_url: str
     services: Services
     store: SqlStore
-    workspace: Workspace
+    slack: SlackApi
     clock: SandboxClock
     runner: Runner
     deliverer: Deliverer
@@ -75,15 +75,10 @@ class Sandbox:
 
 
 def _router(slack: SlackApi, web: SandboxWeb) -> Callable[..., Iterable[bytes]]:
+    """One server for both: the pretend Slack under its paths, the page everywhere else."""
+
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(SLACK_PREFIXES):
-            environ = {
-                **environ,
-                "PATH_INFO": "/api/" + path.removeprefix("/slack-api/")
-                if path.startswith("/slack-api/")
-                else path,
-            }
+        if slack.serves(environ.get("PATH_INFO", "")):
             return slack(environ, start_response)
         return web(environ, start_response)
 
@@ -96,14 +91,12 @@ def start_sandbox(
     host: str = "127.0.0.1",
     now: datetime | None = None,
 ) -> Sandbox:
-    workspace = Workspace()
     clock = SandboxClock((now or datetime.now(UTC)).replace(second=0, microsecond=0))
     holder: dict[str, Any] = {}
-    slack = SlackApi(workspace, lambda: holder["url"])
+    # strict: the page issues every trigger id and response_url, as Slack does
+    slack = SlackApi(PEOPLE, team=TEAM, workspace=Workspace(channels=CHANNELS), strict=True)
     web = SandboxWeb(
-        workspace,
-        None,  # the bot's client, set below once the bot serves
-        lambda: holder["url"],
+        slack,
         clock,
         lambda: holder["after"](),
         lambda m: holder["sandbox"].move_clock(m),
@@ -112,23 +105,23 @@ def start_sandbox(
         host, port, _router(slack, web), server_class=ThreadingServer, handler_class=QuietHandler
     )
     assert isinstance(server, ThreadingServer)
-    holder["url"] = f"http://{host}:{server.server_port}"
+    url = f"http://{host}:{server.server_port}"
+    slack.mount(url)
     threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
 
     path = database or Path("licensebot-sandbox.sqlite3")
     secret = secrets.token_hex(16)
-    settings = Settings(
-        **{
-            "SLACK_BOT_TOKEN": "xoxb-sandbox-" + secrets.token_hex(8),
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": holder["url"] + "/slack-api/",
-            "DATABASE_URL": f"sqlite:///{path}",
-            "LICENSEBOT_SUPER_ADMINS": ",".join(SUPER_ADMINS),
-            "LICENSEBOT_BILLING_CHANNEL": BILLING,
-            "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS,
-            "LICENSEBOT_DOMAIN": "acme.example",
-        }
-    )
+    environment: dict[str, Any] = {  # as `licensebot run` reads them
+        "SLACK_BOT_TOKEN": "xoxb-sandbox-" + secrets.token_hex(8),
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "LICENSEBOT_SUPER_ADMINS": ",".join(SUPER_ADMINS),
+        "LICENSEBOT_BILLING_CHANNEL": BILLING,
+        "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS,
+        "LICENSEBOT_DOMAIN": "acme.example",
+    }
+    settings = Settings(**environment)
     engine = make_engine(settings.database_url)
     upgrade(engine=engine)
     store = SqlStore(engine, workers=0)
@@ -137,17 +130,17 @@ def start_sandbox(
     bot_server = serve(app, engine, 0, host="127.0.0.1")
     threading.Thread(target=bot_server.serve_forever, args=(0.1,), daemon=True).start()
     bot_url = f"http://127.0.0.1:{bot_server.server_port}/slack/events"
-    web.bot = BotClient(bot_url, secret)
+    web.sender = SlackSender(bot_url, secret, team=TEAM)
 
     runner = Runner(store, origin=clock(), now=clock)
     deliverer = deliverer_for(found, store, web_client(settings, retries=False))
     stop = threading.Event()
     sandbox = Sandbox(
-        holder["url"],
+        url,
         bot_url,
         found,
         store,
-        workspace,
+        slack,
         clock,
         runner,
         deliverer,

@@ -1,207 +1,272 @@
-"""The part of Slack's Web API the bot uses, answered from the sandbox's workspace.
+"""A local stand-in for Slack: its Web API, response_urls, file upload URLs and file downloads.
 
-The bot runs unchanged: its WebClient's base URL and its response_urls point here.
+Point the bot's WebClient at ``SlackApi.api_url`` and its response_urls at
+``response_url()``: every call is answered the way Slack answers, from a pretend workspace
+(people, channels, messages, modal stacks, App Home views, files) that the sandbox's page
+shows; every call is also recorded, and can be made to fail on demand, so tests see exactly
+what the bot asked Slack to do without any network.
+
+It is a WSGI app: the sandbox mounts it in its own server (``mount``), tests and benchmarks
+serve it alone on a port of its own (``start``/``stop``, or ``with SlackApi(...) as slack``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import mimetypes
+import threading
+import time
 from collections.abc import Callable, Iterable
-from typing import Any
-from urllib.parse import parse_qs
+from http import HTTPStatus
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote
+from wsgiref.simple_server import make_server
 
-from bot.sandbox.workspace import CHANNELS, Workspace
+from bot.sandbox.answers import Answer, Answers, structured
+from bot.sandbox.identities import Person, Team
+from bot.sandbox.recording import Call, Post, Recorder
+from bot.sandbox.workspace import Origin, Workspace
+from bot.server import QuietHandler, ThreadingServer
 
-JSON_FIELDS = ("blocks", "view", "attachments", "files")
+PATHS = ("/api/", "/response/", "/upload/", "/files/")
+"""Where the stand-in answers, under its base URL."""
+
+Reply = tuple[int, dict[str, str], bytes]
+StartResponse = Callable[..., Any]
 
 
-def _body(environ: dict[str, Any]) -> bytes:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return environ["wsgi.input"].read(length) if length else b""
+def _json(status: int, data: dict[str, Any], **headers: str) -> Reply:
+    body = json.dumps(data).encode()
+    return status, {"Content-Type": "application/json; charset=utf-8", **headers}, body
 
 
-def arguments(environ: dict[str, Any], raw: bytes) -> dict[str, Any]:
-    found: dict[str, Any]
-    if "json" in (environ.get("CONTENT_TYPE") or ""):
-        found = json.loads(raw or b"{}")
-    else:
-        found = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-    for name in JSON_FIELDS:
-        if isinstance(found.get(name), str):
-            with contextlib.suppress(ValueError):
-                found[name] = json.loads(found[name])
+def _text(status: int, text: str) -> Reply:
+    return status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, names lower-cased as HTTP spells them."""
+    found = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            found[key.replace("_", "-").lower()] = str(environ[key])
     return found
 
 
-def dm(user: str) -> str:
-    return f"D{user}"
+def _arguments(headers: dict[str, str], body: bytes, query: str) -> dict[str, Any]:
+    """Arguments from the query string plus a form-encoded or JSON body (WebClient sends both)."""
+    args: dict[str, Any] = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if not body:
+        return args
+    if headers.get("content-type", "").startswith("application/json"):
+        loaded = json.loads(body)
+        args.update(loaded if isinstance(loaded, dict) else {"_json": loaded})
+    else:
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        args.update({k: v[0] if len(v) == 1 else v for k, v in form.items()})
+    return args
 
 
-class SlackApi:
-    def __init__(self, workspace: Workspace, base_url: Callable[[], str]) -> None:
-        self.workspace = workspace
-        self.base_url = base_url
+class SlackApi(Recorder):
+    """Slack for one workspace: answers from ``workspace``, records all (see Recorder)."""
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        raw = _body(environ)
-        if path.startswith("/api/"):
-            answer = self.method(path.removeprefix("/api/"), arguments(environ, raw))
-        elif path.startswith("/response/"):
-            answer = self.response(path.removeprefix("/response/"), json.loads(raw or b"{}"))
-        elif path.startswith("/upload/"):
-            self.workspace.files.setdefault(path.removeprefix("/upload/"), {})["content"] = raw
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [f"OK - {len(raw)}".encode()]
-        else:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found"]
-        body = json.dumps(answer).encode()
-        start_response(
-            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        )
-        return [body]
+    def __init__(
+        self,
+        people: Iterable[Person] = (),
+        *,
+        team: Team | None = None,
+        workspace: Workspace | None = None,
+        strict: bool = False,
+    ) -> None:
+        """``strict``: accept only the trigger ids, response_urls, views, channels and messages
+        the workspace issued (see bot.sandbox.answers); tests make ids up, so it is off."""
+        super().__init__()
+        self.team = team or Team()
+        self.workspace = workspace or Workspace()
+        self.strict = strict
+        for person in people:
+            self.workspace.add_person(person)
+        self.answers = Answers(self.workspace, self.team, strict=strict, base_url=self._base)
+        self._base_url: str | None = None
+        self._server: ThreadingServer | None = None
+        self._thread: threading.Thread | None = None
 
-    def method(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        handler = getattr(self, "m_" + name.replace(".", "_"), None)
-        return handler(args) if handler else {"ok": True}
+    # ---- where it is served --------------------------------------------------------------
 
-    # ---- methods -------------------------------------------------------------------
-    def m_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://sandbox.slack.local/",
-            "team": "Sandbox",
-            "user": "licensebot",
-            "team_id": "TSANDBOX",
-            "user_id": "USANDBOT",
-            "bot_id": "BSANDBOT",
-            "is_enterprise_install": False,
-        }
-
-    def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        person = self.workspace.people.get(str(args.get("user")))
-        if person is None:
-            return {"ok": False, "error": "user_not_found"}
-        user = {
-            "id": person.id,
-            "name": person.name,
-            "real_name": person.name,
-            "tz": person.tz,
-            "is_admin": person.is_admin,
-            "is_owner": False,
-            "is_bot": False,
-            "profile": {
-                "email": person.email,
-                "real_name": person.name,
-                "display_name": person.name,
-            },
-        }
-        if str(args.get("include_locale")).lower() in ("1", "true"):
-            user["locale"] = person.locale
-        return {"ok": True, "user": user}
-
-    def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channel": {"id": dm(str(args.get("users", "")).split(",")[0])}}
-
-    def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel", ""))
-        if channel.startswith("U"):
-            channel = dm(channel)
-        if channel not in CHANNELS and not channel.startswith("D"):
-            return {"ok": False, "error": "channel_not_found"}
-        message = self.workspace.post(channel, str(args.get("text", "")), args.get("blocks") or [])
-        return {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
-
-    def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        message = self.workspace.post(
-            str(args.get("channel")),
-            str(args.get("text", "")),
-            args.get("blocks") or [],
-            ephemeral_for=str(args.get("user")),
-        )
-        return {"ok": True, "message_ts": message.ts}
-
-    def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        found = self.workspace.update(
-            str(args.get("channel")),
-            str(args.get("ts")),
-            str(args.get("text", "")),
-            args.get("blocks") or [],
-        )
-        return (
-            {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
-            if found
-            else {"ok": False, "error": "message_not_found"}
-        )
-
-    def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.workspace.triggers.pop(str(args.get("trigger_id")), None)
-        if user is None:
-            return {"ok": False, "error": "expired_trigger_id"}
-        opened = self.workspace.open_modal(user, args.get("view") or {})
-        return {"ok": True, "view": opened.view}
-
-    def m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.workspace.triggers.pop(str(args.get("trigger_id")), None)
-        if user is None:
-            return {"ok": False, "error": "expired_trigger_id"}
-        return {
-            "ok": True,
-            "view": self.workspace.open_modal(user, args.get("view") or {}, push=True).view,
-        }
-
-    def m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        opened = self.workspace.replace_modal(str(args.get("view_id")), args.get("view") or {})
-        return {"ok": True, "view": opened.view} if opened else {"ok": False, "error": "not_found"}
-
-    def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        with self.workspace.lock:
-            self.workspace.homes[str(args.get("user_id"))] = args.get("view") or {}
-            self.workspace.changed()
-        return {"ok": True, "view": args.get("view")}
-
-    def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        file_id = self.workspace.new_id("F")
-        self.workspace.files[file_id] = {"name": str(args.get("filename", "file")), "content": b""}
-        return {"ok": True, "upload_url": f"{self.base_url()}/upload/{file_id}", "file_id": file_id}
-
-    def m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        files = args.get("files") or []
-        channel = str(args.get("channel_id") or args.get("channels") or "")
-        shared = []
-        for item in files:
-            stored = self.workspace.files.get(item.get("id"), {})
-            stored["title"] = item.get("title") or stored.get("name")
-            shared.append(
-                {
-                    "id": item.get("id"),
-                    "title": stored["title"],
-                    "name": stored.get("name"),
-                    "url": f"/files/{item.get('id')}/{stored.get('name')}",
-                    "mimetype": mimetypes.guess_type(stored.get("name") or "")[0],
-                }
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
+        """Serve on a port of its own, from threads, until ``stop``."""
+        if self._server is None:
+            server = make_server(
+                host, port, self, server_class=ThreadingServer, handler_class=QuietHandler
             )
-        if channel:
-            message = self.workspace.post(channel, str(args.get("initial_comment") or ""), [])
-            message.files = shared
-        return {"ok": True, "files": shared}
+            assert isinstance(server, ThreadingServer)
+            self._server = server
+            self._base_url = f"http://{host}:{server.server_port}"
+            # polls for shutdown every 50 ms, so stop() is quick
+            self._thread = threading.Thread(
+                target=server.serve_forever, args=(0.05,), name="slack-api", daemon=True
+            )
+            self._thread.start()
+        return self
 
-    # ---- response_url --------------------------------------------------------------
-    def response(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-        target = self.workspace.responses.get(name)
-        if target is None:
-            return {"ok": False, "error": "expired_url"}
-        user, channel = target
-        ephemeral = payload.get("response_type", "ephemeral") != "in_channel"
-        self.workspace.post(
-            channel,
-            str(payload.get("text", "")),
-            payload.get("blocks") or [],
-            ephemeral_for=user if ephemeral else None,
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def mount(self, base_url: str) -> None:
+        """Served inside another WSGI server, whose requests under ``PATHS`` come here."""
+        self._base_url = base_url.rstrip("/")
+
+    @staticmethod
+    def serves(path: str) -> bool:
+        return path.startswith(PATHS)
+
+    @property
+    def base_url(self) -> str:
+        return self._base()
+
+    def _base(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the Slack stand-in is neither started nor mounted")
+        return self._base_url
+
+    @property
+    def api_url(self) -> str:
+        """For WebClient(base_url=...): it appends the method name, e.g. ``.../api/auth.test``."""
+        return f"{self.base_url}/api/"
+
+    # ---- what the workspace hands out ----------------------------------------------------
+
+    def response_url(
+        self, name: str | None = None, *, user: str | None = None, channel: str | None = None
+    ) -> str:
+        """A response_url for a request. With ``user`` and ``channel``, what is posted to it
+        lands in that channel (ephemeral for the user unless in_channel), as in Slack."""
+        name = name or self.workspace.new_id("r")
+        origin = Origin(user, channel) if user and channel else None
+        self.workspace.issue_response_url(name, origin)
+        return f"{self.base_url}/response/{name}"
+
+    def issue_trigger(self, user: str) -> str:
+        """A trigger id for a request ``user`` makes; it opens one modal, once."""
+        return self.workspace.issue_trigger(user)
+
+    def add_user(self, person: Person) -> None:
+        self.workspace.add_person(person)
+
+    def add_method(self, method: str, answer: Callable[[dict[str, Any]], Answer]) -> None:
+        """Answer a method Slack does not have (a benchmark asking what arrived, say)."""
+        self.answers.methods[method] = answer
+
+    # ---- serving -------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        arrived = time.time()
+        headers = _headers(environ)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        try:
+            status, extra, payload = self._route(path, query, headers, body, arrived)
+        except Exception as failure:  # a bug in the stand-in must show up in the test, not hang it
+            status, extra, payload = _text(500, f"Slack stand-in error: {failure!r}")
+        reason = HTTPStatus(status).phrase
+        start_response(
+            f"{status} {reason}", [*extra.items(), ("Content-Length", str(len(payload)))]
         )
-        return {"ok": True}
+        return [payload]
+
+    def _route(
+        self, path: str, query: str, headers: dict[str, str], body: bytes, arrived: float
+    ) -> Reply:
+        kind, _, name = path.strip("/").partition("/")
+        if not name:
+            return _text(404, "not found")
+        if kind == "api":
+            return self._api(name, _arguments(headers, body, query), headers, arrived)
+        if kind == "response":
+            return self._response(name, _arguments(headers, body, query), arrived)
+        if kind == "upload":
+            return self._upload(name, body)
+        if kind == "files":
+            return self._download(name.partition("/")[0])
+        return _text(404, "not found")
+
+    def _failed(self, target: str) -> Reply | None:
+        failure = self.take_failure(target)
+        if failure is None:
+            return None
+        if failure.status == 429:
+            limited = {"ok": False, "error": failure.error or "ratelimited"}
+            return _json(429, limited, **{"Retry-After": str(failure.retry_after)})
+        default = "fatal_error" if failure.status >= 500 else "request_failed"
+        return _json(failure.status, {"ok": False, "error": failure.error or default})
+
+    def _api(
+        self, method: str, args: dict[str, Any], headers: dict[str, str], arrived: float
+    ) -> Reply:
+        reply = self._failed(method)
+        if reply is None:
+            if "authorization" not in headers and "token" not in args:
+                reply = _json(200, {"ok": False, "error": "not_authed"})
+            else:
+                reply = _json(200, self.answers(method, args))
+        self.record_call(Call(method, args, headers, arrived, reply[0]))
+        return reply
+
+    def _response(self, name: str, args: dict[str, Any], arrived: float) -> Reply:
+        failed = self._failed(f"response/{name}")
+        if failed is not None:
+            return failed
+        if self.strict and not self.workspace.response_url_issued(name):
+            return _text(404, "expired_url")
+        body = structured(args["payload"]) if "payload" in args else args
+        self.record_post(Post(name, body, arrived))
+        origin = self.workspace.origin_of(name)
+        if origin is not None:
+            ephemeral = body.get("response_type", "ephemeral") != "in_channel"
+            self.workspace.post(
+                origin.channel,
+                str(body.get("text", "")),
+                list(structured(body.get("blocks")) or []),
+                ephemeral_for=origin.user if ephemeral else None,
+            )
+        return _text(200, "ok")
+
+    def _upload(self, file_id: str, content: bytes) -> Reply:
+        failed = self._failed("upload")
+        if failed is not None:
+            return failed
+        with self.workspace.lock:
+            file = self.workspace.file(file_id)
+            if file is None and self.strict:
+                return _text(404, "file_not_found")
+            if file is not None:
+                file.content = content
+        self.record_upload(file_id, content)
+        return _text(200, f"OK - {len(content)}")
+
+    def _download(self, file_id: str) -> Reply:
+        """A file's url_private: what the page links to."""
+        file = self.workspace.file(unquote(file_id))
+        if file is None or not file.content:
+            return _text(404, "file_not_found")
+        disposition = f'inline; filename="{file.name}"'
+        return (
+            200,
+            {"Content-Type": file.mimetype, "Content-Disposition": disposition},
+            file.content,
+        )

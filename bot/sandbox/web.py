@@ -13,10 +13,12 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 from billing.calendar import PACIFIC, day_start, pacific_day
-from bot.sandbox.slack_client import TEAM, BotClient
-from bot.sandbox.workspace import CHANNELS, Workspace
+from bot.sandbox.signing import SlackResponse, SlackSender
+from bot.sandbox.slack_api import SlackApi
+from bot.sandbox.workspace import Message, dm
 
 STATIC = Path(__file__).with_name("static")
 
@@ -24,16 +26,16 @@ STATIC = Path(__file__).with_name("static")
 class SandboxWeb:
     def __init__(
         self,
-        workspace: Workspace,
-        bot: BotClient | None,
-        base_url: Callable[[], str],
-        clock: Any,
+        slack: SlackApi,
+        clock: Callable[[], datetime],
         after: Callable[[], None],
         move_clock: Callable[[datetime], None],
     ) -> None:
-        self.workspace = workspace
-        self.bot = bot
-        self.base_url = base_url
+        self.slack = slack
+        self.workspace = slack.workspace
+        self.sender: SlackSender | None = None
+        """Set once the bot serves: it needs the pretend Slack running first (it calls it at
+        start-up), so it cannot be here from the start."""
         self.clock = clock
         self.after = after
         self.move_clock = move_clock
@@ -47,11 +49,7 @@ class SandboxWeb:
             return self._file(start_response, STATIC / "index.html")
         if method == "GET" and path.startswith("/static/"):
             return self._file(start_response, STATIC / Path(path).name)
-        if method == "GET" and path.startswith("/files/"):
-            return self._download(start_response, path.split("/")[2])
         if method == "GET" and path == "/ui/state":
-            from urllib.parse import parse_qs
-
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             return self._json(
                 start_response, self.state(query.get("user", ""), query.get("channel", ""))
@@ -74,8 +72,7 @@ class SandboxWeb:
         ws = self.workspace
         now = self.clock()
         with ws.lock:
-            stack = ws.modals.get(user, [])
-            modal = stack[-1] if stack else None
+            modal = ws.top_modal(user)
             return {
                 "version": ws.version,
                 "clock": {
@@ -83,148 +80,127 @@ class SandboxWeb:
                     "pacific": now.astimezone(PACIFIC).strftime("%a %d %b %Y %H:%M PT"),
                 },
                 "people": [asdict(p) for p in ws.people.values()],
-                "channels": [{"id": cid, "name": name} for cid, name in CHANNELS.items()],
-                "messages": [
-                    {
-                        "ts": m.ts,
-                        "text": m.text,
-                        "blocks": m.blocks,
-                        "ephemeral": m.ephemeral_for is not None,
-                        "files": m.files,
-                        "user": m.user,
-                    }
-                    for m in ws.conversation(user, channel)
-                ],
+                "channels": [{"id": cid, "name": name} for cid, name in ws.channels.items()],
+                "messages": [_shown(m) for m in ws.conversation(user, channel)],
                 "modal": {"id": modal.id, "view": modal.view, "errors": modal.errors}
                 if modal
                 else None,
-                "home": ws.homes.get(user),
+                "home": ws.home(user),
             }
 
     # ---- acting --------------------------------------------------------------------
-    def _bot(self) -> BotClient:
-        """The bot's client, set once the bot serves: it needs this page's server running
-        first (it calls the pretend Slack at start-up), so it cannot be here from the start."""
-        if self.bot is None:
+    def _sender(self) -> SlackSender:
+        if self.sender is None:
             raise RuntimeError("the bot is not running yet")
-        return self.bot
+        return self.sender
+
+    def _name(self, user: str) -> str:
+        person = self.workspace.person(user)
+        return person.name if person else user
+
+    def _channel_name(self, channel: str) -> str:
+        return self.workspace.channels.get(channel, "directmessage")
 
     def do_command(self, body: dict[str, Any]) -> dict[str, Any]:
         user, channel, text = body["user"], body["channel"], str(body.get("text", "")).strip()
         if not text.startswith("/license"):
             self.workspace.post(channel, text, [], user=user)
             return {"ok": True}
-        ws = self.workspace
-        person = ws.people[user]
-        status = self._bot().command(
+        answer = self._sender().command(
             user,
-            person.name,
-            channel,
             text.removeprefix("/license").strip(),
-            ws.trigger(user),
-            ws.response_url_for(self.base_url(), user, channel),
+            channel_id=channel,
+            channel_name=self._channel_name(channel),
+            user_name=self._name(user),
+            trigger_id=self.slack.issue_trigger(user),
+            response_url=self.slack.response_url(user=user, channel=channel),
         )
-        return {"ok": status == 200, "status": status}
+        return {"ok": answer.status == 200, "status": answer.status}
 
     def do_action(self, body: dict[str, Any]) -> dict[str, Any]:
-        ws = self.workspace
-        user, channel = body["user"], body.get("channel") or ""
-        action = {
-            "action_id": body["action_id"],
-            "block_id": body.get("block_id", ""),
-            "type": body.get("type", "button"),
-            "action_ts": str(datetime.now().timestamp()),
-        }
-        if body.get("value") is not None:
-            action["value"] = body["value"]
-        if body.get("selected") is not None:
-            action["selected_option"] = {
-                "value": body["selected"],
-                "text": {"type": "plain_text", "text": body["selected"]},
-            }
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": {"id": user, "username": ws.people[user].name, "team_id": TEAM["id"]},
-            "trigger_id": ws.trigger(user),
-            "actions": [action],
+        """A button in a modal or the App Home (``view_id``), or in a message."""
+        user = body["user"]
+        click: dict[str, Any] = {
+            "value": body.get("value"),
+            "block_id": body.get("block_id") or "",
+            "action_type": body.get("type") or "button",
+            "selected_option": body.get("selected"),
+            "trigger_id": self.slack.issue_trigger(user),
+            "user_name": self._name(user),
         }
         if body.get("view_id"):
-            stack = ws.modals.get(user, [])
-            view = next(
-                (v.view for v in stack if v.id == body["view_id"]), ws.homes.get(user) or {}
-            )
-            payload["view"] = view
-            payload["container"] = {"type": "view", "view_id": body["view_id"]}
+            answer = self._click_in_view(user, body["action_id"], body["view_id"], click)
         else:
-            message = next((m for m in ws.messages if m.ts == body.get("message_ts")), None)
-            payload["channel"] = {"id": channel, "name": CHANNELS.get(channel, channel)}
-            payload["container"] = {
+            answer = self._click_in_message(
+                user, body["action_id"], body.get("channel") or "", body.get("message_ts"), click
+            )
+        return {"ok": answer.status == 200}
+
+    def _click_in_view(
+        self, user: str, action_id: str, view_id: str, click: dict[str, Any]
+    ) -> SlackResponse:
+        opened = self.workspace.modal(user, view_id)
+        view = opened.view if opened else self.workspace.home(user) or {}
+        container = {"type": "view", "view_id": view.get("id", view_id)}
+        return self._sender().block_action(user, action_id, view=view, container=container, **click)
+
+    def _click_in_message(
+        self, user: str, action_id: str, channel: str, ts: str | None, click: dict[str, Any]
+    ) -> SlackResponse:
+        """Slack sends the message clicked in, unless it is ephemeral: then only where it was."""
+        found = self.workspace.message(channel, ts) if ts else None
+        shared = found if found is not None and found.ephemeral_for is None else None
+        return self._sender().block_action(
+            user,
+            action_id,
+            message={"ts": shared.ts, "text": shared.text, "blocks": shared.blocks}
+            if shared
+            else None,
+            channel_id=channel,
+            channel_name=self._channel_name(channel),
+            container={
                 "type": "message",
-                "message_ts": body.get("message_ts"),
+                "message_ts": ts,
                 "channel_id": channel,
-                "is_ephemeral": bool(message and message.ephemeral_for),
-            }
-            if message is not None and message.ephemeral_for is None:
-                payload["message"] = {
-                    "ts": message.ts,
-                    "text": message.text,
-                    "blocks": message.blocks,
-                }
-            payload["response_url"] = ws.response_url_for(self.base_url(), user, channel)
-        status, _ = self._bot().interaction(payload)
-        return {"ok": status == 200}
+                "is_ephemeral": shared is None,
+            },
+            response_url=self.slack.response_url(user=user, channel=channel),
+            **click,
+        )
 
     def do_submit(self, body: dict[str, Any]) -> dict[str, Any]:
         ws = self.workspace
         user, view_id = body["user"], body["view_id"]
-        stack = ws.modals.get(user, [])
-        opened = next((v for v in stack if v.id == view_id), None)
+        opened = ws.modal(user, view_id)
         if opened is None:
             return {"ok": False, "error": "no such view"}
         view = {
             **opened.view,
-            "team_id": TEAM["id"],
             "state": {"values": body.get("values", {})},
             "hash": f"h{ws.version}",
         }
-        payload = {
-            "type": "view_submission",
-            "user": {"id": user, "username": ws.people[user].name, "team_id": TEAM["id"]},
-            "trigger_id": ws.trigger(user),
-            "view": view,
-            "response_urls": [],
-        }
-        status, answer = self._bot().interaction(payload)
-        action = (answer or {}).get("response_action")
-        with ws.lock:
-            if action == "errors":
-                opened.errors = answer.get("errors", {})
-            elif action == "update":
-                ws.replace_modal(view_id, answer.get("view", {}))
-            elif action == "push":
-                ws.open_modal(user, answer.get("view", {}), push=True)
-            elif action == "clear":
-                ws.modals[user] = []
-            else:
-                ws.close_modal(user)
-            ws.changed()
-        return {"ok": status == 200, "response_action": action}
+        answer = self._sender().view_submission(
+            user, view, trigger_id=self.slack.issue_trigger(user), user_name=self._name(user)
+        )
+        acked = answer.json if isinstance(answer.json, dict) else None
+        ws.submitted(user, view_id, acked)
+        return {"ok": answer.status == 200, "response_action": (acked or {}).get("response_action")}
 
     def do_close(self, body: dict[str, Any]) -> dict[str, Any]:
         self.workspace.close_modal(body["user"])
         return {"ok": True}
 
     def do_home(self, body: dict[str, Any]) -> dict[str, Any]:
-        status = self._bot().event(
+        answer = self._sender().event(
             {
                 "type": "app_home_opened",
                 "user": body["user"],
-                "channel": f"D{body['user']}",
+                "channel": dm(body["user"]),
                 "tab": "home",
-                "event_ts": str(datetime.now().timestamp()),
+                "event_ts": f"{datetime.now().timestamp():.6f}",
             }
         )
-        return {"ok": status == 200}
+        return {"ok": answer.status == 200}
 
     def do_clock(self, body: dict[str, Any]) -> dict[str, Any]:
         now = self.clock()
@@ -281,18 +257,22 @@ class SandboxWeb:
         )
         return [data]
 
-    def _download(self, start_response: Callable[..., Any], file_id: str) -> Iterable[bytes]:
-        stored = self.workspace.files.get(file_id)
-        if not stored or "content" not in stored:
-            return self._json(start_response, {"error": "not found"}, "404 Not Found")
-        name = stored.get("name") or "file"
-        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", kind),
-                ("Content-Length", str(len(stored["content"]))),
-                ("Content-Disposition", f'inline; filename="{name}"'),
-            ],
-        )
-        return [stored["content"]]
+
+def _shown(message: Message) -> dict[str, Any]:
+    """A message as the page draws it; its files link to the stand-in's downloads."""
+    return {
+        "ts": message.ts,
+        "text": message.text,
+        "blocks": message.blocks,
+        "ephemeral": message.ephemeral_for is not None,
+        "files": [
+            {
+                "id": f.id,
+                "title": f.title or f.name,
+                "name": f.name,
+                "url": f"/files/{f.id}/{quote(f.name)}",
+            }
+            for f in message.files
+        ],
+        "user": message.user,
+    }

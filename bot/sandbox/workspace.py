@@ -1,72 +1,40 @@
-"""What the sandbox's pretend Slack holds: people, channels, messages, modals, App Home."""
+"""What a pretend Slack workspace holds: people, channels, messages, modal stacks, App Home
+views, files, and the trigger ids and response_urls it handed out.
+
+Thread-safe: the bot calls in from its threads while a browser polls the sandbox's page.
+"""
 
 from __future__ import annotations
 
 import itertools
+import mimetypes
 import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-BILLING = "CBILLING"
-APPROVALS = "CAPPROVALS"
-CHANNELS = {BILLING: "billing", APPROVALS: "approvals"}
+from bot.sandbox.identities import Person
+
+BOT = "bot"
+"""The author of the messages the bot posts."""
 
 
-@dataclass(frozen=True)
-class Person:
+def dm(user: str) -> str:
+    """The id of the bot's direct-message channel with ``user``."""
+    return f"D{user}"
+
+
+@dataclass
+class File:
     id: str
     name: str
-    email: str
-    locale: str
-    tz: str
-    is_admin: bool = False
-    role: str = ""
+    title: str = ""
+    content: bytes = b""
 
-
-PEOPLE = (
-    Person(
-        "USANDADA",
-        "Ada (super-admin)",
-        "ada@acme.example",
-        "en-US",
-        "America/New_York",
-        role="super-admin",
-    ),
-    Person(
-        "USANDGRACE",
-        "Grace (admin)",
-        "grace@acme.example",
-        "en-US",
-        "America/Los_Angeles",
-        is_admin=True,
-        role="admin",
-    ),
-    Person(
-        "USANDMARIE",
-        "Marie (super-admin, français)",
-        "marie@acme.example",
-        "fr-FR",
-        "Europe/Paris",
-        role="super-admin",
-    ),
-    Person(
-        "USANDBOB",
-        "Bob (listed super-admin, @gmail.com)",
-        "bob@gmail.com",
-        "en-US",
-        "America/Chicago",
-        role="gmail",
-    ),
-    Person(
-        "USANDJOE",
-        "Joe (not an admin)",
-        "joe@acme.example",
-        "en-US",
-        "America/Los_Angeles",
-        role="member",
-    ),
-)
-SUPER_ADMINS = tuple(p.id for p in PEOPLE if p.role in ("super-admin", "gmail"))
+    @property
+    def mimetype(self) -> str:
+        return mimetypes.guess_type(self.name)[0] or "application/octet-stream"
 
 
 @dataclass
@@ -77,98 +45,192 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     ephemeral_for: str | None = None
-    files: list[dict[str, Any]] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
 
 
 @dataclass
 class OpenView:
+    """A view Slack shows: ``owner`` is whose modal stack it is in (None when its trigger id
+    was not issued here, so nobody's), ``errors`` the field errors of its last submission."""
+
     id: str
     view: dict[str, Any]
+    owner: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
-class Workspace:
-    """Thread-safe: the bot calls in from its threads while the browser polls."""
+@dataclass(frozen=True)
+class Trigger:
+    """A trigger id being used: ``user`` is who it was issued to, None if not issued here."""
 
-    def __init__(self) -> None:
+    id: str
+    user: str | None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: its response_url's posts land in ``channel``, ephemeral
+    for ``user`` unless posted in_channel."""
+
+    user: str
+    channel: str
+
+
+class Workspace:
+    def __init__(
+        self, people: Iterable[Person] = (), channels: Mapping[str, str] | None = None
+    ) -> None:
         self.lock = threading.RLock()
-        self.people = {p.id: p for p in PEOPLE}
+        self.people = {person.id: person for person in people}
+        self.channels = dict(channels or {})
         self.messages: list[Message] = []
         self.modals: dict[str, list[OpenView]] = {}
+        self.views: dict[str, OpenView] = {}
         self.homes: dict[str, dict[str, Any]] = {}
-        self.triggers: dict[str, str] = {}
-        self.responses: dict[str, tuple[str, str]] = {}
-        self.files: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, File] = {}
         self.version = 0
-        self._ts = itertools.count(1)
+        self._issued_triggers: dict[str, str] = {}
+        self._used_triggers: set[str] = set()
+        self._response_urls: dict[str, Origin | None] = {}
         self._ids = itertools.count(1)
+        self._ts_base = int(time.time())
+
+    # ---- ids -----------------------------------------------------------------------------
 
     def changed(self) -> None:
-        self.version += 1
+        """Something a page would show changed: pollers compare versions."""
+        with self.lock:
+            self.version += 1
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}"
+        with self.lock:
+            return f"{prefix}{next(self._ids):06d}"
 
     def new_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
-
-    def trigger(self, user: str) -> str:
+        """Message timestamps increase, as Slack's do."""
         with self.lock:
-            trigger = self.new_id("trig")
-            self.triggers[trigger] = user
-            return trigger
+            return f"{self._ts_base + next(self._ids)}.000100"
 
-    def response_url_for(self, base: str, user: str, channel: str) -> str:
+    def issue_trigger(self, user: str) -> str:
         with self.lock:
-            name = self.new_id("resp")
-            self.responses[name] = (user, channel)
-            return f"{base}/response/{name}"
+            trigger_id = f"{next(self._ids)}.{int(time.time())}.trigger"
+            self._issued_triggers[trigger_id] = user
+            return trigger_id
+
+    def use_trigger(self, trigger_id: str) -> Trigger | None:
+        """Take a trigger id; None if it was used before (Slack's expire on first use)."""
+        with self.lock:
+            if trigger_id in self._used_triggers:
+                return None
+            self._used_triggers.add(trigger_id)
+            return Trigger(trigger_id, self._issued_triggers.pop(trigger_id, None))
+
+    def issue_response_url(self, name: str, origin: Origin | None) -> None:
+        with self.lock:
+            self._response_urls[name] = origin
+
+    def response_url_issued(self, name: str) -> bool:
+        with self.lock:
+            return name in self._response_urls
+
+    def origin_of(self, name: str) -> Origin | None:
+        with self.lock:
+            return self._response_urls.get(name)
+
+    # ---- people and messages -------------------------------------------------------------
+
+    def add_person(self, person: Person) -> None:
+        with self.lock:
+            self.people[person.id] = person
+            self.changed()
+
+    def person(self, user_id: str) -> Person | None:
+        with self.lock:
+            return self.people.get(user_id)
+
+    def knows_channel(self, channel: str) -> bool:
+        return channel in self.channels or channel.startswith("D")
 
     def post(
         self,
         channel: str,
         text: str,
-        blocks: list[dict[str, Any]],
+        blocks: list[dict[str, Any]] | None = None,
         *,
-        user: str = "bot",
+        user: str = BOT,
         ephemeral_for: str | None = None,
+        files: list[File] | None = None,
     ) -> Message:
         with self.lock:
-            message = Message(self.new_ts(), channel, user, text, blocks or [], ephemeral_for)
+            message = Message(
+                self.new_ts(), channel, user, text, blocks or [], ephemeral_for, files or []
+            )
             self.messages.append(message)
             self.changed()
             return message
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> bool:
+    def message(self, channel: str | None, ts: str) -> Message | None:
         with self.lock:
             for message in self.messages:
-                if message.channel == channel and message.ts == ts:
-                    message.text, message.blocks = text, blocks or []
-                    self.changed()
-                    return True
-            return False
+                if message.ts == ts and channel in (None, message.channel):
+                    return message
+            return None
 
-    def open_modal(self, user: str, view: dict[str, Any], push: bool = False) -> OpenView:
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> bool:
         with self.lock:
-            opened = OpenView(self.new_id("V"), {**view, "id": None})
-            opened.view["id"] = opened.id
-            stack = self.modals.setdefault(user, [])
-            if not push:
-                stack.clear()
-            stack.append(opened)
+            message = self.message(channel, ts)
+            if message is None:
+                return False
+            message.text, message.blocks = text, blocks or []
+            self.changed()
+            return True
+
+    def conversation(self, user: str, channel: str) -> list[Message]:
+        """What ``user`` sees in ``channel``: everyone's messages and their own ephemeral ones."""
+        with self.lock:
+            return [
+                m for m in self.messages if m.channel == channel and m.ephemeral_for in (None, user)
+            ]
+
+    # ---- views ---------------------------------------------------------------------------
+
+    def open_modal(
+        self, owner: str | None, view: dict[str, Any], *, push: bool = False
+    ) -> OpenView:
+        """views.open replaces the owner's stack, views.push adds to it."""
+        with self.lock:
+            view_id = self.new_id("V")
+            opened = OpenView(view_id, {**view, "id": view_id}, owner)
+            self.views[opened.id] = opened
+            if owner is not None:
+                stack = self.modals.setdefault(owner, [])
+                if not push:
+                    stack.clear()
+                stack.append(opened)
             self.changed()
             return opened
 
-    def replace_modal(self, view_id: str, view: dict[str, Any]) -> OpenView | None:
+    def replace_view(self, view_id: str, view: dict[str, Any], *, adopt: bool) -> OpenView | None:
+        """views.update: the view keeps its id. An id not opened here is None, unless
+        ``adopt``, when it is taken as one Slack opened elsewhere."""
         with self.lock:
-            for stack in self.modals.values():
-                for opened in stack:
-                    if opened.id == view_id:
-                        opened.view = {**view, "id": view_id}
-                        opened.errors = {}
-                        self.changed()
-                        return opened
-            return None
+            opened = self.views.get(view_id)
+            if opened is None and not adopt:
+                return None
+            if opened is None:
+                opened = self.views[view_id] = OpenView(view_id, {})
+            opened.view, opened.errors = {**view, "id": view_id}, {}
+            self.changed()
+            return opened
+
+    def top_modal(self, user: str) -> OpenView | None:
+        with self.lock:
+            stack = self.modals.get(user)
+            return stack[-1] if stack else None
+
+    def modal(self, user: str, view_id: str) -> OpenView | None:
+        with self.lock:
+            return next((v for v in self.modals.get(user, []) if v.id == view_id), None)
 
     def close_modal(self, user: str) -> None:
         with self.lock:
@@ -177,8 +239,40 @@ class Workspace:
                 stack.pop()
             self.changed()
 
-    def conversation(self, user: str, channel: str) -> list[Message]:
+    def submitted(self, user: str, view_id: str, answer: dict[str, Any] | None) -> None:
+        """What Slack does with a modal once the app answered its submission."""
+        action = (answer or {}).get("response_action")
         with self.lock:
-            return [
-                m for m in self.messages if m.channel == channel and m.ephemeral_for in (None, user)
-            ]
+            opened = self.modal(user, view_id)
+            if answer and action == "errors" and opened is not None:
+                opened.errors = dict(answer.get("errors") or {})
+            elif answer and action == "update":
+                self.replace_view(view_id, answer.get("view") or {}, adopt=False)
+            elif answer and action == "push":
+                self.open_modal(user, answer.get("view") or {}, push=True)
+            elif action == "clear":
+                self.modals[user] = []
+            else:
+                self.close_modal(user)
+            self.changed()
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        with self.lock:
+            self.homes[user] = view
+            self.changed()
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.homes.get(user)
+
+    # ---- files ---------------------------------------------------------------------------
+
+    def new_file(self, name: str) -> File:
+        with self.lock:
+            file = File(self.new_id("F"), name)
+            self.files[file.id] = file
+            return file
+
+    def file(self, file_id: str) -> File | None:
+        with self.lock:
+            return self.files.get(file_id)

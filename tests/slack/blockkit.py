@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from tests.slack.fake_api import FakeSlack
+from bot.sandbox.slack_api import SlackApi
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -152,7 +152,7 @@ def _text(obj: dict[str, Any], limit: int, where: str) -> None:
     assert len(text) <= limit, f"{where}: text of {len(text)} > {limit}"
 
 
-def payloads(slack: FakeSlack, acks: Sequence[Any] = ()) -> Iterator[tuple[str, str, Any]]:
+def payloads(slack: SlackApi, acks: Sequence[Any] = ()) -> Iterator[tuple[str, str, Any]]:
     """("message" | "view", where, payload) for everything the bot sent Slack."""
     for call in slack.calls:
         if call.method in MESSAGE_CALLS and call.args.get("blocks"):
@@ -167,7 +167,7 @@ def payloads(slack: FakeSlack, acks: Sequence[Any] = ()) -> Iterator[tuple[str, 
             yield "view", f"ack:{answer['response_action']}", answer["view"]
 
 
-def check_everything(slack: FakeSlack, acks: Sequence[Any] = ()) -> int:
+def check_everything(slack: SlackApi, acks: Sequence[Any] = ()) -> int:
     """Check every payload; returns how many were checked."""
     checked = 0
     for kind, where, payload in payloads(slack, acks):

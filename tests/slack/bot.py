@@ -1,5 +1,5 @@
-"""The real licensebot, served over HTTP on a random port, its Web API on FakeSlack,
-its database fresh, its clock in the test's hands."""
+"""The real licensebot, served over HTTP on a random port, its Web API on the Slack
+stand-in, its database fresh, its clock in the test's hands."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from sqlalchemy import Engine
 from billing.calendar import PACIFIC
 from bot.app import build_app, services
 from bot.config import Settings
+from bot.sandbox.identities import Person
+from bot.sandbox.signing import SlackResponse, SlackSender
+from bot.sandbox.slack_api import SlackApi
 from bot.server import QuietHandler, ThreadingServer, application
 from services.context import Services
 from storage.store import SqlStore
-from tests.slack.fake_api import FakeSlack
-from tests.slack.signed import SlackResponse, SlackSender
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-111-222-test-token-abcdef"
@@ -31,18 +32,13 @@ ADMIN = "UADMIN"
 GMAIL = "UGMAIL"
 FRENCH = "UFRENCH"
 PLAIN = "UPLAIN"
-USERS: dict[str, dict[str, Any]] = {
-    SUPER: {"email": "ada@acme.example", "name": "ada"},
-    ADMIN: {"email": "grace@acme.example", "name": "grace", "is_admin": True},
-    GMAIL: {"email": "bob@gmail.com", "name": "bob"},
-    FRENCH: {
-        "email": "marie@acme.example",
-        "name": "marie",
-        "locale": "fr-FR",
-        "tz": "Europe/Paris",
-    },
-    PLAIN: {"email": "joe@acme.example", "name": "joe"},
-}
+USERS = (
+    Person(SUPER, "ada@acme.example", "ada"),
+    Person(ADMIN, "grace@acme.example", "grace", is_admin=True),
+    Person(GMAIL, "bob@gmail.com", "bob"),
+    Person(FRENCH, "marie@acme.example", "marie", locale="fr-FR", tz="Europe/Paris"),
+    Person(PLAIN, "joe@acme.example", "joe"),
+)
 BILLING_CHANNEL = "CBILLING"
 APPROVALS_CHANNEL = "CAPPROVALS"
 
@@ -68,7 +64,7 @@ class Clock:
             self.now = now
 
 
-def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
+def settings_for(slack: SlackApi, **overrides: Any) -> Settings:
     values = {
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -99,7 +95,7 @@ class RecordingSender(SlackSender):
 
 @dataclass
 class Running:
-    slack: FakeSlack
+    slack: SlackApi
     sender: RecordingSender
     services: Services
     store: SqlStore
@@ -124,7 +120,7 @@ class Running:
 
 @contextmanager
 def running_bot(
-    slack: FakeSlack, engine: Engine, now: datetime | None = None, **overrides: Any
+    slack: SlackApi, engine: Engine, now: datetime | None = None, **overrides: Any
 ) -> Iterator[Running]:
     clock = Clock(now or datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC))
     settings = settings_for(slack, **overrides)

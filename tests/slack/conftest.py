@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.sandbox.slack_api import SlackApi
 from storage.db import make_engine
 from storage.models import Base
 from tests.slack.blockkit import check_everything
 from tests.slack.bot import USERS, Running, running_bot
-from tests.slack.fake_api import FakeSlack
 from tests.slack.flows import seed_catalogue
 from tests.support import ON_POSTGRES, fresh_database
 
@@ -49,9 +49,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(users=USERS) as fake:
-        yield fake
+def slack() -> Iterator[SlackApi]:
+    with SlackApi(USERS) as stand_in:
+        yield stand_in
 
 
 class _Errors(logging.Handler):
@@ -64,7 +64,7 @@ class _Errors(logging.Handler):
 
 
 @pytest.fixture
-def bot(slack: FakeSlack, engine: Engine) -> Iterator[Running]:
+def bot(slack: SlackApi, engine: Engine) -> Iterator[Running]:
     seed_catalogue(engine)
     errors: list[logging.LogRecord] = []
     handler = _Errors(errors)

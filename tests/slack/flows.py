@@ -19,11 +19,11 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
+from bot.sandbox.signing import SlackResponse, checkboxes, plain, radio, state
+from bot.sandbox.signing import select as chosen
 from scheduler.runner import Runner
 from storage.models import AuditRow, Base, ProductRow
 from tests.slack.bot import Running
-from tests.slack.signed import SlackResponse, checkboxes, plain, radio, state
-from tests.slack.signed import select as chosen
 
 CATALOGUE = (
     ("chrome_enterprise", "Chrome Enterprise Upgrade", Decimal("50.00"), Decimal("6.00")),

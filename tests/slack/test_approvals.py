@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.runtime import finish_interrupted_approvals
+from bot.sandbox.signing import plain
+from bot.sandbox.signing import select as chosen
 from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -27,8 +29,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import plain
-from tests.slack.signed import select as chosen
 
 APPROVE, DENY = "approval_approve", "approval_deny"
 

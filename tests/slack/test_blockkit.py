@@ -16,6 +16,8 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
+from bot.sandbox.signing import checkboxes, plain, radio
+from bot.sandbox.signing import select as chosen
 from tests.slack.blockkit import check_everything, check_message, check_view, payloads
 from tests.slack.bot import ADMIN, FRENCH, SUPER, Running
 from tests.slack.flows import (
@@ -28,8 +30,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import checkboxes, plain, radio
-from tests.slack.signed import select as chosen
 
 MANY = 120
 """More subscriptions than a view has blocks (100) and a select has options (100)."""

@@ -13,6 +13,7 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
+from bot.sandbox.signing import SlackResponse
 from tests.slack.bot import ADMIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -26,7 +27,6 @@ from tests.slack.flows import (
     snapshot,
     view_text,
 )
-from tests.slack.signed import SlackResponse
 
 JAN_10 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
 

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from bot.messages import messages
+from bot.sandbox.identities import Person
+from bot.sandbox.signing import checkboxes, plain, radio
+from bot.sandbox.signing import select as chosen
 from tests.slack.bot import FRENCH, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -24,8 +27,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import checkboxes, plain, radio
-from tests.slack.signed import select as chosen
 from views.i18n import _catalogue, money, t
 
 FRENCH_ADMIN = "UFRADMIN"
@@ -158,7 +159,7 @@ def test_a_confirmation_and_its_result_are_in_french(bot: Running) -> None:
 
 
 def test_a_french_requester_is_told_in_french(bot: Running) -> None:
-    bot.slack.add_user(FRENCH_ADMIN, email="luc@acme.example", locale="fr-FR", is_admin=True)
+    bot.slack.add_user(Person(FRENCH_ADMIN, "luc@acme.example", locale="fr-FR", is_admin=True))
     values = {"reseller": plain("Partenaires SA"), "confirm": checkboxes("yes")}
     shown, done = submit_and_confirm(bot, FRENCH_ADMIN, "transfer", values)
     assert fr("A super-admin will be asked to approve this.") in view_text(shown.json["view"])  # type: ignore[index]

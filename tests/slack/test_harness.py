@@ -1,7 +1,8 @@
 """The Slack test harness, proven without the bot.
 
-(a) a real slack_sdk WebClient against FakeSlack; (b) a minimal Bolt app behind wsgiref, driven
-by SlackSender's signed requests, with its Web API client and response_urls on FakeSlack.
+(a) a real slack_sdk WebClient against the Slack stand-in (bot.sandbox.slack_api); (b) a
+minimal Bolt app behind wsgiref, driven by SlackSender's signed requests, with its Web API
+client and response_urls on the stand-in.
 """
 
 from __future__ import annotations
@@ -22,28 +23,29 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from tests.slack.fake_api import FakeSlack
-from tests.slack.signed import SlackSender, number, plain, select, sign, state
+from bot.sandbox.identities import Person
+from bot.sandbox.signing import SlackResponse, SlackSender, number, plain, select, state
+from bot.sandbox.slack_api import SlackApi
 
 SECRET = "secret"
 TOKEN = "xoxb-test"
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(users={"U1": {"email": "ann@acme.test", "locale": "fr-FR"}}) as fake:
-        yield fake
+def slack() -> Iterator[SlackApi]:
+    with SlackApi([Person("U1", "ann@acme.test", locale="fr-FR")]) as stand_in:
+        yield stand_in
 
 
 @pytest.fixture
-def client(slack: FakeSlack) -> WebClient:
+def client(slack: SlackApi) -> WebClient:
     return WebClient(base_url=slack.api_url, token=TOKEN)
 
 
-# -- (a) slack_sdk's WebClient against the fake ------------------------------------------------
+# -- (a) slack_sdk's WebClient against the stand-in -----------------------------------------
 
 
-def test_auth_test_is_form_encoded_with_bearer_token(slack: FakeSlack, client: WebClient) -> None:
+def test_auth_test_is_form_encoded_with_bearer_token(slack: SlackApi, client: WebClient) -> None:
     answer = client.auth_test()
     assert answer["user_id"] == "UBOT"
     assert answer["bot_id"] == "BBOT"
@@ -54,8 +56,8 @@ def test_auth_test_is_form_encoded_with_bearer_token(slack: FakeSlack, client: W
     assert call.headers["content-type"] == "application/x-www-form-urlencoded"
 
 
-def test_users_info_shows_locale_only_when_asked(slack: FakeSlack, client: WebClient) -> None:
-    slack.add_user("U2", email="bob@acme.test", name="bob", is_admin=True, tz="Europe/Paris")
+def test_users_info_shows_locale_only_when_asked(slack: SlackApi, client: WebClient) -> None:
+    slack.add_user(Person("U2", "bob@acme.test", "bob", is_admin=True, tz="Europe/Paris"))
     user = client.users_info(user="U1", include_locale=True)["user"]
     assert user["locale"] == "fr-FR"
     assert user["profile"]["email"] == "ann@acme.test"
@@ -71,9 +73,7 @@ def test_users_info_shows_locale_only_when_asked(slack: FakeSlack, client: WebCl
     assert slack.calls_to("users.info")[0] == {"user": "U1", "include_locale": "1"}
 
 
-def test_post_message_sends_json_and_gets_increasing_ts(
-    slack: FakeSlack, client: WebClient
-) -> None:
+def test_post_message_sends_json_and_gets_increasing_ts(slack: SlackApi, client: WebClient) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
     first = client.chat_postMessage(channel="C1", text="hi", blocks=blocks)
     second = client.chat_postMessage(channel="U1", text="psst")
@@ -85,7 +85,7 @@ def test_post_message_sends_json_and_gets_increasing_ts(
     assert slack.calls[0].headers["content-type"].startswith("application/json")
 
 
-def test_views_open_echoes_the_view_with_an_id(slack: FakeSlack, client: WebClient) -> None:
+def test_views_open_echoes_the_view_with_an_id(slack: SlackApi, client: WebClient) -> None:
     view = {"type": "modal", "callback_id": "order", "title": {"type": "plain_text", "text": "x"}}
     answer = client.views_open(trigger_id="1.2.3", view=view)
     assert answer["view"]["callback_id"] == "order"
@@ -94,7 +94,7 @@ def test_views_open_echoes_the_view_with_an_id(slack: FakeSlack, client: WebClie
     assert slack.calls_to("views.open") == [{"trigger_id": "1.2.3", "view": view}]
 
 
-def test_other_methods_answer_like_slack(slack: FakeSlack, client: WebClient) -> None:
+def test_other_methods_answer_like_slack(slack: SlackApi, client: WebClient) -> None:
     assert client.conversations_open(users="U1")["channel"]["id"] == "DU1"
     assert client.chat_postEphemeral(channel="C1", user="U1", text="x")["message_ts"]
     updated = client.chat_update(channel="C1", ts="1.000100", text="new")
@@ -103,13 +103,13 @@ def test_other_methods_answer_like_slack(slack: FakeSlack, client: WebClient) ->
     assert [c.method for c in slack.calls][-1] == "reactions.add"
 
 
-def test_calls_without_a_token_are_not_authed(slack: FakeSlack) -> None:
+def test_calls_without_a_token_are_not_authed(slack: SlackApi) -> None:
     with pytest.raises(SlackApiError) as raised:
         WebClient(base_url=slack.api_url).auth_test()
     assert raised.value.response["error"] == "not_authed"
 
 
-def test_files_upload_v2_goes_through_the_upload_url(slack: FakeSlack, client: WebClient) -> None:
+def test_files_upload_v2_goes_through_the_upload_url(slack: SlackApi, client: WebClient) -> None:
     content = b"seat,user\n1,ann\n"
     answer = client.files_upload_v2(
         content=content, filename="seats.csv", title="Seats", channel="C1"
@@ -125,7 +125,7 @@ def test_files_upload_v2_goes_through_the_upload_url(slack: FakeSlack, client: W
     assert slack.calls_to("files.completeUploadExternal")[0]["channel_id"] == "C1"
 
 
-def test_rate_limit_is_retried_by_the_sdk_handler(slack: FakeSlack, client: WebClient) -> None:
+def test_rate_limit_is_retried_by_the_sdk_handler(slack: SlackApi, client: WebClient) -> None:
     slack.fail("chat.postMessage", retry_after=0)
     with pytest.raises(SlackApiError) as raised:
         client.chat_postMessage(channel="C1", text="x")
@@ -140,7 +140,7 @@ def test_rate_limit_is_retried_by_the_sdk_handler(slack: FakeSlack, client: WebC
     assert [c.status for c in slack.calls] == [429, 200]
 
 
-def test_injected_errors_and_failing_until_the_end(slack: FakeSlack, client: WebClient) -> None:
+def test_injected_errors_and_failing_until_the_end(slack: SlackApi, client: WebClient) -> None:
     slack.fail("chat.postMessage", error="channel_not_found")
     with pytest.raises(SlackApiError) as raised:
         client.chat_postMessage(channel="C9", text="x")
@@ -155,17 +155,38 @@ def test_injected_errors_and_failing_until_the_end(slack: FakeSlack, client: Web
     assert [c.status for c in slack.calls if c.method == "chat.update"] == [500, 500, 500]
 
 
-def test_wait_for_reports_what_was_recorded(slack: FakeSlack, client: WebClient) -> None:
+def test_wait_for_reports_what_was_recorded(slack: SlackApi, client: WebClient) -> None:
     threading.Timer(0.05, lambda: client.chat_postMessage(channel="C1", text="later")).start()
     assert slack.wait_for_call("chat.postMessage")[0]["text"] == "later"
     with pytest.raises(AssertionError, match=r"chat\.postMessage -> 200"):
-        slack.wait_for(lambda fake: fake.calls_to("views.open"), timeout=0.05)
+        slack.wait_for(lambda stand_in: stand_in.calls_to("views.open"), timeout=0.05)
 
 
-def test_signature_matches_slack_sdk_verifier() -> None:
-    body, timestamp = b"token=x&text=a+b", int(time.time())
-    expected = SignatureVerifier(SECRET).generate_signature(timestamp=str(timestamp), body=body)
-    assert sign(body, timestamp, SECRET) == expected
+class _Captured(SlackSender):
+    """Sends nothing: keeps each body and its headers."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9/slack/events", SECRET)
+        self.sent: list[tuple[bytes, dict[str, str]]] = []
+
+    def raw(self, body: bytes, headers: dict[str, str]) -> SlackResponse:
+        self.sent.append((body, headers))
+        return SlackResponse(200, {}, "", None, 0.0)
+
+
+def test_what_the_sender_signs_passes_slack_sdk_verifier() -> None:
+    sender = _Captured()
+    sender.command("U1", "a b")
+    sender.block_action("U1", "approve", value="1", message={"text": "x"})
+    sender.event({"type": "app_mention", "user": "U1", "channel": "C1"})
+    sender.command("U1", "x", secret="wrong")
+    sender.command("U1", "x", timestamp=int(time.time()) - 6 * 60)
+    *signed, forged, stale = sender.sent
+    for body, headers in signed:
+        assert SignatureVerifier(SECRET).is_valid_request(body, headers)
+        assert not SignatureVerifier("another-secret").is_valid_request(body, headers)
+    assert not SignatureVerifier(SECRET).is_valid_request(*forged)
+    assert not SignatureVerifier(SECRET).is_valid_request(*stale)
 
 
 # -- (b) a Bolt app behind wsgiref, driven by SlackSender --------------------------------------
@@ -197,7 +218,7 @@ class Bot:
 
 
 @pytest.fixture
-def bot(slack: FakeSlack) -> Iterator[Bot]:
+def bot(slack: SlackApi) -> Iterator[Bot]:
     client = WebClient(base_url=slack.api_url, token=TOKEN)
     app = App(token=TOKEN, signing_secret=SECRET, client=client)
     seen: list[tuple[str, Any]] = []
@@ -228,21 +249,22 @@ def bot(slack: FakeSlack) -> Iterator[Bot]:
         client.chat_postMessage(channel=event["channel"], text="hello")
 
     with serve(app) as url:
-        yield Bot(SlackSender(url, SECRET, response_url_factory=slack.response_url), seen)
+        responses = lambda: slack.response_url("r1")  # noqa: E731
+        yield Bot(SlackSender(url, SECRET, response_url_factory=responses), seen)
 
 
-def test_app_checks_its_token_at_start(slack: FakeSlack, bot: Bot) -> None:
+def test_app_checks_its_token_at_start(slack: SlackApi, bot: Bot) -> None:
     assert len(slack.calls_to("auth.test")) == 1
 
 
-def test_signed_command_is_acked_then_responded(slack: FakeSlack, bot: Bot) -> None:
+def test_signed_command_is_acked_then_responded(slack: SlackApi, bot: Bot) -> None:
     answer = bot.sender.command("U1", "3 seats")
     assert (answer.status, answer.body) == (200, "")
     [reply] = slack.wait_for_response("r1")
     assert reply["text"] == "You asked for 3 seats"
 
 
-def test_bad_signatures_and_stale_requests_are_refused(slack: FakeSlack, bot: Bot) -> None:
+def test_bad_signatures_and_stale_requests_are_refused(slack: SlackApi, bot: Bot) -> None:
     assert bot.sender.command("U1", "x", secret="wrong").status == 401
     stale = int(time.time()) - 6 * 60
     assert bot.sender.command("U1", "x", timestamp=stale).status == 401
@@ -264,7 +286,7 @@ def test_url_verification_returns_the_challenge(bot: Bot) -> None:
     assert (answer.status, answer.json) == (200, {"challenge": "abc123"})
 
 
-def test_block_action_reaches_its_handler(slack: FakeSlack, bot: Bot) -> None:
+def test_block_action_reaches_its_handler(slack: SlackApi, bot: Bot) -> None:
     message = {"ts": "1700000000.000100", "text": "Approve?"}
     answer = bot.sender.block_action(
         "U1", "approve", value="order-7", message=message, trigger_id="t-1"
@@ -288,7 +310,7 @@ def test_view_submission_reaches_its_handler(bot: Bot) -> None:
     assert seen_view["id"] == "V1"
 
 
-def test_event_reaches_its_handler_with_retry_headers(slack: FakeSlack, bot: Bot) -> None:
+def test_event_reaches_its_handler_with_retry_headers(slack: SlackApi, bot: Bot) -> None:
     event = {
         "type": "app_mention",
         "user": "U1",

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from billing.calendar import PACIFIC
 from billing.model import Plan
+from bot.sandbox.signing import checkboxes, plain, radio
+from bot.sandbox.signing import select as chosen
 from storage.models import SubscriptionRow
 from tests.slack.bot import SUPER, Running
 from tests.slack.flows import (
@@ -35,8 +37,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import checkboxes, plain, radio
-from tests.slack.signed import select as chosen
 
 
 def cents(value: Fraction) -> Decimal:

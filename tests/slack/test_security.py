@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
+from bot.sandbox.signing import checkboxes, plain, sign
 from tests.slack.bot import ADMIN, PLAIN, SECRET, SUPER, Running
 from tests.slack.flows import (
     as_json,
@@ -22,7 +24,6 @@ from tests.slack.flows import (
     submit_and_confirm,
     view_text,
 )
-from tests.slack.signed import checkboxes, plain, sign
 
 ACCEPTED_AT_START = {"auth.test"}
 
@@ -252,7 +253,7 @@ def test_text_from_a_form_cannot_ping_the_approvals_channel(bot: Running) -> Non
 def test_a_command_from_another_workspace_is_refused(bot: Running) -> None:
     assert bot.customer_id
     before = snapshot(bot.store.engine)
-    bot.sender.team_id = "T2"
+    bot.sender.team = replace(bot.sender.team, id="T2")
     answer = bot.command(SUPER, "status", response_url=bot.slack.response_url("t2"))
     assert answer.status in (200, 401)
     if answer.status == 200:

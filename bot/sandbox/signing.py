@@ -1,15 +1,15 @@
 """Send the bot's HTTP endpoint requests shaped and signed exactly like Slack's.
 
-Slack signs each request with "v0=" + hex HMAC-SHA256(signing secret, f"v0:{timestamp}:{body}")
-over the raw body bytes, in X-Slack-Signature and X-Slack-Request-Timestamp; Bolt rejects a bad
-signature or a timestamp more than five minutes off with 401. Slash commands arrive as a form
-post, interactions as a form post whose ``payload`` field is JSON, events as a JSON body.
+Slack signs each request over the raw body bytes, in X-Slack-Signature and
+X-Slack-Request-Timestamp; Bolt rejects a bad signature or a timestamp more than five minutes
+off with 401. The signature is slack-sdk's own, so it cannot drift from what Bolt checks.
+Slash commands arrive as a form post, interactions as a form post whose ``payload`` field is
+JSON, events as a JSON body. The sandbox's page, the tests and the benchmarks all send with
+this; the form-value helpers below build a modal's ``state`` as Slack sends it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import secrets
@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode
 
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox.identities import Team
+
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
-# Loopback port 9 (discard) refuses at once: a response_url made up without a FakeSlack
+# Loopback port 9 (discard) refuses at once: a response_url made up without a stand-in
 # can never reach the internet.
 UNREACHABLE = "http://127.0.0.1:9"
 
@@ -52,8 +56,19 @@ class SlackResponse:
 
 def sign(body: bytes, timestamp: int, secret: str) -> str:
     """Slack's v0 request signature of the exact body bytes."""
-    base = f"v0:{timestamp}:".encode() + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    assert signature is not None  # None only without a timestamp
+    return signature
+
+
+def signed_headers(body: bytes, content_type: str, secret: str, timestamp: int) -> dict[str, str]:
+    """The headers Slack sends with ``body``: its type, the time and the signature."""
+    return {
+        "Content-Type": content_type,
+        "User-Agent": USER_AGENT,
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": sign(body, timestamp, secret),
+    }
 
 
 def state(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -93,19 +108,15 @@ class SlackSender:
         self,
         endpoint_url: str,
         signing_secret: str,
-        team_id: str = "T1",
-        team_domain: str = "acme",
-        api_app_id: str = "A1",
+        *,
+        team: Team | None = None,
         response_url_factory: Callable[[], str] | None = None,
-        bot_user_id: str = "UBOT",
     ) -> None:
+        """``team``: the workspace the requests come from (and whose app and bot they name)."""
         self.endpoint_url = endpoint_url
         self.signing_secret = signing_secret
-        self.team_id = team_id
-        self.team_domain = team_domain
-        self.api_app_id = api_app_id
+        self.team = team or Team()
         self.response_url_factory = response_url_factory
-        self.bot_user_id = bot_user_id
         self.token = "verification-token"  # legacy field Slack still sends; Bolt ignores it
         self._serial = itertools.count(1)
 
@@ -126,15 +137,15 @@ class SlackSender:
     ) -> SlackResponse:
         fields = {
             "token": self.token,
-            "team_id": self.team_id,
-            "team_domain": self.team_domain,
+            "team_id": self.team.id,
+            "team_domain": self.team.domain,
             "channel_id": channel_id,
             "channel_name": channel_name,
             "user_id": user_id,
             "user_name": user_name or user_id.lower(),
             "command": command,
             "text": text,
-            "api_app_id": self.api_app_id,
+            "api_app_id": self.team.app_id,
             "is_enterprise_install": "false",
             "response_url": response_url or self._response_url("commands"),
             "trigger_id": trigger_id or self._trigger_id(),
@@ -152,6 +163,7 @@ class SlackSender:
         selected_option: str | dict[str, Any] | None = None,
         message: dict[str, Any] | None = None,
         channel_id: str = "C1",
+        channel_name: str = "general",
         container: dict[str, Any] | None = None,
         view: dict[str, Any] | None = None,
         trigger_id: str | None = None,
@@ -181,11 +193,11 @@ class SlackSender:
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": self._user(user_id, user_name),
-            "api_app_id": self.api_app_id,
+            "api_app_id": self.team.app_id,
             "token": self.token,
             "container": container,
             "trigger_id": trigger_id or self._trigger_id(),
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": {"id": self.team.id, "domain": self.team.domain},
             "enterprise": None,
             "is_enterprise_install": False,
         }
@@ -196,7 +208,7 @@ class SlackSender:
             if message is not None:
                 message = {"type": "message", "ts": f"{time.time():.6f}", **message}
                 payload["message"] = message
-            payload["channel"] = {"id": channel_id, "name": "general"}
+            payload["channel"] = {"id": channel_id, "name": channel_name}
             payload["container"] = container or {
                 "type": "message",
                 "message_ts": message["ts"] if message else f"{time.time():.6f}",
@@ -218,9 +230,9 @@ class SlackSender:
     ) -> SlackResponse:
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": {"id": self.team.id, "domain": self.team.domain},
             "user": self._user(user_id, user_name),
-            "api_app_id": self.api_app_id,
+            "api_app_id": self.team.app_id,
             "token": self.token,
             "trigger_id": trigger_id or self._trigger_id(),
             "view": self._view(view),
@@ -238,8 +250,8 @@ class SlackSender:
         """An ``event_callback`` wrapping ``event`` (a dict with at least "type")."""
         body = {
             "token": self.token,
-            "team_id": self.team_id,
-            "api_app_id": self.api_app_id,
+            "team_id": self.team.id,
+            "api_app_id": self.team.app_id,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._serial):08d}",
@@ -247,8 +259,8 @@ class SlackSender:
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": self.bot_user_id,
+                    "team_id": self.team.id,
+                    "user_id": self.team.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
@@ -288,12 +300,7 @@ class SlackSender:
         timestamp = int(time.time()) if timestamp is None else timestamp
         secret = send.get("secret")
         secret = self.signing_secret if secret is None else secret
-        headers = {
-            "Content-Type": content_type,
-            "User-Agent": USER_AGENT,
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": sign(body, timestamp, secret),
-        }
+        headers = signed_headers(body, content_type, secret, timestamp)
         if send.get("retry_num") is not None:
             headers["X-Slack-Retry-Num"] = str(send["retry_num"])
         if send.get("retry_reason") is not None:
@@ -306,13 +313,13 @@ class SlackSender:
 
     def _user(self, user_id: str, user_name: str | None) -> dict[str, Any]:
         name = user_name or user_id.lower()
-        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team.id}
 
     def _view(self, view: dict[str, Any]) -> dict[str, Any]:
         """The view as Slack echoes it back: the given dict plus the fields Slack always adds."""
         defaults: dict[str, Any] = {
             "id": "V1",
-            "team_id": self.team_id,
+            "team_id": self.team.id,
             "type": "modal",
             "blocks": [],
             "private_metadata": "",
@@ -321,8 +328,8 @@ class SlackSender:
             "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
             "previous_view_id": None,
             "external_id": "",
-            "app_id": self.api_app_id,
-            "bot_id": "BBOT",
+            "app_id": self.team.app_id,
+            "bot_id": self.team.bot_id,
         }
         filled = {**defaults, **view}
         filled.setdefault("root_view_id", filled["id"])
@@ -334,4 +341,4 @@ class SlackSender:
     def _response_url(self, kind: str) -> str:
         if self.response_url_factory is not None:
             return self.response_url_factory()
-        return f"{UNREACHABLE}/{kind}/{self.team_id}/{next(self._serial)}/{secrets.token_hex(12)}"
+        return f"{UNREACHABLE}/{kind}/{self.team.id}/{next(self._serial)}/{secrets.token_hex(12)}"
