@@ -44,6 +44,11 @@ class Store(Protocol):
         """Requests an older release approved and never applied, oldest first."""
         ...
 
+    def stamp(self, customer_id: int) -> int | None:
+        """The customer's latest audit row: every change to an account writes one in the
+        same transaction, so while the stamp is the same, the books are."""
+        ...
+
     def account(
         self, customer_id: int, replay_key: str | None = None, *, write: bool = True
     ) -> AbstractContextManager[Account]:

@@ -1,7 +1,9 @@
 """Bolt listeners: each parses the payload, calls one service, renders the result.
 
 `register` is the one place that says which listener answers what, in the order Bolt tries
-them: acknowledgements first, and the answers after the ack as Bolt's lazy listeners.
+them. The app processes a request before answering it (`process_before_response`): the ack
+listener runs on the request's own thread and its answer goes back at once, and the work
+after the ack runs as Bolt's lazy listeners, so acks never wait behind answers.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ def register(app: App, services: Services) -> None:
     app.use(middleware(Wiring(services)))
     app.error(errors.on_error)
     app.command("/license")(ack=commands.acknowledge, lazy=[commands.answer])
-    app.view(modals.FORMS)(modals.submit_form)
-    app.view(CONFIRM)(modals.submit_confirmation)
+    app.view(modals.FORMS)(ack=modals.submit_form, lazy=[modals.post_filed])
+    app.view(CONFIRM)(ack=modals.submit_confirmation, lazy=[modals.post_filed])
     app.action(approvals.APPROVE)(ack=approvals.acknowledge, lazy=[approvals.approve])
     app.action(approvals.DENY)(ack=approvals.acknowledge, lazy=[approvals.deny])
     app.event("app_home_opened")(home.home_opened)

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from billing.approvals import OPEN
 from handlers import request_messages
 from handlers.errors import answered
 from handlers.wiring import asker_of, services_of
@@ -71,11 +72,17 @@ def _decide(
     if request is None:
         _tell(respond, t(lang, "This request is not known."))
         return
-    decided = services.approvals.decide(
-        asker.customer_id, int(value), approve, asker.actor, services.clock()
-    )
+    decided = None
+    if request.status in OPEN:  # a decided request needs no unit of work to say so
+        decided = services.approvals.decide(
+            asker.customer_id, int(value), approve, asker.actor, services.clock()
+        )
     if decided is None:
-        current = services.approvals.get(asker.customer_id, int(value))
+        current = (
+            request
+            if request.status not in OPEN
+            else services.approvals.get(asker.customer_id, int(value))
+        )
         assert current is not None
         already = t(
             lang,

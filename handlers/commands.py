@@ -117,8 +117,7 @@ def open_form(r: Request, entry: Order[Any]) -> None:
     """The order's modal, its fields filled from the words typed after the subcommand."""
     form = entry.form
     assert form is not None
-    products = any(field.source is Source.PRODUCTS for field in form.fields)
-    facts = r.facts(products)
+    facts = r.facts(products=form.lists(Source.PRODUCTS))
     if form.needs is not None and not facts.has(form.needs[0]):
         r.refuse(t(r.lang, form.needs[1]))
         return
@@ -189,8 +188,7 @@ def help_(r: Request) -> None:
 
 def status(r: Request) -> None:
     overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
-    pending = r.services.approvals.pending(r.asker.customer_id)
-    r.reply(replies.status_blocks(r.lang, overview.subscriptions, pending))
+    r.reply(replies.status_blocks(r.lang, overview.subscriptions, overview.waiting))
 
 
 def balance(r: Request) -> None:

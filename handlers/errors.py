@@ -15,8 +15,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import BoltContext, BoltResponse
-from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
 
 from handlers.wiring import asker_of
 from views.forms import result
@@ -41,7 +39,7 @@ def on_error(
         view = result(lang, "licensebot", f":warning: {t(lang, SORRY)}").to_dict()
         answer = json.dumps({"response_action": "update", "view": view})
         return BoltResponse(status=200, body=answer, headers={"content-type": "application/json"})
-    tell(context, body, context.respond, context.client, lang)
+    tell(context, lang)
     return BoltResponse(status=200, body="") if response is not None else None
 
 
@@ -55,31 +53,19 @@ def answered(listener: F) -> F:
         except Exception as error:
             log.error("an answer failed: %s: %s", type(error).__name__, str(error)[:200])
             context: BoltContext = kwargs["context"]
-            tell(
-                context,
-                kwargs.get("body") or {},
-                context.respond,
-                context.client,
-                _language(context),
-            )
+            tell(context, _language(context))
 
     return guarded  # type: ignore[return-value]
 
 
-def tell(
-    context: BoltContext,
-    body: dict[str, Any],
-    respond: Respond | None,
-    client: WebClient | None,
-    lang: str,
-) -> None:
+def tell(context: BoltContext, lang: str) -> None:
     """Best effort: the request's response_url when it has one, else a direct message."""
     text = f":warning: {t(lang, SORRY)}"
     try:
-        if respond is not None:
-            respond(text=text, response_type="ephemeral", replace_original=False)
-        elif client is not None and context.user_id:
-            client.chat_postMessage(channel=context.user_id, text=text)
+        if context.response_url and context.respond is not None:
+            context.respond(text=text, response_type="ephemeral", replace_original=False)
+        elif context.client is not None and context.user_id:
+            context.client.chat_postMessage(channel=context.user_id, text=text)
     except Exception as error:  # Slack itself may be what failed
         log.warning("could not tell the user about a failure: %s", type(error).__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -12,7 +13,7 @@ from billing.calendar import pacific_day
 from handlers.errors import answered
 from handlers.payloads import Interaction, parse
 from handlers.wiring import asker_of, services_of, wiring_of
-from services.forms import FormContext
+from services.forms import FormContext, Source
 from services.orders import ORDERS
 from services.people import Role
 from views import forms
@@ -68,12 +69,13 @@ def open_form(
     overview = services.billing.overview(asker.customer_id, services.clock())
     facts = FormContext(
         subscriptions=overview.subscriptions,
-        products=services.workspaces.products(),
         card=overview.card,
         balance_due=overview.balance.balance_due,
         credit=overview.balance.credit,
     )
     entry = ORDERS.named(_order_name(str(action.get("action_id")), facts))
+    if entry is not None and entry.form is not None and entry.form.lists(Source.PRODUCTS):
+        facts = replace(facts, products=services.workspaces.products())
     form = entry.form if entry is not None else None
     if entry is None or form is None or (form.needs and not facts.has(form.needs[0])):
         nothing = t(lang, "Nothing to do here yet: start with a subscription and billing.")

@@ -2,7 +2,8 @@
 
 A super-admin's order is placed at once; an admin's is filed for approval. Both happen in
 the listener that answers Slack (a view submission's answer is the next view), under the
-idempotency key of the view, so a double submission acts once.
+idempotency key of the view, so a double submission acts once. A request filed is posted to
+the approvals channel after the answer, by a lazy listener.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from billing import commands as cmd
 from billing.approvals import Approval
 from billing.errors import BillingError
 from handlers import request_messages
+from handlers.errors import answered
 from handlers.forms import FormErrors, read, values
 from handlers.wiring import asker_of, services_of
 from services.context import Asker, Services
@@ -31,6 +33,8 @@ from views.i18n import refusal, t
 from views.quotes import describe, quote_lines
 from views.replies import NOT_ALLOWED
 
+FILED = "licensebot_filed"
+"""Where a submission leaves the request it filed, for the lazy listener that posts it."""
 FORMS = re.compile(
     f"^({'|'.join([*(e.name for e in ORDERS if e.form is not None), *LEGACY_NAMES])})$"
 )
@@ -54,7 +58,7 @@ def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
     return block if block in values(view) else fallback
 
 
-def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     services, asker = services_of(context), asker_of(context)
     view = body.get("view") or {}
     entry = ORDERS.named(str(view.get("callback_id", "")))
@@ -73,7 +77,7 @@ def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
         ack(response_action="errors", errors=problem.errors)
         return
     if not entry.confirm:
-        _finish(ack, client, services, asker, wanted, view, first)
+        _finish(ack, context, services, asker, wanted, view, first)
         return
     try:
         quote = services.billing.quote(asker.customer_id, wanted, services.clock())
@@ -97,9 +101,7 @@ def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
     ack(response_action="update", view=confirmation.to_dict())
 
 
-def submit_confirmation(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
-) -> None:
+def submit_confirmation(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     services, asker = services_of(context), asker_of(context)
     view = body.get("view") or {}
     if asker is None:
@@ -117,12 +119,20 @@ def submit_confirmation(
             response_action="update", view=forms.result(asker.lang, "licensebot", unknown).to_dict()
         )
         return
-    _finish(ack, client, services, asker, wanted, view, None)
+    _finish(ack, context, services, asker, wanted, view, None)
+
+
+@answered
+def post_filed(client: WebClient, context: BoltContext) -> None:
+    """Post the request the submission filed (only the submission that filed it does)."""
+    filed = context.get(FILED)
+    if isinstance(filed, Approval):
+        request_messages.post(services_of(context), client, filed)
 
 
 def _finish(
     ack: Ack,
-    client: WebClient,
+    context: BoltContext,
     services: Services,
     asker: Asker,
     wanted: cmd.Command,
@@ -138,12 +148,12 @@ def _finish(
         return
     icon = ":white_check_mark:" if outcome.ok else ":no_entry:"
     title = ORDERS.of(wanted).title
+    if outcome.approval is not None:
+        context[FILED] = outcome.approval
     ack(
         response_action="update",
         view=forms.result(asker.lang, title, f"{icon} {outcome.text}").to_dict(),
     )
-    if outcome.approval is not None:
-        request_messages.post(services, client, outcome.approval)
 
 
 def commit(services: Services, asker: Asker, order: cmd.Command, key: str) -> Outcome:

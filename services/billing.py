@@ -9,13 +9,16 @@ transaction.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from billing import commands as cmd
 from billing.account import Account
 from billing.actors import Actor
+from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import month_start, pacific_day
 from billing.invoicing import current_cycle_lines, monthly_lines
 from billing.model import (
@@ -40,12 +43,20 @@ class Overview:
     subscriptions: list[Subscription]
     card: Card | None
     customer: Customer
+    waiting: list[Approval]
+    """Requests waiting for a super-admin."""
+
+
+GLANCES = 4096
+"""Overviews kept in memory, the most recently read customers first."""
 
 
 class Billing:
     def __init__(self, store: Store, retry_after: timedelta = REACTIVATION_DELAY) -> None:
         self.store = store
         self.retry_after = retry_after
+        self._glances: OrderedDict[int, tuple[tuple[int | None, date], Overview]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def open_account(self, domain: str, at: datetime) -> Customer:
         return self.store.create_customer(domain, at)
@@ -101,7 +112,27 @@ class Billing:
         return Occasion(f"{order.name}:{key or at.isoformat()}", self.retry_after)
 
     def overview(self, customer_id: int, at: datetime) -> Overview:
-        """The account at a glance: balance, next invoice if nothing changes, subscriptions."""
+        """The account at a glance: balance, next invoice if nothing changes, subscriptions.
+
+        Every screen starts here, so it is kept while the customer's books are unchanged (the
+        same stamp, which any change moves, in whichever process) and the Pacific day is the
+        same (the figures are by day): a screen then costs one small query, not the account.
+        """
+        key = (self.store.stamp(customer_id), pacific_day(at))
+        with self._lock:
+            kept = self._glances.get(customer_id)
+            if kept is not None and kept[0] == key:
+                self._glances.move_to_end(customer_id)
+                return kept[1]
+        found = self._overview(customer_id, at)
+        with self._lock:
+            self._glances[customer_id] = (key, found)
+            self._glances.move_to_end(customer_id)
+            while len(self._glances) > GLANCES:
+                self._glances.popitem(last=False)
+        return found
+
+    def _overview(self, customer_id: int, at: datetime) -> Overview:
         with self.store.account(customer_id, write=False) as account:
             current = sum((line.amount for line in current_cycle_lines(account, at)), ZERO)
             month = month_start(pacific_day(at))
@@ -112,6 +143,7 @@ class Billing:
                 list(account.subscriptions),
                 account.card,
                 account.customer,
+                [a for a in account.approvals if a.status is ApprovalStatus.PENDING],
             )
 
     def balance(self, customer_id: int, at: datetime) -> Balance:

@@ -141,6 +141,10 @@ class Form:
     def fields(self) -> tuple[Field, ...]:
         return tuple(block for block in self.blocks if isinstance(block, Field))
 
+    def lists(self, source: Source) -> bool:
+        """Whether a field offers choices from `source` (so the form needs them)."""
+        return any(field.source is source for field in self.fields)
+
 
 def changeable(subs: Sequence[Subscription]) -> list[Subscription]:
     return [s for s in subs if not s.ended and s.billed_directly]

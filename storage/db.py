@@ -10,6 +10,15 @@ from sqlalchemy.pool import StaticPool
 
 DEFAULT_URL = "sqlite:///licensebot.sqlite3"
 MEMORY_URL = "sqlite://"
+READS = "licensebot_reads"
+"""Execution option of connections that only read. On SQLite they take no write lock, so a
+screen never waits for the invoice run: "snapshot" reads in a deferred transaction (WAL
+readers see one consistent state), "statement" runs each statement on its own."""
+
+
+def reading(engine: Engine, how: str = "statement") -> Engine:
+    """The same engine and pool, for connections that only read."""
+    return engine.execution_options(**{READS: how})
 
 
 def normalise_url(url: str) -> str:
@@ -51,7 +60,10 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads = connection.get_execution_options().get(READS)
+        if reads == "statement":
+            return  # a single read is its own transaction
+        connection.exec_driver_sql("BEGIN" if reads == "snapshot" else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -270,6 +270,7 @@ class AuditRow(Base):
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key"),
         Index("ix_audit_log_customer_at", "customer_id", "at"),
+        Index("ix_audit_log_customer_latest", "customer_id", "id"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     at: Mapped[datetime]

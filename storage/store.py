@@ -34,7 +34,7 @@ from billing.history import AlertRecord, AuditRecord, LedgerEntry
 from billing.model import Customer, Invoice, Plan, Product, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
-from storage.db import make_engine, session_factory
+from storage.db import make_engine, reading, session_factory
 from storage.loading import (
     among,
     approval_of,
@@ -70,6 +70,10 @@ class SqlStore:
         PostgreSQL (default: half the cores; 0: none)."""
         self.engine = engine
         self.sessions = session_factory(engine)
+        self.reads = reading(engine)
+        """For single statements that only read: on SQLite, no lock and no transaction."""
+        self.read_sessions = session_factory(reading(engine, "snapshot"))
+        """For reads of several statements, which must see one state (an account)."""
         self.workers = default_workers() if workers is None else workers
 
     @property
@@ -96,7 +100,7 @@ class SqlStore:
         customer of that domain no workspace has yet); None when the domain is another
         workspace's, so nobody here may act on it."""
         table = table_of(CustomerRow)
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
         if row is not None:
             return customer_of(row)
@@ -113,7 +117,7 @@ class SqlStore:
                     .where(table.c.domain == domain, table.c.team_id.is_(None))
                     .values(team_id=team_id)
                 )
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
         return customer_of(row) if row is not None else None
 
@@ -135,14 +139,19 @@ class SqlStore:
             .where(table.c.status == ApprovalStatus.APPROVED.value)
             .order_by(table.c.decided_at, table.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             return [approval_of(row) for row in connection.execute(query)]
+
+    def stamp(self, customer_id: int) -> int | None:
+        with self.reads.connect() as connection:
+            return connection.execute(_STAMP, {"customer_id": customer_id}).scalar()
 
     @contextmanager
     def account(
         self, customer_id: int, replay_key: str | None = None, *, write: bool = True
     ) -> Iterator[Account]:
-        with self.sessions() as session, session.begin():
+        sessions = self.sessions if write else self.read_sessions
+        with sessions() as session, session.begin():
             row = session.get(CustomerRow, customer_id, with_for_update=write)
             if row is None:
                 raise NotFound(f"no customer {customer_id}", field="customer")
@@ -160,7 +169,7 @@ class SqlStore:
         Python); SQLite has a single writer, so its batches run one after another.
         """
         billable = exists().where(SubscriptionRow.customer_id == CustomerRow.id, billable_in(month))
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             query = select(CustomerRow.id).where(billable).order_by(CustomerRow.id)
             ids = list(connection.execute(query).scalars())
         chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -205,7 +214,7 @@ class SqlStore:
 
     def due(self, question: Due, at: datetime) -> list[int]:
         # Core, not the ORM: this runs several times for every simulated day.
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             rows = connection.execute(_DUE[question], _due_parameters(question, at))
             return sorted(set(rows.scalars()))
 
@@ -216,7 +225,7 @@ class SqlStore:
             .where(table.c.done_at.is_(None), table.c.due_at <= until)
             .order_by(table.c.due_at, table.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             return [
                 Retry(r.customer_id, r.due_at, r.occasion, r.done_at, r.id)
                 for r in connection.execute(query)
@@ -225,17 +234,17 @@ class SqlStore:
     def next_retry_at(self) -> datetime | None:
         table = RetryRow.__table__
         query = select(func.min(table.c.due_at)).where(table.c.done_at.is_(None))
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             return connection.execute(query).scalar()
 
     # ---- reading -------------------------------------------------------------------
     def customer(self, customer_id: int) -> Customer | None:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             row = session.get(CustomerRow, customer_id)
             return customer_of(row) if row else None
 
     def invoices(self, customer_id: int) -> list[Invoice]:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             rows = session.scalars(
                 select(InvoiceRow)
                 .where(InvoiceRow.customer_id == customer_id)
@@ -247,14 +256,14 @@ class SqlStore:
         """One invoice by its number, with its lines and what was paid on it."""
         if not number.startswith("INV-") or not number[4:].isdigit():
             return None
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             row = session.get(InvoiceRow, int(number[4:]))
             if row is None or row.customer_id != customer_id:
                 return None
             return invoices_of(session, [row])[0]
 
     def ledger(self, customer_id: int, invoice: str | None = None) -> list[LedgerEntry]:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             query = (
                 select(TransactionRow.at, TransactionRow.kind, TransactionRow.amount, InvoiceRow.id)
                 .outerjoin(InvoiceRow, InvoiceRow.id == TransactionRow.invoice_id)
@@ -269,7 +278,7 @@ class SqlStore:
             ]
 
     def alerts(self, customer_id: int) -> list[AlertRecord]:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             query = (
                 select(AlertRow, SubscriptionRow.key)
                 .outerjoin(SubscriptionRow, SubscriptionRow.id == AlertRow.subscription_id)
@@ -291,7 +300,7 @@ class SqlStore:
 
     def audit(self, customer_id: int, limit: int = 50) -> list[AuditRecord]:
         """The latest `limit` rows, newest first."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             rows = session.scalars(
                 select(AuditRow)
                 .where(AuditRow.customer_id == customer_id)
@@ -306,10 +315,9 @@ class SqlStore:
             ]
 
     def approval(self, customer_id: int, approval_id: int) -> Approval | None:
-        table = table_of(ApprovalRow)
-        query = select(table).where(table.c.id == approval_id, table.c.customer_id == customer_id)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        with self.reads.connect() as connection:
+            found = {"id": approval_id, "customer_id": customer_id}
+            row = connection.execute(_APPROVAL, found).first()
         return approval_of(row) if row is not None else None
 
     def approvals(self, customer_id: int) -> list[Approval]:
@@ -321,11 +329,11 @@ class SqlStore:
             )
             .order_by(table.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             return [approval_of(row) for row in connection.execute(query)]
 
     def products(self) -> list[Product]:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             return catalogue(session)
 
 
@@ -407,6 +415,12 @@ def _due_parameters(question: Due, at: datetime) -> dict[str, Any]:
 
 
 _DUE = _due_queries()
+_STAMP = select(func.max(AuditRow.id)).where(AuditRow.customer_id == bindparam("customer_id"))
+"""Built once: every screen asks it."""
+_APPROVAL = select(table_of(ApprovalRow)).where(
+    ApprovalRow.id == bindparam("id"), ApprovalRow.customer_id == bindparam("customer_id")
+)
+"""Built once: every click on Approve or Deny asks it."""
 
 
 class JobLog:
@@ -419,14 +433,14 @@ class JobLog:
 
     def last_finished(self, job: str) -> datetime | None:
         query = select(func.max(self.table.c.occurrence)).where(self.table.c.job == job)
-        with self.store.engine.connect() as connection:
+        with self.store.reads.connect() as connection:
             return connection.execute(query).scalar()
 
     def finished(self, job: str, occurrence: datetime) -> bool:
         query = select(self.table.c.id).where(
             self.table.c.job == job, self.table.c.occurrence == occurrence
         )
-        with self.store.engine.connect() as connection:
+        with self.store.reads.connect() as connection:
             return connection.execute(query).first() is not None
 
     @contextmanager

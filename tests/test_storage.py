@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,15 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.jobs import run_invoicing
+from scheduler.runner import Runner
 from services.billing import Billing
 from storage.migrate import pending, upgrade
 from storage.models import AuditRow, Base, InvoiceRow, TransactionRow
 from storage.store import SqlStore
+from tests.support import ON_POSTGRES
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
+TEST = Actor.system("test")
 CARD = cmd.CardDetails(brand="visa", last4="4242", expires="2031-12")
 
 
@@ -208,3 +213,40 @@ def test_two_card_changes_at_the_same_instant_schedule_one_retry(
     billing.order(customer.id, cmd.UpdateCard(expires="2032-01"), at=at, actor=Actor.parse("U1"))
     with engine.connect() as connection:
         assert len(connection.execute(select(RetryRow.id)).all()) == 1
+
+
+def test_an_overview_kept_in_memory_follows_every_change_made_elsewhere(
+    shared_engine: Engine,
+) -> None:
+    """Another replica's order and the scheduler's jobs move the customer's stamp, so the
+    overview one process keeps is recomputed, never shown stale."""
+    here, there = Billing(SqlStore(shared_engine)), Billing(SqlStore(shared_engine))
+    customer = here.open_account("kept.example", T0)
+    signup = cmd.Signup(subscription="c", product="P", plan="annual", licences=25, price="60.00")
+    here.order(customer.id, signup, at=T0, actor=TEST)
+    assert here.overview(customer.id, T0).subscriptions[0].licences == 25
+    there.order(customer.id, cmd.AddLicences(subscription="c", count=25), at=T0, actor=TEST)
+    assert here.overview(customer.id, T0).subscriptions[0].licences == 50
+    there.order(customer.id, cmd.SetupBilling(card=CARD), at=T0, actor=TEST)
+    day15 = datetime(2026, 1, 24, 0, 0, tzinfo=PACIFIC)
+    Runner(SqlStore(shared_engine), T0).run_until(day15)  # the trial ends: paid from Jan 24
+    seen = here.overview(customer.id, day15 + timedelta(hours=9))
+    assert seen.subscriptions[0].status.value == "active"
+    # Jan 24, 50 licences: (60 / 12) x 50 x 1 / 31 = 8.064... -> 8.06
+    assert seen.balance.current_cycle == Decimal("8.06")
+
+
+def test_a_screen_does_not_wait_for_a_writer_on_sqlite(shared_engine: Engine) -> None:
+    """Reads take no write lock: while the invoice run (or any order) holds SQLite's writer
+    lock, the overview still answers."""
+    if ON_POSTGRES:
+        pytest.skip("PostgreSQL readers never wait for writers")
+    store = SqlStore(shared_engine)
+    billing = Billing(store)
+    customer = billing.open_account("busy.example", T0)
+    with shared_engine.connect() as writer:
+        writer.execute(text("UPDATE customers SET reseller = NULL"))  # holds the write lock
+        started = time.monotonic()
+        assert billing.overview(customer.id, T0).subscriptions == []
+        assert time.monotonic() - started < 5, "the read waited for the writer"
+        writer.rollback()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,7 +58,10 @@ def code(language: str, value: str) -> str:
     return value.replace("_", " ") if text == value else text
 
 
+@lru_cache(maxsize=4096)
 def money(amount: Decimal, language: str, currency: str = "USD") -> str:
+    """Kept once formatted: screens show the same few amounts over and over, and Babel's
+    formatting is the costliest part of drawing one."""
     return format_currency(amount, currency, locale=LOCALES[language])
 
 

@@ -124,6 +124,10 @@ class FakeStore:
             if a.status is ApprovalStatus.APPROVED
         ]
 
+    def stamp(self, customer_id: int) -> int | None:
+        entries = [n for n, (cid, _) in enumerate(self.audit) if cid == customer_id]
+        return entries[-1] if entries else None
+
     # ---- the Reader the approvals service needs -------------------------------------
     def approval(self, customer_id: int, approval_id: int) -> Approval | None:
         found = self.requests.get(approval_id)

@@ -1,6 +1,7 @@
 """one name per order, approvals decided with their outcome, the person an alert tells
 
 - alerts.notify_user: the Slack user an alert also goes to, moved out of facts["actor"];
+- audit_log: an index finding a customer's latest row (the stamp a cached overview checks);
 - approvals: a request key is unique per customer; the reason a request failed is kept as
   a refusal (template and values, shown in each reader's language) instead of a sentence
   in one language, older sentences kept as they were written; the order once called
@@ -37,6 +38,8 @@ def _json(value: Any) -> Any:
 def upgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("notify_user", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_customer_latest", ["customer_id", "id"], unique=False)
     with op.batch_alter_table("approvals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failure", sa.JSON(), nullable=True))
         batch_op.drop_constraint("uq_approvals_request_key", type_="unique")
@@ -100,5 +103,7 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_approvals_customer_id", type_="unique")
         batch_op.create_unique_constraint("uq_approvals_request_key", ["request_key"])
         batch_op.drop_column("failure")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_customer_latest")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_column("notify_user")
