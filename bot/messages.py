@@ -16,7 +16,7 @@ from billing.model import AlertKind, RenewalMode
 from handlers.forms import PYDANTIC
 from services.orders import REASONS
 from views.i18n import CATALOGUES
-from views.replies import KIND_TEXT, STATUS_TEXT, SUBCOMMANDS
+from views.replies import KIND_TEXT, STATUS_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("t",)
@@ -83,7 +83,6 @@ def messages() -> set[str]:
     found.update(kind.value for kind in AlertKind)
     found.update(mode.value for mode in RenewalMode)
     found.update(REASONS)
-    found.update(text for _, _, text in SUBCOMMANDS)
     found.update(PYDANTIC.values())
     found.update(status.value for status in ApprovalStatus)
     found.update(("annual plan", "flexible plan"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import approvals, commands, errors, fallbacks, files, home, modals
-from handlers.wiring import Wiring, middleware
+from handlers.wiring import Wiring, acknowledge, middleware
 from services.context import Services
 from views.forms import CONFIRM
 
@@ -19,13 +19,12 @@ from views.forms import CONFIRM
 def register(app: App, services: Services) -> None:
     app.use(middleware(Wiring(services)))
     app.error(errors.on_error)
-    app.command("/license")(ack=commands.acknowledge, lazy=[commands.answer])
+    app.command("/license")(ack=acknowledge, lazy=[commands.answer])
     app.view(modals.FORMS)(ack=modals.submit_form, lazy=[modals.post_filed])
     app.view(CONFIRM)(ack=modals.submit_confirmation, lazy=[modals.post_filed])
-    app.action(approvals.APPROVE)(ack=approvals.acknowledge, lazy=[approvals.approve])
-    app.action(approvals.DENY)(ack=approvals.acknowledge, lazy=[approvals.deny])
+    app.action(approvals.DECISIONS)(ack=acknowledge, lazy=[approvals.decide])
     app.event("app_home_opened")(home.home_opened)
-    app.action(home.OPENERS)(ack=home.acknowledge, lazy=[home.open_form])
-    app.action(files.FILES)(ack=files.acknowledge, lazy=[files.send])
-    app.action(fallbacks.ANYTHING)(ack=fallbacks.acknowledge, lazy=[fallbacks.unknown_action])
+    app.action(home.OPENERS)(ack=acknowledge, lazy=[home.open_form])
+    app.action(files.FILES)(ack=acknowledge, lazy=[files.send])
+    app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)

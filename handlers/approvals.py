@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
 from billing.approvals import OPEN
@@ -17,34 +17,21 @@ from services.people import Role
 from views import approvals as views
 from views.i18n import code, t
 
+APPROVE, DENY = views.APPROVE, views.DENY
+DECISIONS = re.compile(f"^({APPROVE}|{DENY})$")
 REQUEST_ID = re.compile(r"^[0-9]{1,18}$")
 """A button's value as the bot wrote it: ASCII digits that fit a BIGINT."""
 
 
-def acknowledge(ack: Ack) -> None:
-    ack()
-
-
 @answered
-def approve(
-    body: dict[str, Any],
+def decide(
     action: dict[str, Any],
     respond: Respond,
     client: WebClient,
     context: BoltContext,
 ) -> None:
-    _decide(action, respond, client, context, approve=True)
-
-
-@answered
-def deny(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    _decide(action, respond, client, context, approve=False)
+    """Approve or Deny, as the button pressed says."""
+    _decide(action, respond, client, context, approve=action.get("action_id") == APPROVE)
 
 
 def _decide(
@@ -97,6 +84,3 @@ def _decide(
 
 def _tell(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-APPROVE, DENY = views.APPROVE, views.DENY

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
 from billing import commands as cmd
@@ -72,10 +72,6 @@ class Request:
             balance_due=overview.balance.balance_due,
             credit=overview.balance.credit,
         )
-
-
-def acknowledge(ack: Ack) -> None:
-    ack()  # first, always: everything else happens after Slack has its answer
 
 
 @answered

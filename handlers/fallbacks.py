@@ -22,10 +22,6 @@ def _language(context: BoltContext) -> str:
     return asker.lang if asker is not None else "en"
 
 
-def acknowledge(ack: Ack) -> None:
-    ack()
-
-
 @answered
 def unknown_action(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     if body.get("response_url"):

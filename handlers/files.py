@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.errors import answered
@@ -18,10 +18,6 @@ from views.replies import INVOICE_CSV, INVOICE_PDF
 
 NUMBER = re.compile(r"^INV-[0-9]{6,12}$")
 FILES = re.compile(f"^({INVOICE_PDF}|{INVOICE_CSV})$")
-
-
-def acknowledge(ack: Ack) -> None:
-    ack()
 
 
 @answered

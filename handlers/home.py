@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from billing.calendar import pacific_day
@@ -49,10 +49,6 @@ def home_opened(
         alerts = services.reader.alerts(asker.customer_id)
         view = home(asker.lang, overview, alerts, True, asker.person.tz, spend)
     client.views_publish(user_id=str(event["user"]), view=view.to_dict())
-
-
-def acknowledge(ack: Ack) -> None:
-    ack()
 
 
 @answered

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 
 from handlers.payloads import Event, Interaction, Seen, SlashCommand, parse
 from services.context import Asker, Services
@@ -30,6 +30,11 @@ class Wiring:
     def __deepcopy__(self, memo: dict[int, Any]) -> Wiring:
         """Shared, not copied, by the copy of the context Bolt makes for a lazy listener."""
         return self
+
+
+def acknowledge(ack: Ack) -> None:
+    """The answer Slack waits for, first and at once; the work follows in a lazy listener."""
+    ack()
 
 
 def middleware(wiring: Wiring) -> Callable[..., None]:

@@ -55,6 +55,8 @@ class Order(Generic[C]):
     """A confirmation with the amounts before anything is committed."""
     subcommand: str | None = None
     """The `/license` word that opens its form (SPEC's word)."""
+    usage: tuple[str, str] | None = None
+    """How `/license help` shows it: an example and what it does (an English message id)."""
 
     @property
     def name(self) -> str:
@@ -251,6 +253,7 @@ ORDERS = Registry(
         ),
         forecast=quotes.signup,
         subcommand="subscribe",
+        usage=("/license subscribe", N_("Start a subscription (14-day free trial).")),
         form=Form(
             (
                 Field(
@@ -299,6 +302,7 @@ ORDERS = Registry(
         ),
         forecast=quotes.add_licences,
         subcommand="buy",
+        usage=("/license buy chrome 25", N_("Buy additional licences (25 more, not 25 in all).")),
         form=Form(
             (
                 _subscription(),
@@ -332,6 +336,7 @@ ORDERS = Registry(
         ),
         forecast=quotes.set_users,
         subcommand="users",
+        usage=("/license users ci 12", N_("Set the number of users (flexible plan).")),
         form=Form(
             (
                 _subscription(),
@@ -356,6 +361,7 @@ ORDERS = Registry(
         summary=_renewal_summary,
         forecast=quotes.renewal,
         subcommand="renewal",
+        usage=("/license renewal chrome", N_("Renewal options: auto, manual, cancel at expiry.")),
         form=Form(
             (
                 _subscription(Source.ANNUAL),
@@ -400,6 +406,7 @@ ORDERS = Registry(
         summary=_cancel_summary,
         forecast=quotes.cancel,
         subcommand="cancel",
+        usage=("/license cancel chrome", N_("Cancel now or at the end of the contract.")),
         form=Form(
             (
                 _subscription(),
@@ -434,6 +441,7 @@ ORDERS = Registry(
             ),
         ),
         subcommand="transfer",
+        usage=("/license transfer", N_("Transfer every subscription to a reseller.")),
         form=Form(
             (
                 Note(
@@ -482,6 +490,7 @@ ORDERS = Registry(
         ),
         confirm=False,
         subcommand="billing",
+        usage=("/license billing", N_("Set up billing (a card reference: brand, last 4, expiry).")),
         form=Form(
             (Note(CARD_WARNING, small=True, icon=":lock:"), *_card_fields(into="card.")),
             submit=N_("Save"),
@@ -499,6 +508,7 @@ ORDERS = Registry(
         ),
         confirm=False,
         subcommand="card",
+        usage=("/license card", N_("Change the card, e.g. its expiry date.")),
         form=Form(
             (Note(CARD_WARNING, small=True, icon=":lock:"), *_card_fields()),
             submit=N_("Save"),
@@ -515,6 +525,7 @@ ORDERS = Registry(
         title=N_("Pay"),
         summary=lambda o: (Line("Pay {amount}", {"amount": o.amount}),),
         subcommand="pay",
+        usage=("/license pay 25.00", N_("Pay the balance due (at least 10.00 USD).")),
         form=Form(
             (
                 Note(N_("Balance due: {amount}"), amount="balance_due"),
@@ -549,6 +560,7 @@ ORDERS = Registry(
         title=N_("Refund credit"),
         summary=_refund_summary,
         subcommand="refund",
+        usage=("/license refund", N_("Refund the account's credit.")),
         form=Form(
             (
                 Note(N_("Credit available: {amount}"), amount="credit"),

@@ -11,35 +11,28 @@ from slack_sdk.models.blocks import Block
 from billing.approvals import Approval
 from billing.history import AuditRecord, LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
+from services.orders import ORDERS
 from views.i18n import N_, code, day, moment, money, price, t
 from views.kit import actions, button, context, header, packed, section
 
 NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
 
-SUBCOMMANDS = (
-    ("help", "/license help", "This list."),
-    ("status", "/license status", "Subscriptions, licences, trials and terms."),
-    ("subscribe", "/license subscribe", "Start a subscription (14-day free trial)."),
-    ("buy", "/license buy chrome 25", "Buy additional licences (25 more, not 25 in all)."),
-    ("users", "/license users ci 12", "Set the number of users (flexible plan)."),
+READS = (
+    ("/license help", N_("This list.")),
+    ("/license status", N_("Subscriptions, licences, trials and terms.")),
+    ("/license balance", N_("Current cycle, balance due, credit.")),
+    ("/license invoices", N_("Recent invoices.")),
+    ("/license transactions", N_("Charges, payments, credits and refunds.")),
     (
-        "plan",
         "/license plan",
-        "The catalogue and its prices; super-admins: /license plan price chrome_enterprise annual 50.00.",
+        N_(
+            "The catalogue and its prices; super-admins: /license plan price chrome_enterprise annual 50.00."
+        ),
     ),
-    ("renewal", "/license renewal chrome", "Renewal options: auto, manual, cancel at expiry."),
-    ("cancel", "/license cancel chrome", "Cancel now or at the end of the contract."),
-    ("transfer", "/license transfer", "Transfer every subscription to a reseller."),
-    ("billing", "/license billing", "Set up billing (a card reference: brand, last 4, expiry)."),
-    ("card", "/license card", "Change the card, e.g. its expiry date."),
-    ("pay", "/license pay 25.00", "Pay the balance due (at least 10.00 USD)."),
-    ("balance", "/license balance", "Current cycle, balance due, credit."),
-    ("invoices", "/license invoices", "Recent invoices."),
-    ("transactions", "/license transactions", "Charges, payments, credits and refunds."),
-    ("refund", "/license refund", "Refund the account's credit."),
-    ("admins", "/license admins", "Who may act and who may request."),
-    ("audit", "/license audit", "Who changed what, and when."),
+    ("/license admins", N_("Who may act and who may request.")),
+    ("/license audit", N_("Who changed what, and when.")),
 )
+"""The subcommands that read; those that place an order say how in the order registry."""
 
 STATUS_TEXT = {
     Status.TRIAL: "trial",
@@ -53,7 +46,8 @@ STATUS_TEXT = {
 
 
 def help_blocks(lang: str) -> list[Block]:
-    lines = [f"`{example}`  {t(lang, text)}" for _, example, text in SUBCOMMANDS]
+    usages = [*READS, *(entry.usage for entry in ORDERS if entry.usage is not None)]
+    lines = [f"`{example}`  {t(lang, text)}" for example, text in usages]
     return [header(t(lang, "licensebot: licences and billing")), section("\n".join(lines))]
 
 
