@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from billing.account import Account
 from billing.calendar import days_in_month, month_end, month_start, pacific_day, previous_month
@@ -35,14 +36,18 @@ def billable_days(sub: Subscription, first: date, last: date) -> list[DayRange]:
     return ranges
 
 
+def prorated(sub: Subscription, quantity_days: int, month_days: int) -> Decimal:
+    """What `quantity_days` licence-days of `sub` cost in a month of `month_days` days,
+    rounded once: P x Σq / D(M), or (A / 12) x Σq / D(M)."""
+    if sub.plan is Plan.ANNUAL:
+        return annual_amount(sub.price, quantity_days, month_days)
+    return flexible_amount(sub.price, quantity_days, month_days)
+
+
 def usage_line(sub: Subscription, first: date, last: date) -> InvoiceLine:
     """The line for `sub` over the days first..last of one month, prorated by D(M)."""
     quantity_days = licence_days(sub.changes, billable_days(sub, first, last))
-    month_days = days_in_month(first.year, first.month)
-    if sub.plan is Plan.ANNUAL:
-        amount = annual_amount(sub.price, quantity_days, month_days)
-    else:
-        amount = flexible_amount(sub.price, quantity_days, month_days)
+    amount = prorated(sub, quantity_days, days_in_month(first.year, first.month))
     return InvoiceLine(
         description=f"{sub.product}, {sub.plan.value} plan, {first.year:04d}-{first.month:02d}",
         amount=amount,

@@ -19,10 +19,9 @@ from typing import Protocol, TypeVar
 from billing import commands as cmd
 from billing.account import Account
 from billing.calendar import days_in_month, month_start, pacific_day
-from billing.invoicing import monthly_lines
-from billing.model import Change, InvoiceKind, Plan, Status, Subscription, TxKind
+from billing.invoicing import monthly_lines, prorated
+from billing.model import Change, InvoiceKind, Status, Subscription, TxKind
 from billing.money import ZERO
-from billing.proration import annual_amount, flexible_amount
 
 C_contra = TypeVar("C_contra", bound=cmd.Command, contravariant=True)
 
@@ -103,9 +102,7 @@ def _added(account: Account, month: date, before: dict[str, int]) -> Decimal:
     for key, quantity_days in _licence_days(account, month).items():
         added = quantity_days - before.get(key, 0)
         if added > 0:
-            sub = account.subscription(key)
-            amount = annual_amount if sub.plan is Plan.ANNUAL else flexible_amount
-            total += amount(sub.price, added, month_days)
+            total += prorated(account.subscription(key), added, month_days)
     return total
 
 
@@ -114,10 +111,7 @@ def _added(account: Account, month: date, before: dict[str, int]) -> Decimal:
 
 def per_month(sub: Subscription, licences: int | None = None) -> Decimal:
     """A whole month's line for a constant count: P x L, or (A / 12) x L."""
-    count = sub.licences if licences is None else licences
-    if sub.plan is Plan.ANNUAL:
-        return annual_amount(sub.price, count, 1)
-    return flexible_amount(sub.price, count, 1)
+    return prorated(sub, sub.licences if licences is None else licences, 1)
 
 
 def signup(after: Account, order: cmd.Signup, change: Change) -> tuple[Line, ...]:
