@@ -22,11 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from billing import card_data
 from billing.model import Plan, RenewalMode
 from billing.money import MINIMUM_PAYMENT, parse_amount
 
 MAX_LICENCES = 1_000_000
-CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,19}(?!\d)")
 SECRET_FIELDS = {"cvc", "cvv", "cvv2", "cvc2", "csc", "security_code", "securitycode", "code"}
 NUMBER_FIELDS = {"number", "card_number", "cardnumber", "pan", "num"}
 BRANDS = ("visa", "mastercard", "amex", "discover", "jcb", "diners", "unionpay", "other")
@@ -56,8 +56,8 @@ def _year_month(value: object) -> tuple[int, int]:
     if isinstance(value, date):
         return value.year, value.month
     text = str(value).strip()
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text) or re.fullmatch(
-        r"(\d{1,2})/(\d{2}|\d{4})", text
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", text) or re.fullmatch(
+        r"([0-9]{1,2})/([0-9]{2}|[0-9]{4})", text
     )
     if not match:
         raise ValueError("write the expiry as YYYY-MM, e.g. 2028-12")
@@ -72,7 +72,8 @@ def _year_month(value: object) -> tuple[int, int]:
 
 
 def refuse_card_secrets(data: Any) -> Any:
-    """Refuse a full card number or a security code wherever it appears."""
+    """Refuse a full card number, a security code or a control character wherever it
+    appears: under a field named for one, or in any text (billing.card_data)."""
     if isinstance(data, dict):
         for key, value in data.items():
             name = str(key).lower().replace("-", "_")
@@ -82,9 +83,19 @@ def refuse_card_secrets(data: Any) -> Any:
                 )
             if name in SECRET_FIELDS:
                 raise ValueError(f"{key}: a card security code is never accepted or stored")
-            if isinstance(value, str) and CARD_NUMBER.search(value):
-                raise ValueError(f"{key}: looks like a full card number, which is never accepted")
+            for text in _texts(value):
+                if (why := card_data.refused(text)) is not None:
+                    raise ValueError(f"{key}: {why}")
     return data
+
+
+def _texts(value: Any) -> list[str]:
+    """The text in a value, however nested: a nested model checks its own fields."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    return []
 
 
 Price = Annotated[Decimal, BeforeValidator(_price)]
@@ -114,9 +125,14 @@ def field_errors(error: ValidationError) -> list[tuple[str, str]]:
 
 
 class Strict(BaseModel):
-    """Input read field by field: unknown fields are refused, text is trimmed, values frozen."""
+    """Input read field by field: unknown fields are refused, text is trimmed, values frozen,
+    and no text carries card data or a control character, whichever path it comes by (a
+    form, a confirmation's metadata, an approval request, a timeline)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
+    )
+    _refuse = model_validator(mode="before")(refuse_card_secrets)
 
 
 class Command(Strict):
@@ -140,11 +156,9 @@ class CardDetails(Strict):
         """Written as it is read, YYYY-MM, so an order survives a round trip through JSON."""
         return _expiry_text(value)
 
-    _refuse = model_validator(mode="before")(refuse_card_secrets)
-
     @model_validator(mode="after")
     def _check(self) -> CardDetails:
-        if not re.fullmatch(r"\d{4}", self.last4):
+        if not re.fullmatch(r"[0-9]{4}", self.last4):
             raise ValueError("last4: give exactly the last 4 digits of the card")
         brand = self.brand.lower()
         if brand not in BRANDS:
@@ -163,13 +177,11 @@ class UpdateCard(Command):
     def _expires(self, value: tuple[int, int] | None) -> str | None:
         return None if value is None else _expiry_text(value)
 
-    _refuse = model_validator(mode="before")(refuse_card_secrets)
-
     @model_validator(mode="after")
     def _check(self) -> UpdateCard:
         if self.brand is None and self.last4 is None and self.expires is None:
             raise ValueError("expires: give the new expiry, brand or last 4 digits")
-        if self.last4 is not None and not re.fullmatch(r"\d{4}", self.last4):
+        if self.last4 is not None and not re.fullmatch(r"[0-9]{4}", self.last4):
             raise ValueError("last4: give exactly the last 4 digits of the card")
         if self.brand is not None:
             if self.brand.lower() not in BRANDS:

@@ -11,6 +11,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from billing import card_data
 from billing.approvals import ApprovalStatus
 from billing.model import AlertKind, RenewalMode
 from handlers.forms import PYDANTIC
@@ -85,6 +86,7 @@ def messages() -> set[str]:
     found.update(REASONS)
     found.update(PYDANTIC.values())
     found.update(status.value for status in ApprovalStatus)
+    found.update((card_data.CARD_NUMBER, card_data.SECURITY_CODE, card_data.CONTROL))
     found.update(("annual plan", "flexible plan"))
     return {text for text in found if text.strip()}
 

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
+from billing import card_data
 from billing import commands as cmd
 from billing.errors import BillingError
 from billing.model import Plan, Subscription
@@ -24,7 +25,7 @@ from services.forms import Field, FormContext, Input, Source
 from services.orders import ORDERS, Order
 from services.people import Role
 from views import forms, replies
-from views.i18n import refusal, t
+from views.i18n import N_, refusal, t
 from views.kit import dicts, escape
 from views.replies import NOT_ALLOWED
 
@@ -32,6 +33,10 @@ NUMBER = re.compile(r"^[0-9]{1,7}$")
 """A count as typed in a command: ASCII digits only (str.isdigit also takes "²", which int()
 refuses), and no longer than the form's field that it fills in."""
 PRICE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,4})?$")
+CARD_TYPED = N_(
+    "That looks like a card number or a card security code: never type one in Slack. Nothing was kept."
+)
+CONTROL_TYPED = N_("That command has a control character in it. Nothing was changed.")
 
 
 class Request:
@@ -77,8 +82,19 @@ class Request:
 @answered
 def answer(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
-    command: SlashCommand | None = parse(SlashCommand, body)
     asker = asker_of(context)
+    typed = body.get("text")
+    why = card_data.refused(typed) if isinstance(typed, str) else None
+    if why is not None:  # said before anything reads, stores or echoes it
+        lang = asker.lang if asker is not None else "en"
+        problem = t(lang, CONTROL_TYPED if why == card_data.CONTROL else CARD_TYPED)
+        respond(
+            text=problem,
+            blocks=dicts(replies.error_blocks(lang, problem)),
+            response_type="ephemeral",
+        )
+        return
+    command: SlashCommand | None = parse(SlashCommand, body)
     if command is None or asker is None:
         user = body.get("user_id")
         lang = services.directory.person(user).language if isinstance(user, str) else "en"

@@ -9,12 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from billing import card_data
+
 MAX_TEXT = 500
 """No `/license` command needs more; longer text is refused, not truncated."""
 
 
 class SlashCommand(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     team_id: str = Field(min_length=1, max_length=20)
     team_domain: str | None = None
@@ -29,6 +31,8 @@ class SlashCommand(BaseModel):
     def _length(cls, value: str) -> str:
         if len(value) > MAX_TEXT:
             raise ValueError("too_long")
+        if card_data.refused(value) is not None:
+            raise ValueError("card_data")  # answered before: see handlers.commands
         return value.strip()
 
     @property

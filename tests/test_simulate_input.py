@@ -104,7 +104,7 @@ def fails(document: object) -> str:
                     },
                 }
             ],
-            "step 0 (setup_billing): card.last4: looks like a full card number",
+            "step 0 (setup_billing): card.last4: looks like a card number",
         ),
         (
             [

@@ -110,7 +110,7 @@ def test_modals_are_in_french(bot: Running) -> None:
             "setup_billing",
             card_values(last4="4242424242424242"),
             "last4",
-            ("looks like a full card number, which is never accepted", {}),
+            ("looks like a card number: never type one in Slack", {}),
         ),
         (
             "setup_billing",
