@@ -46,12 +46,8 @@ def finish_interrupted_approvals(found: Services) -> None:
     for approval in found.approvals.finish_interrupted(found.clock()):
         try:
             announce(found, found.directory.client, approval)
-        except SlackApiError as error:
-            log.warning(
-                "request %s applied; could not announce it: %s",
-                approval.id,
-                error.response.get("error"),
-            )
+        except (SlackApiError, OSError) as error:
+            log.warning("request %s applied; could not announce it: %s", approval.id, error)
 
 
 def _start_scheduler(settings: Settings, found: Services, store: SqlStore) -> BackgroundScheduler:
@@ -65,7 +61,7 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     found = services(settings, store)
     try:
         app = build_app(settings, found)
-    except (BoltError, SlackApiError) as error:
+    except (BoltError, SlackApiError, OSError) as error:  # OSError: Slack unreachable
         print(
             f"licensebot: Slack refused the bot token or could not be reached ({type(error).__name__})",
             file=sys.stderr,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -20,6 +22,23 @@ from typing import TypeVar
 
 Chunk = TypeVar("Chunk")
 logger = logging.getLogger(__name__)
+
+
+WATCH_SECONDS = 0.5
+
+
+def die_with_parent() -> None:
+    """A worker's first act: stop as soon as the process that started it is gone (killed with
+    SIGKILL, say), instead of finishing a batch nobody waits for while holding a database
+    connection, and keeping multiprocessing's resource tracker alive through its pipe."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)  # no cleanup to run: the batch's transaction dies with its connection
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -58,7 +77,7 @@ def share(
 
     context = multiprocessing.get_context("spawn")
     with (
-        ProcessPoolExecutor(workers, mp_context=context) as pool,
+        ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool,
         ThreadPoolExecutor(workers) as feeders,
     ):
 

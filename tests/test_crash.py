@@ -165,3 +165,74 @@ def test_a_run_shared_with_worker_processes_books_the_same(
     assert run_invoicing(SqlStore(engine, workers=2), RUN_AT, batch_size=3) == CUSTOMERS
     assert run_invoicing(SqlStore(engine, workers=2), RUN_AT, batch_size=3) == 0
     assert books(engine) == expected
+
+
+WITH_WORKERS = textwrap.dedent(
+    """
+    import sys
+    from datetime import date, datetime
+    from billing.calendar import PACIFIC
+    from storage.db import make_engine
+    from storage.store import SqlStore
+    from tests.slow_rules import SlowInvoiceRun
+
+    store = SqlStore(make_engine(sys.argv[1]), workers=1)
+    print("started", flush=True)
+    run = SlowInvoiceRun(datetime(2026, 3, 1, tzinfo=PACIFIC))
+    store.for_monthly_batches(date(2026, 2, 1), 2, run)
+    """
+)
+
+
+def children(pid: int) -> set[int]:
+    """The live processes `pid` started, and theirs, from /proc."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if fields.get("PPid", "").strip() == str(pid) and not fields["State"].startswith("Z"):
+            found.add(int(entry.name))
+    for child in list(found):
+        found |= children(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="worker processes share batches on PostgreSQL only")
+def test_sigkill_of_a_run_with_workers_leaves_no_process_behind(
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    seed(engine)
+    child = subprocess.Popen(
+        [sys.executable, "-c", WITH_WORKERS, url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert child.stdout is not None and child.stdout.readline().startswith("started")
+    deadline = time.monotonic() + 30
+    spawned: set[int] = set()
+    while time.monotonic() < deadline and len(spawned) < 2:  # a worker and the tracker
+        spawned |= children(child.pid)
+        time.sleep(0.1)
+    assert spawned, "the run started no worker process"
+    time.sleep(1.5)  # the worker is inside a batch
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in spawned):
+        time.sleep(0.2)
+    assert not [pid for pid in spawned if alive(pid)], "processes outlived the killed run"

@@ -92,6 +92,25 @@ def test_a_bad_setting_is_named_in_one_line_with_exit_2_and_no_secret(
     assert SECRET not in done.stderr and TOKEN not in done.stderr
 
 
+def test_slack_unreachable_at_start_is_one_line_with_exit_2(tmp_path: Path) -> None:
+    """The bot checks its token with Slack at start; a Slack it cannot reach is said plainly."""
+    env = base_env(
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nobody listens there
+        LICENSEBOT_SUPER_ADMINS="U1",
+        LICENSEBOT_BILLING_CHANNEL="C1",
+        LICENSEBOT_APPROVALS_CHANNEL="C2",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
+    )
+    done = run_cli("run", "--http", "--port", str(free_port()), env=env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "licensebot: Slack refused the bot token or could not be reached (URLError)"
+    assert TOKEN not in done.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
