@@ -129,9 +129,8 @@ def serve_licensebot(slack_url: str, folder: str) -> None:
     store = SqlStore(engine, workers=0)
     found = services(settings, store)
     seed(found, store)
-    server = serve(build_app(settings, found), engine, 0, host="127.0.0.1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    ready(f"http://127.0.0.1:{server.server_port}/slack/events")
+    server = serve(build_app(settings, found), engine, SECRET, 0, host="127.0.0.1").start()
+    ready(f"http://127.0.0.1:{server.port}/slack/events")
 
 
 def seed(found: Services, store: SqlStore) -> None:
@@ -211,9 +210,8 @@ def serve_bare(slack_url: str) -> None:
 
     app.command("/license")(ack=acknowledge, lazy=[reply])
     app.action(re.compile(".*"))(ack=acknowledge, lazy=[answer_click])
-    server = serve(app, make_engine(MEMORY_URL), 0, host="127.0.0.1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    ready(f"http://127.0.0.1:{server.server_port}/slack/events")
+    server = serve(app, make_engine(MEMORY_URL), SECRET, 0, host="127.0.0.1").start()
+    ready(f"http://127.0.0.1:{server.port}/slack/events")
 
 
 def ready(url: str) -> None:

@@ -75,11 +75,11 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
         if http:
             from bot.server import serve
 
-            server = serve(app, store.engine, port)
+            secret = settings.slack_signing_secret.get_secret_value()
+            server = serve(app, store.engine, secret, port).start()
             log.info("licensebot listening on :%s (POST /slack/events, GET /healthz)", port)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
             stop.wait()
-            server.shutdown()
+            server.stop()  # requests under way finish; the answers after them below
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -1,62 +1,100 @@
-"""HTTP mode: one URL for commands, interactivity and events, and a health check.
+"""HTTP mode: one URL for commands, interactivity and events, and a health check, served by
+waitress.
 
-A threaded WSGI server from the standard library: each request gets a thread, Bolt
-acknowledges from it at once and runs the answer after the ack as a lazy listener.
+waitress is a production WSGI server with no dependencies: connections are handled by one
+event loop and only complete requests reach its worker threads, so a client that sends
+headers and never a body holds a socket, not a thread, until the channel times out; a body
+over the limit is refused with 413 before it is read. Gunicorn's model (forked workers)
+would split the scheduler and the answer threads across processes, which this bot keeps in
+one. Every Slack request passes the gate (bot.gate) before Bolt sees it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from bot.gate import BODY_LIMIT, gate
 
 EVENTS_PATH = "/slack/events"
+HTTP_THREADS = 16
+"""Threads that run requests: an ack is short, so few are needed however many connect."""
+IDLE_SECONDS = 15
+"""A connection silent this long (a request started and never finished) is closed."""
+DRAIN_SECONDS = 10
+"""On shutdown, how long requests under way may take to finish."""
 log = logging.getLogger(__name__)
 
 
-class ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
-
-
-def application(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def application(app: App, engine: Engine, signing_secret: str) -> Callable[..., Iterable[bytes]]:
+    slack = gate(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            try:
-                with engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-                status, body = "200 OK", b"ok\n"
-            except Exception:  # the load balancer only needs to know
-                status, body = "503 Service Unavailable", b"database unavailable\n"
-            start_response(
-                status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
-        return slack(environ, start_response)
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method == "GET":
+            return _health(engine, start_response)
+        if path == EVENTS_PATH:
+            return slack(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
 
     return wsgi
 
 
-def serve(app: App, engine: Engine, port: int, host: str = "0.0.0.0") -> ThreadingServer:
-    server = make_server(
-        host,
-        port,
-        application(app, engine),
-        server_class=ThreadingServer,
-        handler_class=QuietHandler,
-    )
-    assert isinstance(server, ThreadingServer)
-    return server
+def _health(engine: Engine, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", b"ok\n"
+    except Exception:  # the load balancer only needs to know
+        status, body = "503 Service Unavailable", b"database unavailable\n"
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class HttpServer:
+    """A waitress server run on a thread of its own, stopped gracefully."""
+
+    def __init__(self, wsgi: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+        server = create_server(
+            wsgi,
+            host=host,
+            port=port,
+            threads=HTTP_THREADS,
+            channel_timeout=IDLE_SECONDS,
+            max_request_body_size=BODY_LIMIT,
+            max_request_header_size=64 * 1024,
+            connection_limit=2000,
+            expose_tracebacks=False,
+            ident="licensebot",
+        )
+        assert isinstance(server, BaseWSGIServer) and not isinstance(server, MultiSocketServer)
+        self._server = server
+        self.port = int(server.getsockname()[1])
+        self._thread = threading.Thread(target=server.run, name="http", daemon=True)
+
+    def start(self) -> HttpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Take no new connection, let the requests under way finish, then close."""
+        self._server.close()
+        self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
+        channels: Any = vars(self._server).get("_map")  # the loop's connections
+        for channel in list(channels.values() if channels else ()):
+            channel.close()
+        self._thread.join(timeout=DRAIN_SECONDS)
+
+
+def serve(
+    app: App, engine: Engine, signing_secret: str, port: int, host: str = "0.0.0.0"
+) -> HttpServer:
+    return HttpServer(application(app, engine, signing_secret), host, port)

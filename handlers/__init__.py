@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import approvals, commands, errors, fallbacks, files, home, modals
-from handlers.wiring import Wiring, acknowledge, middleware
+from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
 from views.forms import CONFIRM
 
@@ -19,7 +19,7 @@ from views.forms import CONFIRM
 def register(app: App, services: Services) -> None:
     app.use(middleware(Wiring(services)))
     app.error(errors.on_error)
-    app.command("/license")(ack=acknowledge, lazy=[commands.answer])
+    app.command(COMMAND)(ack=acknowledge, lazy=[commands.answer])
     app.view(modals.FORMS)(ack=modals.submit_form, lazy=[modals.post_filed])
     app.view(CONFIRM)(ack=modals.submit_confirmation, lazy=[modals.post_filed])
     app.action(approvals.DECISIONS)(ack=acknowledge, lazy=[approvals.decide])
@@ -28,3 +28,8 @@ def register(app: App, services: Services) -> None:
     app.action(files.FILES)(ack=acknowledge, lazy=[files.send])
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
+    app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)
+    app.shortcut(fallbacks.ANYTHING)(fallbacks.nothing)
+    app.options(fallbacks.ANYTHING)(fallbacks.nothing)
+    app.command(fallbacks.ANYTHING)(fallbacks.nothing)
+    app.event(fallbacks.ANYTHING)(fallbacks.nothing)

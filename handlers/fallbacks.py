@@ -32,6 +32,12 @@ def unknown_action(body: dict[str, Any], respond: Respond, context: BoltContext)
         )
 
 
+def nothing(ack: Ack) -> None:
+    """A shortcut, a suggestion, a closed view, an event or a command the bot has no use
+    for: acknowledged (Slack would retry a refusal) and left."""
+    ack()
+
+
 def unknown_view(ack: Ack, context: BoltContext) -> None:
     lang = _language(context)
     ack(

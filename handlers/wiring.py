@@ -17,6 +17,7 @@ from slack_bolt import Ack, BoltContext
 from handlers.payloads import Event, Interaction, Seen, SlashCommand, parse
 from services.context import Asker, Services
 
+COMMAND = "/license"
 WIRING = "licensebot"
 ASKER = "licensebot_asker"
 
@@ -46,20 +47,25 @@ def middleware(wiring: Wiring) -> Callable[..., None]:
     return resolve
 
 
+SERVED = frozenset({"block_actions", "view_submission"})
+"""The interactions the bot answers; other requests have no asker to find (and finding one
+would make the workspace's customer on first contact)."""
+
+
 def asking(services: Services, body: dict[str, Any]) -> Asker | None:
-    """Who sent this request, or None when it is not shaped like Slack's."""
+    """Who sent this request, or None when it is not one the bot answers, as Slack sends it."""
     if "command" in body:
         command: SlashCommand | None = parse(SlashCommand, body)
-        if command is None:
+        if command is None or body.get("command") != COMMAND:
             return None
         return services.asker(command.team_id, command.user_id, command.team_domain)
     if body.get("type") == "event_callback":
         event: Event | None = parse(Event, body)
-        if event is None or not event.event.user:
+        if event is None or not event.event.user or event.event.type != "app_home_opened":
             return None
         return services.asker(event.team_id, event.event.user)
     interaction: Interaction | None = parse(Interaction, body)
-    if interaction is None:
+    if interaction is None or body.get("type") not in SERVED:
         return None
     return services.asker(interaction.team_id, interaction.user.id)
 

@@ -16,11 +16,12 @@ from wsgiref.simple_server import make_server
 from bot.app import build_app, services, web_client
 from bot.config import Settings
 from bot.sandbox.cast import APPROVALS, BILLING, CHANNELS, PEOPLE, SUPER_ADMINS, TEAM
+from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.signing import SlackSender
 from bot.sandbox.slack_api import SlackApi
 from bot.sandbox.web import SandboxWeb
 from bot.sandbox.workspace import Workspace
-from bot.server import QuietHandler, ThreadingServer, serve
+from bot.server import HttpServer, serve
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
 from scheduler.service import deliverer_for
@@ -58,14 +59,15 @@ class Sandbox:
     clock: SandboxClock
     runner: Runner
     deliverer: Deliverer
-    servers: list[ThreadingServer]
+    page: ThreadingServer
+    bot_server: HttpServer
     stop_event: threading.Event
 
     def stop(self) -> None:
         self.stop_event.set()
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
+        self.bot_server.stop()
+        self.page.shutdown()
+        self.page.server_close()
 
     def move_clock(self, moment: datetime) -> None:
         """Advance time: every job that falls due runs, and its alerts are delivered."""
@@ -127,9 +129,8 @@ def start_sandbox(
     store = SqlStore(engine, workers=0)
     found = services(settings, store, clock)
     app = build_app(settings, found)
-    bot_server = serve(app, engine, 0, host="127.0.0.1")
-    threading.Thread(target=bot_server.serve_forever, args=(0.1,), daemon=True).start()
-    bot_url = f"http://127.0.0.1:{bot_server.server_port}/slack/events"
+    bot_server = serve(app, engine, secret, 0, host="127.0.0.1").start()
+    bot_url = f"http://127.0.0.1:{bot_server.port}/slack/events"
     web.sender = SlackSender(bot_url, secret, team=TEAM)
 
     runner = Runner(store, origin=clock(), now=clock)
@@ -144,7 +145,8 @@ def start_sandbox(
         clock,
         runner,
         deliverer,
-        [server, bot_server],
+        server,
+        bot_server,
         stop,
     )
     holder["sandbox"] = sandbox

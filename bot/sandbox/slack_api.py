@@ -23,9 +23,9 @@ from wsgiref.simple_server import make_server
 
 from bot.sandbox.answers import Answer, Answers, structured
 from bot.sandbox.identities import Person, Team
+from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.recording import Call, Post, Recorder
 from bot.sandbox.workspace import Origin, Workspace
-from bot.server import QuietHandler, ThreadingServer
 
 PATHS = ("/api/", "/response/", "/upload/", "/files/")
 """Where the stand-in answers, under its base URL."""

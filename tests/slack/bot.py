@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from wsgiref.simple_server import make_server
 
 from sqlalchemy import Engine
 
@@ -21,7 +20,7 @@ from bot.config import Settings
 from bot.sandbox.identities import Person
 from bot.sandbox.signing import SlackResponse, SlackSender
 from bot.sandbox.slack_api import SlackApi
-from bot.server import QuietHandler, ThreadingServer, application
+from bot.server import serve
 from services.context import Services
 from storage.store import SqlStore
 
@@ -127,24 +126,14 @@ def running_bot(
     store = SqlStore(engine)
     found = services(settings, store, clock)
     app = build_app(settings, found)
-    server = make_server(
-        "127.0.0.1",
-        0,
-        application(app, engine),
-        server_class=ThreadingServer,
-        handler_class=QuietHandler,
-    )
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = serve(app, engine, SECRET, 0, host="127.0.0.1").start()
     names = (f"r{n}" for n in itertools.count(1))
-    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    url = f"http://127.0.0.1:{server.port}/slack/events"
     sender = RecordingSender(
         url, SECRET, response_url_factory=lambda: slack.response_url(next(names))
     )
     try:
         yield Running(slack, sender, found, store, clock, url)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.stop()
         app.listener_runner.listener_executor.shutdown(wait=True)  # answers under way finish

@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox.identities import Person, Team
+from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.slack_api import SlackApi
 from bot.sandbox.workspace import Workspace
-from bot.server import QuietHandler, ThreadingServer
 
 TOKEN = "xoxb-test"
 ANN = Person("U1", "ann@acme.test")
