@@ -127,44 +127,104 @@ def _check_form(text: str) -> None:
     except ValueError:
         raise Refused("400 Bad Request", "not a form") from None
     if "payload" in fields:
-        payload = _json_object(fields["payload"][-1], "the payload")
-        _check_interaction(payload)
-    elif not all(_text(fields, name) for name in ("command", "team_id", "user_id")):
+        _check_interaction(_json_object(fields["payload"][-1], "the payload"))
+        return
+    form = {name: values[-1] for name, values in fields.items()}
+    if not all(form.get(name) for name in ("command", "team_id", "user_id")):
         raise Dropped("a form that is neither a command nor an interaction")
+    _check_url(form.get("response_url"), "the response_url")
 
 
-def _text(fields: dict[str, list[str]], name: str) -> bool:
-    values = fields.get(name) or [""]
-    return bool(values[-1])
+OBJECTS = ("team", "user", "channel", "enterprise", "container", "message", "item", "view", "event")
+"""Parts of a payload that Slack always sends as objects (or not at all), and that Bolt reads
+as such before any listener runs."""
+URL_LIMIT = 2000
 
 
 def _check_interaction(payload: dict[str, Any]) -> None:
-    if payload.get("type") not in INTERACTIONS:
+    kind = payload.get("type")
+    if kind not in INTERACTIONS:
         raise Dropped("an interaction of no known type")
-    user, team = payload.get("user"), payload.get("team")
-    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+    _objects(payload, "an interaction")
+    if not isinstance(payload.get("user"), dict) or not _is_text(payload["user"].get("id")):
         raise Dropped("an interaction without its user")
-    if team is not None and not isinstance(team, dict):
-        raise Dropped("an interaction whose team is not an object")
-    if payload["type"] == "block_actions":
-        actions = payload.get("actions")
-        if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+    _list_of_objects(payload, "authorizations")
+    _check_url(payload.get("response_url"), "the response_url")
+    for url in _list_of_objects(payload, "response_urls"):
+        _check_url(url.get("response_url"), "a response_url")
+    if kind == "block_actions":
+        actions = _list_of_objects(payload, "actions")
+        if not actions or not all(_is_text(a.get("action_id")) for a in actions):
             raise Dropped("block actions without their actions")
-    if payload["type"] in ("view_submission", "view_closed"):
+    if kind in ("view_submission", "view_closed"):
         view = payload.get("view")
-        if not isinstance(view, dict) or not isinstance(view.get("id"), str):
-            raise Dropped("a view without its id")
+        if not isinstance(view, dict) or not all(_is_text(view.get(p)) for p in ("id", "type")):
+            raise Dropped("a view without its id or type")
+        if not isinstance(view.get("callback_id"), str):  # "" when the app set none
+            raise Dropped("a view without its callback id")
+        if not isinstance(view.get("state") or {}, dict):
+            raise Dropped("a view whose state is not an object")
+        if not isinstance(view.get("private_metadata") or "", str):
+            raise Dropped("a view whose metadata is not text")
+    if kind in ("shortcut", "message_action") and not _is_text(payload.get("callback_id")):
+        raise Dropped("a shortcut without its callback id")
+    if kind == "block_suggestion" and not _is_text(payload.get("action_id")):
+        raise Dropped("a suggestion without its action id")
 
 
 def _check_event(body: dict[str, Any]) -> None:
     if body.get("type") not in EVENTS:
         raise Dropped("a JSON body of no known type")
+    _objects(body, "a JSON body")
     if body["type"] == "url_verification" and not isinstance(body.get("challenge"), str):
         raise Dropped("a URL verification without its challenge")
     if body["type"] == "event_callback":
         event = body.get("event")
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        if not isinstance(event, dict) or not _is_text(event.get("type")):
             raise Dropped("an event without its type")
+        _list_of_objects(body, "authorizations")
+        for part in ("team_id", "event_id", "enterprise_id"):
+            if body.get(part) is not None and not isinstance(body[part], str):
+                raise Dropped(f"an event whose {part} is not text")
+        for part in ("user", "channel", "team", "user_team", "item", "message"):
+            if event.get(part) is not None and not isinstance(event[part], str | dict):
+                raise Dropped(f"an event whose {part} is neither text nor an object")
+
+
+def _objects(payload: dict[str, Any], what: str) -> None:
+    for part in OBJECTS:
+        if payload.get(part) is not None and not isinstance(payload[part], dict):
+            raise Dropped(f"{what} whose {part} is not an object")
+    if "event" in payload and not isinstance(payload["event"], dict):  # Slack omits it, or
+        raise Dropped(f"{what} whose event is not an object")  # sends one: never null
+
+
+def _list_of_objects(payload: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    found = payload.get(part)
+    if found is None:
+        return []
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise Dropped(f"{part} that is not a list of objects")
+    return found
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _check_url(value: Any, what: str) -> None:
+    """Where an answer would be posted: an http(s) address, or none."""
+    if value is None or value == "":
+        return
+    fine = (
+        isinstance(value, str)
+        and len(value) <= URL_LIMIT
+        and value.startswith(("https://", "http://"))
+        and value.isascii()
+        and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+    )
+    if not fine:
+        raise Dropped(f"{what} is not a web address")
 
 
 def _answer(start_response: Callable[..., Any], status: str) -> Iterable[bytes]:

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.gate import BODY_LIMIT, gate
@@ -86,10 +87,11 @@ class HttpServer:
 
     def stop(self) -> None:
         """Take no new connection, let the requests under way finish, then close."""
-        self._server.close()
-        self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
-        channels: Any = vars(self._server).get("_map")  # the loop's connections
-        for channel in list(channels.values() if channels else ()):
+        server = self._server
+        wasyncore.dispatcher.close(server)  # the listening socket only: the loop still runs
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
+        channels: Any = vars(server).get("_map") or {}  # the loop's connections and trigger
+        for channel in list(channels.values()):
             channel.close()
         self._thread.join(timeout=DRAIN_SECONDS)
 

@@ -42,8 +42,8 @@ def _decide(
     approve: bool,
 ) -> None:
     services, asker = services_of(context), asker_of(context)
-    if asker is None:
-        return
+    if asker is None or not context.response_url:
+        return  # a click in a message always has a response_url: nobody to answer
     lang = asker.lang
     value = str(action.get("value") or "")
     if not REQUEST_ID.match(value):

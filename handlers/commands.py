@@ -81,6 +81,8 @@ class Request:
 
 @answered
 def answer(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    if not context.response_url:
+        return  # Slack always sends one: without it there is nobody to answer
     services = services_of(context)
     asker = asker_of(context)
     typed = body.get("text")

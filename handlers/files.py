@@ -23,8 +23,8 @@ FILES = re.compile(f"^({INVOICE_PDF}|{INVOICE_CSV})$")
 @answered
 def send(action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     services, asker = services_of(context), asker_of(context)
-    if asker is None:
-        return
+    if asker is None or not context.response_url:
+        return  # the invoice buttons are in messages, which always have a response_url
     lang = asker.lang
     number = str(action.get("value") or "")
     found = (
