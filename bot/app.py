@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from slack_bolt import App
@@ -13,6 +12,7 @@ from sqlalchemy import Engine
 
 import handlers
 from bot.config import Settings
+from handlers.answers import AnswerPool
 from services.approvals import Approvals
 from services.billing import Billing
 from services.context import Services, system_clock
@@ -22,10 +22,6 @@ from storage.db import make_engine
 from storage.store import SqlStore
 
 SLACK_API = "https://slack.com/api/"
-ANSWER_THREADS = 16
-"""Threads for the answers after the ack (Bolt's lazy listeners). An answer mostly waits for
-Slack (a response_url post, views.open), so there are more threads than cores; the acks do
-not share them (they run on the request's own thread)."""
 
 
 def web_client(settings: Settings, retries: bool = True) -> WebClient:
@@ -71,12 +67,13 @@ def services(
 
 
 def build_app(settings: Settings, services: Services) -> App:
+    answers = AnswerPool()
     app = App(  # the token comes with the client
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=services.directory.client,
         raise_error_for_unhandled_request=False,
         process_before_response=True,  # acks on the request's thread; answers are lazy
-        listener_executor=ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer"),
+        listener_executor=answers,
     )
-    handlers.register(app, services)
+    handlers.register(app, services, answers)
     return app

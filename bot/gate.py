@@ -15,6 +15,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -52,8 +55,40 @@ class Dropped(Exception):
     """Signed by Slack, but of no shape the bot answers: acknowledged and left."""
 
 
+SHED_AFTER = 2.0
+"""Seconds a request may have taken to reach the bot before it is too late to answer: Slack
+waits 3 s for the ack, and a modal's trigger id lives as long."""
+BUSY = (
+    "licensebot is very busy right now: please try again in a moment. / "
+    "licensebot est très occupé en ce moment : réessayez dans un instant."
+)
+
+
+class Lateness:
+    """How long requests take to reach the bot, read from Slack's own signed timestamp. The
+    two clocks differ, and the timestamp has a one-second resolution, so the smallest delay
+    seen over the last `window` seconds counts as none (a minimum kept over a sliding
+    window: a few operations per request)."""
+
+    def __init__(self, window: float = 600.0) -> None:
+        self.window = window
+        self._least: deque[tuple[float, float]] = deque()
+        self._lock = threading.Lock()
+
+    def of(self, timestamp: int, now: float) -> float:
+        offset = now - timestamp
+        with self._lock:
+            while self._least and self._least[-1][1] >= offset:
+                self._least.pop()
+            self._least.append((now, offset))
+            while self._least[0][0] < now - self.window:
+                self._least.popleft()
+            return offset - self._least[0][1]
+
+
 def gate(app: WSGI, signing_secret: str) -> WSGI:
     verifier = SignatureVerifier(signing_secret)
+    lateness = Lateness()
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", ""))[:10]
@@ -61,13 +96,17 @@ def gate(app: WSGI, signing_secret: str) -> WSGI:
         size = _length(environ)
         try:
             body = _signed_body(environ, verifier, size)
-            _check_shape(environ, body)
+            late = lateness.of(int(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]), time.time())
+            kind = _check_shape(environ, body)
         except Refused as refused:
             log.info("refused %s %s: %s (%d bytes)", method, path, refused.reason, size)
             return _answer(start_response, refused.status)
         except Dropped as dropped:
             log.info("dropped %s %s: %s (%d bytes)", method, path, dropped, size)
             return _answer(start_response, "200 OK")
+        if late > SHED_AFTER and kind != "view_submission":  # a form's data is never dropped
+            log.info("shed %s %s: %.0f s late (%d bytes)", method, path, late, size)
+            return _busy(start_response, kind)
         environ["wsgi.input"] = io.BytesIO(body)
         return app(environ, start_response)
 
@@ -100,15 +139,15 @@ def _signed_body(environ: dict[str, Any], verifier: SignatureVerifier, size: int
     return body
 
 
-def _check_shape(environ: dict[str, Any], body: bytes) -> None:
+def _check_shape(environ: dict[str, Any], body: bytes) -> str:
+    """What the request is: "command", an interaction's type, or an event's."""
     kind = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     text = body.decode("utf-8")
     if kind == JSON:
-        _check_event(_json_object(text, "the body"))
-    elif kind == FORM:
-        _check_form(text)
-    else:
-        raise Refused("415 Unsupported Media Type", "not a form or JSON")
+        return _check_event(_json_object(text, "the body"))
+    if kind == FORM:
+        return _check_form(text)
+    raise Refused("415 Unsupported Media Type", "not a form or JSON")
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -121,18 +160,18 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return found
 
 
-def _check_form(text: str) -> None:
+def _check_form(text: str) -> str:
     try:
         fields = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
     except ValueError:
         raise Refused("400 Bad Request", "not a form") from None
     if "payload" in fields:
-        _check_interaction(_json_object(fields["payload"][-1], "the payload"))
-        return
+        return _check_interaction(_json_object(fields["payload"][-1], "the payload"))
     form = {name: values[-1] for name, values in fields.items()}
     if not all(form.get(name) for name in ("command", "team_id", "user_id")):
         raise Dropped("a form that is neither a command nor an interaction")
     _check_url(form.get("response_url"), "the response_url")
+    return "command"
 
 
 OBJECTS = ("team", "user", "channel", "enterprise", "container", "message", "item", "view", "event")
@@ -141,7 +180,7 @@ as such before any listener runs."""
 URL_LIMIT = 2000
 
 
-def _check_interaction(payload: dict[str, Any]) -> None:
+def _check_interaction(payload: dict[str, Any]) -> str:
     kind = payload.get("type")
     if kind not in INTERACTIONS:
         raise Dropped("an interaction of no known type")
@@ -170,9 +209,10 @@ def _check_interaction(payload: dict[str, Any]) -> None:
         raise Dropped("a shortcut without its callback id")
     if kind == "block_suggestion" and not _is_text(payload.get("action_id")):
         raise Dropped("a suggestion without its action id")
+    return str(kind)
 
 
-def _check_event(body: dict[str, Any]) -> None:
+def _check_event(body: dict[str, Any]) -> str:
     if body.get("type") not in EVENTS:
         raise Dropped("a JSON body of no known type")
     _objects(body, "a JSON body")
@@ -189,6 +229,7 @@ def _check_event(body: dict[str, Any]) -> None:
         for part in ("user", "channel", "team", "user_team", "item", "message"):
             if event.get(part) is not None and not isinstance(event[part], str | dict):
                 raise Dropped(f"an event whose {part} is neither text nor an object")
+    return str(body["type"])
 
 
 def _objects(payload: dict[str, Any], what: str) -> None:
@@ -225,6 +266,20 @@ def _check_url(value: Any, what: str) -> None:
     )
     if not fine:
         raise Dropped(f"{what} is not a web address")
+
+
+SHED_HEADER = ("X-Licensebot-Shed", "late")
+"""Says a request was acknowledged without being acted on: for operators and benchmarks."""
+
+
+def _busy(start_response: Callable[..., Any], kind: str) -> Iterable[bytes]:
+    """A command is told, in its ack (which Slack shows); anything else is acknowledged."""
+    body = b""
+    if kind == "command":
+        body = json.dumps({"response_type": "ephemeral", "text": BUSY}).encode()
+    kind_header = ("Content-Type", "application/json" if body else "text/plain")
+    start_response("200 OK", [kind_header, ("Content-Length", str(len(body))), SHED_HEADER])
+    return [body]
 
 
 def _answer(start_response: Callable[..., Any], status: str) -> Iterable[bytes]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import approvals, commands, errors, fallbacks, files, home, modals
+from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
 from views.forms import CONFIRM
 
 
-def register(app: App, services: Services) -> None:
-    app.use(middleware(Wiring(services)))
+def register(app: App, services: Services, answers: AnswerPool) -> None:
+    """`answers` must be the pool the app runs its lazy listeners on (its listener executor)."""
+    app.use(middleware(Wiring(services, answers)))
     app.error(errors.on_error)
     app.command(COMMAND)(ack=acknowledge, lazy=[commands.answer])
     app.view(modals.FORMS)(ack=modals.submit_form, lazy=[modals.post_filed])

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from slack_bolt import BoltContext, BoltResponse
 
-from handlers.wiring import asker_of
+from handlers.answers import BUSY, late
+from handlers.wiring import RECEIVED, SHED, asker_of
 from views.forms import result
 from views.i18n import N_, t
 
@@ -44,18 +45,35 @@ def on_error(
 
 
 def answered(listener: F) -> F:
-    """Run a lazy listener so that a failure is told to the person, not only logged."""
+    """Run a lazy listener so that a failure is told to the person, not only logged; and not
+    at all when the bot was too far behind to answer in time (the person is told that)."""
 
     @functools.wraps(listener)
     def guarded(**kwargs: Any) -> None:
+        context: BoltContext = kwargs["context"]
+        shed = bool(context.get(SHED))
+        if shed or late(context.get(RECEIVED)):
+            told = shed and "command" in (kwargs.get("body") or {})  # in the command's ack
+            busy(context, already_told=told)
+            return
         try:
             listener(**kwargs)
         except Exception as error:
             log.error("an answer failed: %s: %s", type(error).__name__, str(error)[:200])
-            context: BoltContext = kwargs["context"]
             tell(context, _language(context))
 
     return guarded  # type: ignore[return-value]
+
+
+def busy(context: BoltContext, already_told: bool) -> None:
+    """The honest answer of a bot that fell behind, where someone is waiting."""
+    if already_told or not context.response_url or context.respond is None:
+        return
+    try:
+        text = f":hourglass: {t(_language(context), BUSY)}"
+        context.respond(text=text, response_type="ephemeral", replace_original=False)
+    except Exception as error:
+        log.warning("could not tell the user the bot is busy: %s", type(error).__name__)
 
 
 def tell(context: BoltContext, lang: str) -> None:

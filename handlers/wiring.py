@@ -8,23 +8,30 @@ cached, so the lookup costs the ack a dictionary read once a person has been see
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from handlers.answers import BUSY, AnswerPool
 from handlers.payloads import Event, Interaction, Seen, SlashCommand, parse
 from services.context import Asker, Services
+from views.i18n import t
 
 COMMAND = "/license"
 WIRING = "licensebot"
 ASKER = "licensebot_asker"
+RECEIVED = "licensebot_received"
+SHED = "licensebot_shed"
 
 
 @dataclass
 class Wiring:
     services: Services
+    answers: AnswerPool
+    """The threads of the answers after the acks."""
     seen: Seen = field(default_factory=Seen)
     """Slack deliveries already being answered (by trigger or event id)."""
 
@@ -33,14 +40,21 @@ class Wiring:
         return self
 
 
-def acknowledge(ack: Ack) -> None:
-    """The answer Slack waits for, first and at once; the work follows in a lazy listener."""
+def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """The answer Slack waits for, first and at once; the work follows in a lazy listener,
+    unless the bot is too far behind to give it in time: a command is then told so at once."""
+    if context.get(SHED) and "command" in body:
+        asker = asker_of(context)
+        ack(text=t(asker.lang if asker else "en", BUSY), response_type="ephemeral")
+        return
     ack()
 
 
 def middleware(wiring: Wiring) -> Callable[..., None]:
     def resolve(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
         context[WIRING] = wiring
+        context[RECEIVED] = time.monotonic()
+        context[SHED] = wiring.answers.overloaded()
         context[ASKER] = asking(wiring.services, body)
         next()
 
