@@ -44,17 +44,17 @@ def post(services: Services, client: WebClient, approval: Approval) -> None:
 def announce(services: Services, client: WebClient, approval: Approval) -> None:
     """The request's message shows the decision; the requester is told in their language."""
     lang = services.workspaces.settings.channel_language
-    text = summary(lang, approval)
     if approval.channel and approval.message_ts:
+        text = summary(lang, approval)
         client.chat_update(
             channel=approval.channel,
             ts=approval.message_ts,
-            text=text,
+            text=f"{text}\n{views.verdict(lang, approval)}",
             blocks=dicts(views.decided_blocks(lang, approval, text)),
         )
     told = summary(approval.locale, approval)
     client.chat_postMessage(
         channel=approval.requested_by,
-        text=told,
+        text=f"{told}\n{views.verdict(approval.locale, approval)}",  # what a notification shows
         blocks=dicts(views.decided_blocks(approval.locale, approval, told)),
     )

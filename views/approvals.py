@@ -38,26 +38,27 @@ def request_blocks(
     ]
 
 
-def decided_blocks(lang: str, approval: Approval, summary: str) -> list[Block]:
+def verdict(lang: str, approval: Approval) -> str:
+    """What became of a request, said to the channel and to the person who asked."""
     if approval.status is ApprovalStatus.DENIED:
-        verdict = t(lang, ":x: Denied by <@{user}>", user=approval.decided_by)
-    elif approval.status is ApprovalStatus.FAILED:
-        verdict = t(
+        return t(lang, ":x: Denied by <@{user}>", user=approval.decided_by)
+    if approval.status is ApprovalStatus.FAILED:
+        return t(
             lang,
             ":warning: Approved by <@{user}>, but it could not be done: {reason}",
             user=approval.decided_by,
             reason=refusal(lang, approval.failure) if approval.failure else "",
         )
-    else:
-        verdict = t(
-            lang, ":white_check_mark: Approved by <@{user}> and done", user=approval.decided_by
-        )
+    return t(lang, ":white_check_mark: Approved by <@{user}> and done", user=approval.decided_by)
+
+
+def decided_blocks(lang: str, approval: Approval, summary: str) -> list[Block]:
     when = moment(approval.decided_at, lang) if approval.decided_at else ""
     return [
         header(t(lang, "Approval requested")),
         section(
             t(lang, "<@{user}> asks: *{summary}*", user=approval.requested_by, summary=summary)
         ),
-        section(verdict),
+        section(verdict(lang, approval)),
         context(when),
     ]

@@ -6,6 +6,7 @@ told."""
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -221,8 +222,17 @@ def test_an_approved_change_the_rules_refuse_is_reported_as_failed(bot: Running)
     shown = view_text({"blocks": as_json(update["blocks"])})
     assert "Approved by <@USUPER>, but it could not be done" in shown
     assert "already exists" in shown
+    bot.slack.wait_for(lambda slack: _dms(slack, ADMIN) != [])
+    time.sleep(0.2)  # time enough for a second message, were there one
+    told = _dms(bot.slack, ADMIN)
+    assert len(told) == 1, "the requester is told once"
+    assert "could not be done" in told[0]["text"] and "already exists" in str(told[0]["blocks"])
     assert approval(bot).status == "failed"
     assert rows(bot.store.engine, "SELECT count(*) FROM subscriptions") == before
+
+
+def _dms(slack: Any, user: str) -> list[dict[str, Any]]:
+    return [c for c in slack.calls_to("chat.postMessage") if c["channel"] == user]
 
 
 def test_a_decision_is_made_once_however_many_clicks_race(bot: Running) -> None:
