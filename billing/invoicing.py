@@ -8,7 +8,7 @@ from decimal import Decimal
 from billing.account import Account
 from billing.calendar import days_in_month, month_end, month_start, pacific_day, previous_month
 from billing.ledger import draft, issue
-from billing.model import InvoiceKind, InvoiceLine, Plan, Status, Subscription, SuspensionReason
+from billing.model import InvoiceKind, InvoiceLine, Plan, Subscription, SuspensionReason
 from billing.proration import annual_amount, flexible_amount
 from billing.usage import DayRange, licence_days, subtract, whole_days
 
@@ -59,19 +59,18 @@ def usage_line(sub: Subscription, first: date, last: date) -> InvoiceLine:
     )
 
 
-def billed_by_final_invoice(sub: Subscription, month: date) -> bool:
-    """A transfer's final invoice already billed this month of the subscription."""
-    return sub.status is Status.TRANSFERRED and sub.term_end is not None and sub.term_end >= month
+def billed_by_final_invoice(account: Account, month: date) -> bool:
+    """A transfer's final invoice billed the account's usage through this month."""
+    moved = account.customer.transferred_at
+    return moved is not None and month <= pacific_day(moved)
 
 
 def monthly_lines(account: Account, month: date, last: date | None = None) -> list[InvoiceLine]:
     """One line per subscription for the month (up to `last`), 0.00 lines left out."""
+    if billed_by_final_invoice(account, month):
+        return []
     last = last or month_end(month)
-    lines = [
-        usage_line(sub, month, last)
-        for sub in account.subscriptions
-        if not billed_by_final_invoice(sub, month)
-    ]
+    lines = [usage_line(sub, month, last) for sub in account.subscriptions]
     return [line for line in lines if line.amount > 0]
 
 

@@ -11,7 +11,7 @@ from billing import commands as cmd
 from billing.account import Account
 from billing.calendar import ONE_DAY, month_start, pacific_day
 from billing.errors import BillingError, NotAllowed, ResellerManaged
-from billing.invoicing import usage_line
+from billing.invoicing import issue_monthly_invoice, monthly_lines
 from billing.ledger import draft, issue
 from billing.model import (
     AlertKind,
@@ -208,11 +208,14 @@ def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Inv
 
 
 def transfer(account: Account, order: cmd.Transfer, at: datetime, occasion: Occasion) -> Change:
-    """All subscriptions move to the reseller after a final invoice for this month's usage."""
+    """All subscriptions move to the reseller after a final invoice for this month's usage,
+    that of the subscriptions already ended included (settled detail 15): after it, nothing
+    is invoiced here."""
     ensure_direct(account)
     day = pacific_day(at)
+    issue_monthly_invoice(account, at)  # last month's, if the 1st's run has not reached us yet
+    lines = monthly_lines(account, month_start(day), day)
     moving = [sub for sub in account.subscriptions if not sub.ended and sub.billed_directly]
-    lines = [usage_line(sub, month_start(day), day) for sub in moving]
     for sub in moving:
         account.lift_suspension(sub, at)
         sub.status = Status.TRANSFERRED

@@ -56,6 +56,3 @@ def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # waitress warns at every request queued while its threads are busy: under load, a line
-    # per request saying what the gate's "shed" lines and the benchmarks measure.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -32,6 +32,9 @@ IDLE_SECONDS = 15
 DRAIN_SECONDS = 10
 """On shutdown, how long requests under way may take to finish."""
 log = logging.getLogger(__name__)
+# waitress warns at every request queued while its threads are busy: under load, a line per
+# request saying what the gate's "shed" lines and the benchmarks measure.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def application(app: App, engine: Engine, signing_secret: str) -> Callable[..., Iterable[bytes]]:

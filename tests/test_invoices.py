@@ -564,6 +564,45 @@ def test_transfer_to_reseller_issues_final_invoice_and_ends_direct_billing() -> 
         )
 
 
+def test_a_transfers_final_invoice_takes_the_usage_of_subscriptions_ended_this_month() -> None:
+    """Settled detail 15: the final invoice takes every subscription's usage not yet invoiced,
+    ended ones included, through the transfer day, and nothing is invoiced after it."""
+    result = run(
+        timeline(
+            *TRANSFER_STEPS[:2],
+            signup("2026-03-02T10:10:00-08:00", "old", "flexible", 3, "6.00"),
+            TRANSFER_STEPS[2],
+            step("2026-06-05T09:00:00-07:00", "cancel", subscription="old", when="now"),
+            TRANSFER_STEPS[3],
+            until="2026-08-01T00:00:00-07:00",
+        )
+    )
+    # Final invoice, June 1..11, D = 30: ci 15.40 and chrome 45.83 as above;
+    #   old (cancelled Jun 5, that day billable): 5 x 3 = 15; 6.00 x 15 / 30 = 3.00
+    (final,) = invoices_issued_at(result, "2026-06-11T12:00:00-07:00")
+    assert {
+        line["subscription"]: (line["quantity_days"], line["amount"]) for line in final["lines"]
+    } == {"ci": (77, "15.40"), "chrome": (275, "45.83"), "old": (15, "3.00")}
+    assert final["total"] == "64.23"
+    after = [inv for inv in result["invoices"] if inv["issued_at"] > "2026-06-11T12:00:00-07:00"]
+    assert after == []
+
+
+def test_a_transfers_final_invoice_leaves_out_lines_of_nothing() -> None:
+    """Line 8: a subscription still in its trial on the transfer day has no 0.00 line."""
+    result = run(
+        timeline(
+            *TRANSFER_STEPS[:3],
+            signup("2026-06-08T10:00:00-07:00", "new", "flexible", 4, "6.00"),
+            TRANSFER_STEPS[3],
+            until="2026-07-01T00:00:00-07:00",
+        )
+    )
+    (final,) = invoices_issued_at(result, "2026-06-11T12:00:00-07:00")
+    assert sorted(line["subscription"] for line in final["lines"]) == ["chrome", "ci"]
+    assert final["total"] == "61.23"
+
+
 # 13 -----------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from billing import commands as cmd
+from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.model import Plan
 from bot.sandbox.signing import checkboxes, plain, radio
@@ -325,6 +327,32 @@ def test_transfer_moves_every_subscription_after_a_final_invoice(bot: Running) -
     [(reseller,)] = rows(bot.store.engine, "SELECT reseller FROM customers")
     assert reseller == "Acme Partners"
     assert bot.store.invoices(bot.customer_id)[-1].total == usage
+
+
+def test_a_transfers_confirmation_announces_the_invoice_it_issues_and_nothing_follows(
+    bot: Running,
+) -> None:
+    """Settled detail 15 (issue 11: the confirmation said $56.21, $37.63 was issued and the
+    rest came later): a subscription cancelled earlier in the month is on the final invoice."""
+    sign_up(bot)
+    sign_up(bot, "ci", Plan.FLEXIBLE, 7)
+    card_on_file(bot)
+    advance(bot, datetime(2026, 3, 5, 9, 0, tzinfo=PACIFIC))
+    cancel = cmd.Cancel(subscription="ci", when="now")
+    bot.services.billing.order(bot.customer_id, cancel, at=bot.clock(), actor=Actor.parse("t"))
+    bot.clock.set(datetime(2026, 3, 10, 11, 0, tzinfo=PACIFIC))
+    # March 1-10, D = 31: chrome (50 / 12) x 25 x 10 / 31 = 33.60...; ci, Mar 1-5 (the cancel
+    # day billable): 6.00 x 7 x 5 / 31 = 6.774... -> 6.77
+    final = half_up(Fraction(50, 12) * 25 * 10 / 31) + half_up(Fraction(6) * 7 * 5 / 31)
+    values = {"reseller": plain("Acme Partners"), "confirm": checkboxes("yes")}
+    shown, _ = submit_and_confirm(bot, SUPER, "transfer", values)
+    assert f"A final invoice for this month's usage is issued now: ${final}." in view_text(
+        shown.json["view"]  # type: ignore[index]
+    )
+    assert bot.store.invoices(bot.customer_id)[-1].total == final
+    issued = len(bot.store.invoices(bot.customer_id))
+    advance(bot, datetime(2026, 5, 1, 0, 0, tzinfo=PACIFIC))
+    assert len(bot.store.invoices(bot.customer_id)) == issued, "nothing is invoiced after it"
 
 
 def test_transfer_needs_the_box_ticked(bot: Running) -> None:

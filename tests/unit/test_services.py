@@ -15,7 +15,7 @@ from billing.approvals import ApprovalStatus
 from billing.calendar import PACIFIC
 from billing.errors import BillingError, NotAllowed
 from billing.jobs import run_daily
-from billing.model import InvoiceKind, Product, Status
+from billing.model import AlertKind, InvoiceKind, Product, Status
 from services.approvals import Approvals
 from services.billing import Billing
 from tests.unit.fakes import FakeStore
@@ -203,3 +203,32 @@ def test_a_price_change_is_an_order_like_any_other(store: FakeStore, billing: Bi
     billing.order(customer, order, at=T0, actor=ADA, key="price-1")
     assert store.kept(customer).catalogue["chrome"].annual_price == Decimal("55.00")
     assert store.actions(customer) == [("slack:UADA", "set_price", "price-1")]
+
+
+def _issued(store: FakeStore) -> list[tuple[str, Decimal]]:
+    return [
+        (alert.invoice.key, alert.invoice.total)
+        for alert in store.alerts
+        if alert.kind is AlertKind.INVOICE_ISSUED and alert.invoice is not None
+    ]
+
+
+def test_a_transfer_before_the_monthly_run_reached_the_account_loses_no_month(
+    store: FakeStore, billing: Billing
+) -> None:
+    """Settled detail 15 with the run still catching up: a transfer at 09:00 on Apr 1, before
+    the 00:00 run reached this account, issues March's invoice first, then the final one;
+    the late run then issues nothing."""
+    customer = in_service(store, billing)
+    day = T0.replace(hour=0)
+    for n in range(60, 81):  # Mar 11 .. Mar 31
+        run_daily(store, day + timedelta(days=n))
+    april = datetime(2026, 4, 1, 9, 0, tzinfo=PACIFIC)
+    billing.order(customer, cmd.Transfer(reseller="Acme Partners"), at=april, actor=ADA)
+    run_daily(store, april.replace(hour=0))
+    # March, D = 31: (60 / 12) x 25 x 31 / 31 = 125.00; April 1 alone, D = 30:
+    #   (60 / 12) x 25 x 1 / 30 = 4.1666... -> 4.17
+    assert _issued(store)[-2:] == [
+        ("monthly:2026-03", Decimal("125.00")),
+        ("final:2026-04-01", Decimal("4.17")),
+    ]
