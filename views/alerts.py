@@ -62,6 +62,17 @@ BUTTONS = {
 }
 
 
+READY = N_(
+    "Billing is set up: paid service starts the day after the last trial day, charged to the"
+    " card on file. Nothing to do."
+)
+"""A trial ending with a card on file (settled detail 12: the text differs)."""
+
+
+def _billing_ready(alert: Notice) -> bool:
+    return alert.kind == "trial_ending" and bool(alert.facts.get("billing_set_up", False))
+
+
 def slack_date(instant: datetime) -> str:
     """Shown in each reader's time zone by Slack; the fallback and the suffix are Pacific."""
     pacific = instant.astimezone(PACIFIC)
@@ -110,12 +121,15 @@ def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
             lines.append(
                 f"{t(lang, label)}: {day(date.fromisoformat(value), lang) if name != 'expires' else value}"
             )
-    if alert.kind == "trial_ending" and not facts.get("billing_set_up", False):
+    ready = _billing_ready(alert)
+    if alert.kind == "trial_ending" and not ready:
         lines.append(t(lang, "Billing is not set up yet."))
     blocks: list[Block] = [section("\n".join(lines))]
-    if alert.kind in NEXT_STEPS:
+    if ready:
+        blocks.append(context(t(lang, READY)))
+    elif alert.kind in NEXT_STEPS:
         blocks.append(context(t(lang, NEXT_STEPS[alert.kind])))
-    if alert.kind in BUTTONS:
+    if alert.kind in BUTTONS and not ready:
         text, action_id = BUTTONS[alert.kind]
         blocks.append(actions(button(t(lang, text), action_id, style="primary")))
     blocks.append(context(f"{alert.domain} · {slack_date(alert.at)}"))

@@ -1,0 +1,55 @@
+"""Alert messages say what the account's state calls for: a trial ending with billing set up
+is not told to set it up (settled detail 12: the text differs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from billing.calendar import PACIFIC
+from billing.history import Notice
+from views.alerts import message
+from views.kit import dicts
+
+
+def trial_ending(billing_set_up: bool) -> Notice:
+    return Notice(
+        id=1,
+        customer_id=1,
+        kind="trial_ending",
+        at=datetime(2026, 1, 11, 0, 0, tzinfo=PACIFIC),
+        attempts=0,
+        domain="acme.example",
+        subscription="chrome",
+        product="Chrome Enterprise Upgrade",
+        invoice=None,
+        invoice_total=None,
+        facts={"days_left": 7, "last_day": "2026-01-18", "billing_set_up": billing_set_up},
+        notify=None,
+    )
+
+
+def shown(notice: Notice, lang: str) -> tuple[str, list[str]]:
+    _, blocks = message(notice, lang)
+    found: list[Any] = dicts(blocks)
+    buttons = [e["text"]["text"] for b in found if b["type"] == "actions" for e in b["elements"]]
+    return str(found), buttons
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_trial_ending_without_billing_asks_for_it_with_a_button(lang: str) -> None:
+    text, buttons = shown(trial_ending(False), lang)
+    assert ("suspended" in text) if lang == "en" else ("suspendu" in text)
+    assert buttons == (["Set up billing"] if lang == "en" else ["Configurer le paiement"])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_trial_ending_with_a_card_on_file_says_all_is_ready(lang: str) -> None:
+    text, buttons = shown(trial_ending(True), lang)
+    assert "suspend" not in text and buttons == []
+    if lang == "en":
+        assert "Billing is set up" in text and "Set up billing" not in text
+    else:
+        assert "La facturation est configurée" in text
