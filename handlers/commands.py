@@ -147,6 +147,8 @@ def _typed(r: Request, entry: Order[Any], facts: FormContext) -> dict[str, str] 
     """The words after the subcommand as initial values, or None once refused."""
     assert entry.form is not None
     fields = {field.name: field for field in entry.form.fields}
+    if _extra_words(r, len(entry.form.words), entry.usage[0] if entry.usage else "/license help"):
+        return None
     initial: dict[str, str] = {}
     for name, word in zip(entry.form.words, r.args, strict=False):
         field = fields[name]
@@ -175,11 +177,42 @@ def _word_problem(r: Request, field: Field, word: str, facts: FormContext) -> st
             )
         return None
     if field.name in MONEY_FIELDS:
-        ok = AMOUNT.match(word)
-        return None if ok else t(r.lang, "Write an amount such as 25.00 (at most 2 decimals).")
+        return _amount_problem(r.lang, word)
     if not NUMBER.match(word):
         return t(r.lang, "“{text}” is not a number.", text=escape(word[:20]))
     return None
+
+
+SIGNED = re.compile(r"^[-−+]?[0-9]*[.,]?[0-9]+$")
+"""A number as people type one, sign and decimal comma included: for saying what is wrong
+with an amount the form would not take."""
+
+
+def _amount_problem(lang: str, word: str) -> str | None:
+    if AMOUNT.match(word) and Decimal(word) > 0:
+        return None
+    if SIGNED.match(word) and (word[0] in "-−" or not word.strip("0.,+")):
+        return t(lang, "The amount must be more than zero, e.g. 25.00.")
+    if SIGNED.match(word):
+        return t(lang, "Write an amount such as 25.00 (at most 2 decimals).")
+    return t(lang, "“{text}” is not an amount: write one such as 25.00.", text=escape(word[:20]))
+
+
+def _extra_words(r: Request, takes: int, example: str) -> bool:
+    """Words past what the subcommand takes are refused, not silently dropped."""
+    extra = r.args[takes:]
+    if not extra:
+        return False
+    r.usage(
+        t(
+            r.lang,
+            "`/license {word}` does not take “{extra}”. For example: `{example}`.",
+            word=r.command.words[0].lower(),
+            extra=escape(" ".join(extra)[:40]),
+            example=example,
+        )
+    )
+    return True
 
 
 def _subscription(entry: Order[Any], facts: FormContext, key: str | None) -> Subscription | None:
@@ -197,15 +230,21 @@ def _subscription(entry: Order[Any], facts: FormContext, key: str | None) -> Sub
 
 
 def help_(r: Request) -> None:
+    if _extra_words(r, 0, "/license help"):
+        return
     r.reply(replies.help_blocks(r.lang))
 
 
 def status(r: Request) -> None:
+    if _extra_words(r, 0, "/license status"):
+        return
     overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
     r.reply(replies.status_blocks(r.lang, overview.subscriptions, overview.waiting))
 
 
 def balance(r: Request) -> None:
+    if _extra_words(r, 0, "/license balance"):
+        return
     overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
     r.reply(
         replies.balance_blocks(
@@ -243,6 +282,8 @@ def audit(r: Request) -> None:
 
 
 def admins(r: Request) -> None:
+    if _extra_words(r, 0, "/license admins"):
+        return
     directory = r.services.directory
     settings = r.services.workspaces.settings
     supers = [

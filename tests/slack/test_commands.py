@@ -243,6 +243,13 @@ def refused_without_change(bot: Running, user: str, text: str) -> str:
         ("plan price chrome_enterprise annual 0", "“0” is not a price."),
         ("plan price chrome_enterprise annual 1e3", "“1e3” is not a price."),
         ("plan price nosuch annual 5", "No product with the code “nosuch”."),
+        ("status now", "`/license status` does not take “now”."),
+        ("help me please", "`/license help` does not take “me please”."),
+        (
+            "buy chrome 25 more",
+            "`/license buy` does not take “more”. For example: `/license buy chrome 25`.",
+        ),
+        ("cancel chrome today", "`/license cancel` does not take “today”."),
     ],
 )
 def test_malformed_commands_get_the_usage_and_change_nothing(
@@ -250,6 +257,23 @@ def test_malformed_commands_get_the_usage_and_change_nothing(
 ) -> None:
     sign_up(bot, "chrome")
     sign_up(bot, "ci", Plan.FLEXIBLE)
+    assert says in refused_without_change(bot, SUPER, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("pay -3", "The amount must be more than zero, e.g. 25.00."),
+        ("pay 0.00", "The amount must be more than zero"),
+        ("pay 10.555", "at most 2 decimals"),
+        ("pay ten", "“ten” is not an amount: write one such as 25.00."),
+        ("pay 25.00 now", "`/license pay` does not take “now”."),
+        ("pay 4242424242424242", "That looks like a card number"),
+    ],
+)
+def test_a_payment_typed_wrong_is_told_what_is_wrong(bot: Running, text: str, says: str) -> None:
+    sign_up(bot, "chrome")
+    card_on_file(bot)
     assert says in refused_without_change(bot, SUPER, text)
 
 
