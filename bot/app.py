@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
@@ -66,9 +68,20 @@ def services(
     )
 
 
+class _SameToken(logging.Filter):
+    """Bolt warns that it skips SLACK_BOT_TOKEN when a client is given: the client is built
+    from that very token, so the warning says nothing at each start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_SameToken())
+
+
 def build_app(settings: Settings, services: Services) -> App:
     answers = AnswerPool()
-    app = App(  # the token comes with the client
+    app = App(  # the token comes with the client (Bolt reads the same one from the environment)
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=services.directory.client,
         raise_error_for_unhandled_request=False,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -105,7 +108,25 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, SQLAlchemyError) as error:
+        print(f"licensebot {args.command}: {_why(error, args)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _why(error: OSError | SQLAlchemyError, args: argparse.Namespace) -> str:
+    """A failure to start, in one line: a port taken, a file or a database out of reach. The
+    database's own message is left out: it can quote the URL, password included."""
+    if isinstance(error, SQLAlchemyError):
+        cause = getattr(error, "orig", None) or error
+        return f"the database cannot be used ({type(cause).__name__}); check DATABASE_URL"
+    if error.errno == errno.EADDRINUSE:
+        return f"port {args.port} is already in use; choose another with --port"
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or type(error).__name__}{where}"
 
 
 if __name__ == "__main__":

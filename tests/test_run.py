@@ -175,3 +175,55 @@ def test_run_http_serves_health_and_signed_slack_requests(
     assert sender.command("U1", "help").status == 200
     assert "/license buy chrome 25" in str(slack.wait_for_response("help")[-1]["blocks"])
     assert sender.command("U1", "help", secret="forged").status == 401
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    *before, line = done.stderr.strip().splitlines()
+    assert all(" INFO " in earlier for earlier in before), before  # the migrations it ran
+    return line
+
+
+def test_a_sandbox_on_a_port_in_use_is_one_line_with_exit_2(
+    tmp_path: Path, taken_port: int
+) -> None:
+    env = base_env()
+    database = str(tmp_path / "box.sqlite3")
+    done = run_cli("sandbox", "--port", str(taken_port), "--database", database, env=env)
+    assert one_line(done) == (
+        f"licensebot sandbox: port {taken_port} is already in use; choose another with --port"
+    )
+
+
+def test_run_http_on_a_port_in_use_is_one_line_with_exit_2(
+    tmp_path: Path, taken_port: int
+) -> None:
+    with SlackApi([Person("U1", "ada@acme.example")]) as slack:
+        env = base_env(
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            LICENSEBOT_SUPER_ADMINS="U1",
+            LICENSEBOT_BILLING_CHANNEL="C1",
+            LICENSEBOT_APPROVALS_CHANNEL="C2",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        )
+        done = run_cli("run", "--http", "--port", str(taken_port), "--no-scheduler", env=env)
+    assert "is already in use" in one_line(done)
+
+
+def test_a_database_out_of_reach_is_one_line_with_exit_2_and_no_password() -> None:
+    url = f"postgresql+psycopg://licensebot:s3cret-pass@127.0.0.1:{free_port()}/nowhere"
+    done = run_cli("migrate", "--database-url", url, env=base_env())
+    line = one_line(done)
+    assert line.startswith("licensebot migrate: the database cannot be used")
+    assert "s3cret-pass" not in done.stderr
