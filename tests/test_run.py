@@ -204,9 +204,7 @@ def test_a_sandbox_on_a_port_in_use_is_one_line_with_exit_2(
     )
 
 
-def test_run_http_on_a_port_in_use_is_one_line_with_exit_2(
-    tmp_path: Path, taken_port: int
-) -> None:
+def test_run_http_on_a_port_in_use_is_one_line_with_exit_2(tmp_path: Path, taken_port: int) -> None:
     with SlackApi([Person("U1", "ada@acme.example")]) as slack:
         env = base_env(
             SLACK_BOT_TOKEN=TOKEN,
