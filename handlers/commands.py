@@ -3,6 +3,7 @@ listener). Reads answer here; every order's subcommand opens that order's form."
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -121,7 +122,17 @@ def answer(body: dict[str, Any], respond: Respond, client: WebClient, context: B
     elif entry is not None and entry.form is not None:
         open_form(request, entry)
     else:
-        request.usage(t(request.lang, "Unknown subcommand “{word}”.", word=escape(word[:40])))
+        request.usage(_unknown(request.lang, word))
+
+
+def _unknown(lang: str, word: str) -> str:
+    """Unknown, with the nearest known subcommands when the word looks like a typo of one."""
+    unknown = t(lang, "Unknown subcommand “{word}”.", word=escape(word[:40]))
+    near = difflib.get_close_matches(word[:40], [*READS, *ORDERS.words], n=2, cutoff=0.6)
+    if not near:
+        return unknown
+    tried = " / ".join(f"`/license {known}`" for known in near)
+    return f"{unknown} {t(lang, 'Did you mean {commands}?', commands=tried)}"
 
 
 # ---- every order's form --------------------------------------------------------------

@@ -111,6 +111,11 @@ class Registry:
     def names(self) -> list[str]:
         return list(self._by_name)
 
+    @property
+    def words(self) -> list[str]:
+        """The `/license` words that open a form."""
+        return list(self._by_word)
+
 
 LEGACY_NAMES = {"refund": "refund_credit"}
 """Names release 1f2cbf2 gave orders, as they may still arrive from modals it opened."""

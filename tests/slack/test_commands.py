@@ -226,6 +226,9 @@ def refused_without_change(bot: Running, user: str, text: str) -> str:
     ("text", "says"),
     [
         ("frobnicate", "Unknown subcommand “frobnicate”."),
+        ("stauts", "Unknown subcommand “stauts”. Did you mean `/license status`?"),
+        ("invoice", "Did you mean `/license invoices`?"),
+        ("tranfser", "Did you mean `/license transfer`?"),
         ("STATUSX now", "Unknown subcommand “statusx”."),
         ("invoices abc", "Give a number from 1 to 50"),
         ("invoices 0", "Give a number from 1 to 50"),
