@@ -25,6 +25,7 @@ from services.context import Asker, Services
 from services.forms import Field, FormContext, Input, Source
 from services.orders import ORDERS, Order
 from services.people import Role
+from views import audit as audit_view
 from views import forms, replies
 from views.i18n import N_, refusal, t
 from views.kit import dicts, escape
@@ -289,7 +290,9 @@ def transactions(r: Request) -> None:
 
 def audit(r: Request) -> None:
     if (limit := _count(r, 20)) is not None:
-        r.reply(replies.audit_blocks(r.lang, r.services.reader.audit(r.asker.customer_id, limit)))
+        r.reply(
+            audit_view.audit_blocks(r.lang, r.services.reader.audit(r.asker.customer_id, limit))
+        )
 
 
 def admins(r: Request) -> None:

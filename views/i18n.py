@@ -55,7 +55,19 @@ def code(language: str, value: str) -> str:
     words the code is made of ("too expensive") rather than the code ("too_expensive").
     """
     text = t(language, value)
-    return value.replace("_", " ") if text == value else text
+    if text != value:
+        return text
+    return ENGLISH_CODES.get(value, value.replace("_", " "))
+
+
+ENGLISH_CODES = {
+    "auto": "automatic",
+    "manual": "by hand",
+    "cancel_at_expiry": "cancel at expiry",
+    "trial_ended_suspended": "trial ended, service suspended",
+    "suspended_non_payment": "suspended for non-payment",
+}
+"""Codes whose words alone would not read as English."""
 
 
 @lru_cache(maxsize=4096)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block
 
 from billing.approvals import Approval
-from billing.history import AuditRecord, LedgerEntry
+from billing.history import LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
 from services.orders import ORDERS
 from views.i18n import N_, code, day, moment, money, price, t
@@ -198,17 +198,6 @@ def transactions_blocks(lang: str, rows: Sequence[LedgerEntry], limit: int = 20)
         for row in list(rows)[-limit:][::-1]
     )
     return [header(t(lang, "Transactions")), section(text)]
-
-
-def audit_blocks(lang: str, rows: Sequence[AuditRecord]) -> list[Block]:
-    if not rows:
-        return [header(t(lang, "Audit trail")), section(t(lang, "Nothing recorded yet."))]
-    lines = []
-    for row in rows:
-        user = row.actor.slack_user
-        who = f"<@{user}>" if user else str(row.actor)
-        lines.append(f"{moment(row.at, lang)} · {who} · `{row.action}` {row.subject}")
-    return [header(t(lang, "Audit trail")), section("\n".join(lines))]
 
 
 def admins_blocks(

@@ -119,8 +119,25 @@ def test_audit_names_who_did_what(bot: Running) -> None:
     bot.services.billing.order(
         bot.customer_id, order, at=bot.clock(), actor=Actor.parse("slack:USUPER")
     )
+    bot.services.billing.order(
+        bot.customer_id,
+        cmd.AddLicences(subscription="chrome", count=5),
+        at=bot.clock(),
+        actor=Actor.parse("slack:USUPER"),
+    )
+    bot.services.billing.order(
+        bot.customer_id,
+        cmd.Renewal(subscription="chrome", mode="cancel_at_expiry"),
+        at=bot.clock(),
+        actor=Actor.parse("slack:USUPER"),
+    )
     shown = text_of(ask(bot, ADMIN, "audit"))
-    assert "<@USUPER> · `signup` chrome" in shown
+    assert "<@USUPER> started a subscription · chrome" in shown
+    assert "status trial, licences 25, renewal automatic, price $50.00" in shown
+    assert "<@USUPER> bought licences · chrome" in shown and "licences 25 → 30" in shown
+    assert "renewal automatic → cancel at expiry" in shown
+    for internal in ("signup", "add_licences", "renewal_mode", "auto ", "cancel_at_expiry"):
+        assert internal not in shown, internal
 
 
 def test_admins_says_who_may_act(bot: Running) -> None:

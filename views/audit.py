@@ -1,0 +1,116 @@
+"""`/license audit`: who changed what and when, in words (never an order's internal name),
+with what each change made different (before → after)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from billing.actors import Actor, ActorKind
+from billing.history import AuditRecord
+from views.i18n import N_, code, day, moment, money, price, t
+from views.kit import header, section
+
+ACTIONS = {
+    "signup": N_("started a subscription"),
+    "add_licences": N_("bought licences"),
+    "set_users": N_("changed the number of users"),
+    "setup_billing": N_("set up billing"),
+    "update_card": N_("changed the card"),
+    "pay": N_("made a payment"),
+    "renewal": N_("changed the renewal options"),
+    "renew": N_("renewed by hand"),
+    "cancel": N_("cancelled a subscription"),
+    "register_domain": N_("registered a domain"),
+    "refund_credit": N_("had the credit refunded"),
+    "transfer": N_("transferred to a reseller"),
+    "set_price": N_("changed a catalogue price"),
+    "approval_request": N_("asked for approval"),
+    "approval_approved": N_("approved a request"),
+    "approval_denied": N_("denied a request"),
+    "term_end": N_("term ended"),
+    "trial_end": N_("trial ended"),
+    "invoice": N_("invoice issued"),
+    "suspend": N_("suspended for non-payment"),
+    "retry_charge": N_("charge retried"),
+    "renew_domain": N_("domain renewed"),
+}
+"""Every action the audit trail records, as the reader says it."""
+
+FIELDS = {
+    "status": N_("status"),
+    "licences": N_("licences"),
+    "renewal_mode": N_("renewal"),
+    "renewal_licences": N_("licences at renewal"),
+    "term_end": N_("term ends"),
+    "price": N_("price"),
+    "total": N_("total"),
+    "amount": N_("amount"),
+    "reseller": N_("reseller"),
+    "card": N_("card"),
+    "final_invoice": N_("final invoice"),
+}
+"""The fields whose change the trail shows, in this order; the others stay in the database."""
+AMOUNTS = ("total", "amount", "final_invoice")
+DATES = ("term_end",)
+CODED = ("status", "renewal_mode")
+
+
+def _shown(lang: str, name: str, raw: Any) -> str:
+    if raw is None or raw == "":
+        return "—"
+    try:
+        if name in AMOUNTS:
+            return money(Decimal(str(raw)), lang)
+        if name == "price":
+            return price(Decimal(str(raw)), lang)
+        if name in DATES:
+            return day(date.fromisoformat(str(raw)), lang)
+    except (InvalidOperation, ValueError):
+        return str(raw)
+    if name in CODED:
+        return code(lang, str(raw))
+    return str(raw)
+
+
+def changes(lang: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """What the change made different: `licences 25 → 50`, or `total $12.00` for what is new."""
+    before, after = before or {}, after or {}
+    parts = []
+    for name, label in FIELDS.items():
+        if name not in after or after.get(name) == before.get(name):
+            continue
+        now = _shown(lang, name, after[name])
+        if name in before:
+            parts.append(f"{t(lang, label)} {_shown(lang, name, before[name])} → {now}")
+        else:
+            parts.append(f"{t(lang, label)} {now}")
+    return ", ".join(parts)
+
+
+def _system(lang: str, actor: Actor) -> str:
+    """The bot's own jobs say so; another named system (the command line) keeps its name."""
+    if actor.kind is ActorKind.SCHEDULER:
+        return t(lang, "licensebot (scheduled)")
+    return f"licensebot ({actor.name or actor.kind.value})"
+
+
+def audit_blocks(lang: str, rows: Sequence[AuditRecord]) -> list[Block]:
+    if not rows:
+        return [header(t(lang, "Audit trail")), section(t(lang, "Nothing recorded yet."))]
+    lines = []
+    for row in rows:
+        user = row.actor.slack_user
+        who = f"<@{user}>" if user else _system(lang, row.actor)
+        action = ACTIONS.get(row.action)
+        what = t(lang, action) if action else code(lang, row.action)
+        line = f"{moment(row.at, lang)} · {who} {what}" + (
+            f" · {row.subject}" if row.subject else ""
+        )
+        different = changes(lang, row.before, row.after)
+        lines.append(line + (f"\n      {different}" if different else ""))
+    return [header(t(lang, "Audit trail")), section("\n".join(lines))]
