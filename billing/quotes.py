@@ -32,6 +32,9 @@ class Line:
 
     template: str
     params: Mapping[str, object] = field(default_factory=dict)
+    plural: str = ""
+    """The English plural of `template` when the sentence counts something: the count is
+    the `count` parameter, and the reader's language chooses the form."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,9 @@ def add_licences(after: Account, order: cmd.AddLicences, change: Change) -> tupl
     sub = after.subscription(order.subscription)
     trial = (Line("Still in the free trial: nothing is charged before it ends."),)
     then = Line(
-        "Then {amount} per month for {licences} licences.",
-        {"amount": per_month(sub), "licences": sub.licences},
+        "Then {amount} per month for {count} licence.",
+        {"amount": per_month(sub), "count": sub.licences},
+        plural="Then {amount} per month for {count} licences.",
     )
     return (*(trial if sub.status is Status.TRIAL else ()), then)
 
@@ -150,8 +154,9 @@ def renewal(after: Account, order: cmd.Renewal, change: Change) -> tuple[Line, .
     licences = sub.renewal_licences or sub.licences
     return (
         Line(
-            "Next term: {licences} licences, {amount} per month.",
-            {"licences": licences, "amount": per_month(sub, licences)},
+            "Next term: {count} licence, {amount} per month.",
+            {"count": licences, "amount": per_month(sub, licences)},
+            plural="Next term: {count} licences, {amount} per month.",
         ),
     )
 

@@ -74,6 +74,32 @@ def _calls(path: Path) -> Iterator[str]:
             yield text
 
 
+def _plural_calls(path: Path) -> Iterator[tuple[str, str]]:
+    """Counting messages: Nn_("1 form", "n form") and Line(..., plural="n form")."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id == "Nn_" and len(node.args) == 2:
+            one, many = _literal(node.args[0]), _literal(node.args[1])
+        elif node.func.id == "Line" and node.args:
+            one = _literal(node.args[0])
+            many = next((_literal(k.value) for k in node.keywords if k.arg == "plural"), None)
+        else:
+            continue
+        if one and many:
+            yield one, many
+
+
+def plurals() -> set[tuple[str, str]]:
+    """Every counting message, as (singular, plural) in English."""
+    found: set[tuple[str, str]] = set()
+    for folder in ("billing", "bot", "handlers", "scheduler", "services", "views"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            found.update(_plural_calls(path))
+    return found
+
+
 def messages() -> set[str]:
     found: set[str] = set()
     for folder in ("billing", "bot", "handlers", "scheduler", "services", "views"):
@@ -88,7 +114,8 @@ def messages() -> set[str]:
     found.update(status.value for status in ApprovalStatus)
     found.update((card_data.CARD_NUMBER, card_data.SECURITY_CODE, card_data.CONTROL))
     found.update(("annual plan", "flexible plan"))
-    return {text for text in found if text.strip()}
+    singulars = {one for one, _ in plurals()}
+    return {text for text in found if text.strip() and text not in singulars}
 
 
 def update(language: str = "fr") -> tuple[int, int]:
@@ -103,6 +130,10 @@ def update(language: str = "fr") -> tuple[int, int]:
     for message in sorted(messages()):
         existing = old.get(message)
         new.add(message, existing.string if existing else "")
+        added += existing is None
+    for counting in sorted(plurals()):
+        existing = old.get(counting)
+        new.add(counting, existing.string if existing else ("", ""))
         added += existing is None
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:

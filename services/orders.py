@@ -220,7 +220,12 @@ def _renewal_summary(order: cmd.Renewal) -> tuple[Line, ...]:
     )
     if order.licences is None:
         return (mode,)
-    return (mode, Line(", {count} licences at renewal", {"count": order.licences}))
+    at_renewal = Line(
+        ", {count} licence at renewal",
+        {"count": order.licences},
+        plural=", {count} licences at renewal",
+    )
+    return (mode, at_renewal)
 
 
 def _cancel_summary(order: cmd.Cancel) -> tuple[Line, ...]:
@@ -301,8 +306,9 @@ ORDERS = Registry(
         title=N_("Buy licences"),
         summary=lambda o: (
             Line(
-                "Buy {count} additional licences for {subscription}",
+                "Buy {count} additional licence for {subscription}",
                 {"count": o.count, "subscription": o.subscription},
+                plural="Buy {count} additional licences for {subscription}",
             ),
         ),
         forecast=quotes.add_licences,
@@ -335,8 +341,9 @@ ORDERS = Registry(
         title=N_("Users"),
         summary=lambda o: (
             Line(
-                "Set {subscription} to {count} users",
+                "Set {subscription} to {count} user",
                 {"subscription": o.subscription, "count": o.count - o.perpetual},
+                plural="Set {subscription} to {count} users",
             ),
         ),
         forecast=quotes.set_users,

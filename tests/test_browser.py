@@ -159,5 +159,5 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
 
     # The App Home shows the subscription, the balance and the spend chart.
     page.click("nav a[data-app=home]")
-    expect(messages).to_contain_text("15 licences held")
+    expect(messages).to_contain_text("15 users")  # a flexible plan counts users
     expect(messages).to_contain_text("Spend, last 12 months")

@@ -12,11 +12,14 @@ from slack_sdk.models.blocks import Block
 from billing.calendar import PACIFIC
 from billing.history import Notice
 from views.home import CARD, opener
-from views.i18n import N_, day, money, t
+from views.i18n import N_, Nn_, Plural, day, money, t, tn
 from views.kit import actions, button, context, section
 
-TITLES = {
-    "trial_ending": N_(":hourglass: The free trial of {subscription} ends in {days} day(s)"),
+TITLES: dict[str, str | Plural] = {
+    "trial_ending": Nn_(
+        ":hourglass: The free trial of {subscription} ends in {days} day",
+        ":hourglass: The free trial of {subscription} ends in {days} days",
+    ),
     "trial_converted": N_(
         ":white_check_mark: {subscription}: the trial is over, paid service has started"
     ),
@@ -28,7 +31,10 @@ TITLES = {
     "payment_failed": N_(":x: The automatic payment of {amount} failed"),
     "suspended_non_payment": N_(":no_entry: {subscription} is suspended for non-payment"),
     "reactivated": N_(":white_check_mark: {subscription} is active again"),
-    "renewal_upcoming": N_(":calendar: {subscription}: the term ends in {days} days"),
+    "renewal_upcoming": Nn_(
+        ":calendar: {subscription}: the term ends in {days} day",
+        ":calendar: {subscription}: the term ends in {days} days",
+    ),
     "card_expiring": N_(":credit_card: The card {card} expires soon"),
     "domain_renewal_upcoming": N_(
         ":globe_with_meridians: The domain {domain} renews in 30 days ({amount})"
@@ -106,7 +112,12 @@ def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
         "domain": facts.get("domain", alert.domain),
         "reseller": facts.get("reseller", ""),
     }
-    title = t(lang, TITLES.get(alert.kind, alert.kind), **params)
+    found = TITLES.get(alert.kind, alert.kind)
+    title = (
+        t(lang, found, **params)
+        if isinstance(found, str)
+        else tn(lang, found, int(days or 0), **params)
+    )
     lines = [f"*{title}*"]
     if alert.product:
         lines.append(alert.product)

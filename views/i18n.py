@@ -6,6 +6,8 @@ French. A test checks that every message the code can send has its translation.
 
 from __future__ import annotations
 
+import gettext
+import io
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -14,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
@@ -32,6 +35,15 @@ def N_(message: str) -> str:
     return message
 
 
+Plural = tuple[str, str]
+"""A message that counts something: its English singular and plural."""
+
+
+def Nn_(singular: str, plural: str) -> Plural:
+    """Mark a counting message where it is defined; `tn` chooses its form where shown."""
+    return (singular, plural)
+
+
 @cache
 def _catalogue(language: str) -> dict[str, str]:
     path = CATALOGUES / language / "LC_MESSAGES" / "licensebot.po"
@@ -39,13 +51,39 @@ def _catalogue(language: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         catalogue = read_po(handle, locale=LOCALES[language])
-    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+    return {
+        m.id: str(m.string)
+        for m in catalogue
+        if isinstance(m.id, str) and m.id and m.string and not m.fuzzy
+    }
+
+
+@cache
+def _translations(language: str) -> gettext.NullTranslations:
+    """The catalogue as gettext reads it, for its plural forms (French says "1 jour", "0 jour",
+    "2 jours": its own rule, from the catalogue's Plural-Forms header)."""
+    path = CATALOGUES / language / "LC_MESSAGES" / "licensebot.po"
+    if language == "en" or not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=LOCALES[language])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def t(language: str, message: str, **params: Any) -> str:
     """`message` in `language`, with {placeholders} filled in."""
     text = _catalogue(language).get(message, message)
     return text.format(**params) if params else text
+
+
+def tn(language: str, message: Plural, n: int, **params: Any) -> str:
+    """The form of a counting `message` that `n` takes in `language`, placeholders filled in
+    ({count} is `n` unless given)."""
+    text = _translations(language).ngettext(message[0], message[1], n)
+    return text.format(**{"count": n, **params})
 
 
 def code(language: str, value: str) -> str:
@@ -132,6 +170,8 @@ def render(lang: str, line: Line, escape: bool = False) -> str:
     for name, raw in line.params.items():
         shown = value(lang, name, raw)
         params[name] = _escaped(shown) if escape and isinstance(raw, str) else shown
+    if line.plural:
+        return tn(lang, (line.template, line.plural), int(str(line.params["count"])), **params)
     return t(lang, line.template, **params)
 
 

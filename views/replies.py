@@ -12,7 +12,7 @@ from billing.approvals import Approval
 from billing.history import LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
 from services.orders import ORDERS
-from views.i18n import N_, code, day, moment, money, price, t
+from views.i18n import N_, Nn_, code, day, moment, money, price, t, tn
 from views.kit import actions, button, context, header, packed, section
 
 NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
@@ -66,6 +66,14 @@ def plan_text(lang: str, plan: Plan) -> str:
     return t(lang, "annual plan") if plan is Plan.ANNUAL else t(lang, "flexible plan")
 
 
+WAITING = Nn_(
+    "{count} request waiting for a super-admin.", "{count} requests waiting for a super-admin."
+)
+HELD = Nn_("{count} licence held", "{count} licences held")
+USERS = Nn_("{count} user", "{count} users")
+"""A flexible plan counts users; only an annual one holds licences."""
+
+
 def price_text(lang: str, sub: Subscription) -> str:
     if sub.plan is Plan.ANNUAL:
         return t(lang, "{price} per licence per year", price=price(sub.price, lang))
@@ -76,7 +84,9 @@ def subscription_line(lang: str, sub: Subscription) -> str:
     status = t(lang, STATUS_TEXT[sub.status])
     facts = [f"*{sub.key}* · {sub.product} · {plan_text(lang, sub.plan)} · {status}"]
     facts.append(
-        t(lang, "{licences} licences held", licences=sub.licences) + " · " + price_text(lang, sub)
+        tn(lang, HELD if sub.plan is Plan.ANNUAL else USERS, sub.licences)
+        + " · "
+        + price_text(lang, sub)
     )
     if sub.status is Status.TRIAL:
         facts.append(t(lang, "free trial until {date}", date=day(sub.trial_last_day, lang)))
@@ -104,9 +114,7 @@ def status_blocks(
         blocks.append(section(t(lang, "No subscription yet. Start one with `/license subscribe`.")))
     blocks += packed([subscription_line(lang, sub) for sub in subs])
     if pending:
-        blocks.append(
-            context(t(lang, "{count} request(s) waiting for a super-admin.", count=len(pending)))
-        )
+        blocks.append(context(tn(lang, WAITING, len(pending))))
     return blocks
 
 

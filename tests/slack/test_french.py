@@ -58,7 +58,7 @@ def test_help_status_and_balance_are_in_french(bot: Running) -> None:
     assert fr("This list.") in help_text
     status = view_text(ask(bot, FRENCH, "status"))
     assert fr("Subscriptions") in status
-    assert fr("{licences} licences held", licences=25) in status
+    assert "25 licences détenues" in status
     assert fr("annual plan") in status
     balance = bot.services.billing.balance(bot.customer_id, bot.clock())
     shown = view_text(ask(bot, FRENCH, "balance"))
@@ -227,3 +227,43 @@ def test_translations_keep_their_placeholders() -> None:
         if fields(message) != fields(translated)
     }
     assert wrong == {}
+
+
+def test_every_counting_message_has_both_french_forms() -> None:
+    from babel.messages.pofile import read_po
+
+    from bot.messages import plurals
+    from views.i18n import CATALOGUES
+
+    with (CATALOGUES / "fr" / "LC_MESSAGES" / "licensebot.po").open("rb") as handle:
+        catalogue = read_po(handle, locale="fr")
+    missing = [
+        one
+        for one, many in sorted(plurals())
+        if (found := catalogue.get((one, many))) is None or not all(found.string)
+    ]
+    assert missing == []
+
+
+def test_counts_take_the_form_of_the_readers_language() -> None:
+    """English: 1 day, 0 days, 2 days; French: 1 jour, 0 jour, 2 jours (n > 1 is plural)."""
+    from billing.quotes import Line
+    from views.i18n import render, tn
+    from views.replies import HELD, USERS
+
+    assert [tn("en", HELD, n) for n in (0, 1, 2)] == [
+        "0 licences held",
+        "1 licence held",
+        "2 licences held",
+    ]
+    assert [tn("fr", USERS, n) for n in (0, 1, 2)] == [
+        "0 utilisateur",
+        "1 utilisateur",
+        "2 utilisateurs",
+    ]
+    buy = "Buy {count} additional licence for {subscription}"
+    line = Line(
+        buy, {"count": 1, "subscription": "chrome"}, plural=buy.replace("licence", "licences")
+    )
+    assert render("en", line) == "Buy 1 additional licence for chrome"
+    assert render("fr", line) == "Acheter 1 licence supplémentaire pour chrome"

@@ -45,7 +45,7 @@ def test_home_shows_subscriptions_licences_balance_estimate_and_alerts(bot: Runn
     assert "Licences and billing" in shown
     assert "*chrome* · Chrome Enterprise Upgrade · annual plan · active" in shown
     assert "*ci* · Cloud Identity Premium · flexible plan · trial" in shown
-    assert "25 licences held" in shown and "12 licences held" in shown
+    assert "25 licences held" in shown and "12 users ·" in shown  # a flexible plan counts users
     for label, amount in (
         ("Current cycle", overview.balance.current_cycle),
         ("Balance due", overview.balance.balance_due),

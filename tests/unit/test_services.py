@@ -127,7 +127,9 @@ def test_a_quote_adds_to_this_month_what_the_invoice_will_show(
     # 5 more licences for Mar 10..31 (22 days): (60 / 12) x 5 x 22 / 31 = 17.741... -> 17.74
     assert quote.this_month == Decimal("17.74")
     [line] = [said.template for said in quote.lines if "per month" in said.template]
-    assert line == "Then {amount} per month for {licences} licences."
+    assert (
+        line == "Then {amount} per month for {count} licence."
+    )  # the plural form chosen when shown
 
 
 def test_a_quote_is_refused_for_the_reasons_the_order_would_be(
