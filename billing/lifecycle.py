@@ -44,9 +44,10 @@ def suspend_for_non_payment(account: Account, at: datetime) -> list[Subscription
     if not account.overdue(at):
         return []
     suspended = [sub for sub in account.subscriptions if sub.status is Status.ACTIVE]
+    due = account.balance_due()
     for sub in suspended:
         account.suspend(sub, SuspensionReason.NON_PAYMENT, at)
-        account.alert(AlertKind.SUSPENDED_NON_PAYMENT, at, at.isoformat(), sub)
+        account.alert(AlertKind.SUSPENDED_NON_PAYMENT, at, at.isoformat(), sub, amount=due)
     return suspended
 
 

@@ -14,6 +14,7 @@ from billing.history import Notice
 from views.home import CARD, opener
 from views.i18n import N_, Nn_, Plural, day, money, t, tn
 from views.kit import actions, button, context, section
+from views.replies import INVOICE_CSV, INVOICE_PDF
 
 TITLES: dict[str, str | Plural] = {
     "trial_ending": Nn_(
@@ -67,6 +68,15 @@ BUTTONS = {
     "card_expiring": (N_("Update the card"), CARD),
 }
 
+
+DECLINES = {
+    "card_expired": N_("Why: the card on file has expired."),
+    "insufficient_funds": N_("Why: the card has insufficient funds."),
+    "authentication_required": N_("Why: the bank asks the cardholder to confirm the payment."),
+    "processing_error": N_("Why: the card's bank could not process it; it can be tried again."),
+}
+"""Why a charge failed, as the processor says it (the sandbox knows only an expired card)."""
+DECLINED = N_("Why: the card was declined.")
 
 READY = N_(
     "Billing is set up: paid service starts the day after the last trial day, charged to the"
@@ -135,6 +145,10 @@ def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
     ready = _billing_ready(alert)
     if alert.kind == "trial_ending" and not ready:
         lines.append(t(lang, "Billing is not set up yet."))
+    if alert.kind == "payment_failed":
+        lines.append(t(lang, DECLINES.get(str(facts.get("reason")), DECLINED)))
+    if alert.kind == "suspended_non_payment" and params["amount"]:
+        lines.append(t(lang, "Balance due: {amount}", amount=params["amount"]))
     blocks: list[Block] = [section("\n".join(lines))]
     if ready:
         blocks.append(context(t(lang, READY)))
@@ -143,5 +157,12 @@ def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
     if alert.kind in BUTTONS and not ready:
         text, action_id = BUTTONS[alert.kind]
         blocks.append(actions(button(t(lang, text), action_id, style="primary")))
+    elif alert.kind == "invoice_issued" and alert.invoice:
+        blocks.append(
+            actions(
+                button(t(lang, "PDF"), INVOICE_PDF, alert.invoice),
+                button(t(lang, "CSV"), INVOICE_CSV, alert.invoice),
+            )
+        )
     blocks.append(context(f"{alert.domain} · {slack_date(alert.at)}"))
     return title, blocks

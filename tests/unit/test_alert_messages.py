@@ -3,6 +3,7 @@ is not told to set it up (settled detail 12: the text differs)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ def shown(notice: Notice, lang: str) -> tuple[str, list[str]]:
     _, blocks = message(notice, lang)
     found: list[Any] = dicts(blocks)
     buttons = [e["text"]["text"] for b in found if b["type"] == "actions" for e in b["elements"]]
-    return str(found), buttons
+    return json.dumps(found, ensure_ascii=False), buttons
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -53,3 +54,43 @@ def test_a_trial_ending_with_a_card_on_file_says_all_is_ready(lang: str) -> None
         assert "Billing is set up" in text and "Set up billing" not in text
     else:
         assert "La facturation est configurée" in text
+
+
+def notice(kind: str, facts: dict[str, Any], invoice: str | None = None) -> Notice:
+    return Notice(
+        id=2,
+        customer_id=1,
+        kind=kind,
+        at=datetime(2026, 2, 8, 0, 0, tzinfo=PACIFIC),
+        attempts=0,
+        domain="acme.example",
+        subscription="chrome" if kind == "suspended_non_payment" else None,
+        product=None,
+        invoice=invoice,
+        invoice_total=None,
+        facts=facts,
+        notify=None,
+    )
+
+
+def test_a_failed_payment_says_why() -> None:
+    expired, _ = shown(
+        notice("payment_failed", {"amount": "32.26", "reason": "card_expired"}), "en"
+    )
+    assert "Why: the card on file has expired." in expired
+    other, _ = shown(notice("payment_failed", {"amount": "32.26", "reason": "do_not_honor"}), "fr")
+    assert "Motif\u00a0: la carte a été refusée." in other
+
+
+def test_a_suspension_gives_the_amount_due_with_a_pay_button() -> None:
+    text, buttons = shown(notice("suspended_non_payment", {"amount": "132.26"}), "en")
+    assert "Balance due: $132.26" in text and buttons == ["Pay now"]
+
+
+def test_an_issued_invoice_offers_its_pdf_and_csv() -> None:
+    _, blocks = message(notice("invoice_issued", {"total": "12.00"}, "INV-000007"), "en")
+    found: list[Any] = dicts(blocks)
+    pressed = [
+        (e["action_id"], e["value"]) for b in found if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert pressed == [("invoice_pdf", "INV-000007"), ("invoice_csv", "INV-000007")]
