@@ -26,6 +26,11 @@ def _simulate(args: argparse.Namespace) -> int:
     except TimelineError as error:
         print(f"licensebot simulate: {args.file}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.format == "text":
+        from bot.statement import statement
+
+        sys.stdout.write(statement(result))
+        return 0
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -78,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
         "simulate", help="replay a what-if timeline and print the outcome as JSON"
     )
     sim.add_argument("file", help="timeline in YAML or JSON")
+    sim.add_argument(
+        "--format",
+        choices=("json", "text"),
+        default="json",
+        help="json (default), or text: a statement a person reads",
+    )
     sim.set_defaults(run=_simulate)
     mig = commands.add_parser("migrate", help="bring the database schema up to date")
     mig.add_argument(

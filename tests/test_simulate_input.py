@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +271,39 @@ def test_json_timelines_are_read_too(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["simulate", str(path)]) == 0
     # Jan 10 signup -> paid from Jan 24: 8 days x 5 = 40; 6 x 40 / 31 = 7.741... -> 7.74
     assert json.loads(capsys.readouterr().out)["invoices"][0]["total"] == "7.74"
+
+
+def test_simulate_as_text_is_a_statement_of_the_same_figures(tmp_path: Path) -> None:
+    """Rule 16's transfer (tests/test_invoices.py): the final invoice of June 1-11 is
+    ci 15.40 (6.00 x 77 / 30) + chrome 45.83 ((60 / 12) x 275 / 30) = 61.23."""
+
+    document = timeline(
+        signup("2026-03-02T10:00:00-08:00", "ci", "flexible", 7, "6.00"),
+        signup("2026-03-02T10:05:00-08:00", "chrome", "annual", 25, "60.00"),
+        setup_card("2026-03-03T09:00:00-08:00"),
+        step("2026-06-11T12:00:00-07:00", "transfer", reseller="Acme Partners"),
+        until="2026-07-01T00:00:00-07:00",
+    )
+    path = tmp_path / "transfer.json"
+    path.write_text(json.dumps(document))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "simulate", "--format", "text", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    text = done.stdout
+    final = text[text.index("period 2026-06-01/2026-06-11") :].split("\n  INV-")[0]
+    assert "issued 2026-06-11 12:00 PT · paid" in final
+    assert re.search(
+        r"Cloud Identity Premium, flexible plan, 2026-06 +77 licence-days +\$15\.40", final
+    )
+    assert re.search(
+        r"Chrome Enterprise Upgrade, annual plan, 2026-06 +275 licence-days +\$45\.83", final
+    )
+    assert re.search(r"Total +\$61\.23", final)
+    assert (
+        "Balance due (issued, unpaid)" in text and "2026-06-11 12:00 PT · transferred · ci" in text
+    )
+    assert "{" not in text, "no JSON"

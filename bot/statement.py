@@ -1,0 +1,105 @@
+"""`licensebot simulate --format text`: the outcome of a timeline as a statement a person reads
+(invoices with their lines, transactions, balance, subscriptions, alerts), made from the same
+report as the JSON, so the two can never disagree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from views.i18n import code, money
+
+WIDTH = 100
+
+
+def statement(report: dict[str, Any]) -> str:
+    parts = [
+        _invoices(report["invoices"]),
+        _transactions(report["transactions"]),
+        _balance(report["balance"]),
+        _subscriptions(report["subscriptions"]),
+        _alerts(report["alerts"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _when(value: str) -> str:
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M PT")
+
+
+def _usd(value: str) -> str:
+    return money(Decimal(value), "en")
+
+
+def _row(left: str, amount: str, indent: int = 2) -> str:
+    """`left`, then the amount flush right (a text too long for its column pushes it, rather
+    than lose its end)."""
+    room = WIDTH - indent - len(amount) - 1
+    return " " * indent + left.ljust(room) + " " + amount
+
+
+def _invoices(invoices: list[dict[str, Any]]) -> str:
+    lines = ["Invoices"]
+    if not invoices:
+        lines.append("  none")
+    for invoice in invoices:
+        lines.append(
+            f"  {invoice['number']} · period {invoice['period']} · issued "
+            f"{_when(invoice['issued_at'])} · {invoice['status']}"
+        )
+        for line in invoice["lines"]:
+            days = f"{line['quantity_days']} licence-days" if line["quantity_days"] else ""
+            right = f"{days:>18}  {_usd(line['amount']):>12}"
+            lines.append(_row(line["description"], right, indent=6))
+        lines.append(_row("Total", _usd(invoice["total"]), indent=6))
+    return "\n".join(lines)
+
+
+def _transactions(transactions: list[dict[str, Any]]) -> str:
+    lines = ["Transactions"]
+    if not transactions:
+        lines.append("  none")
+    for tx in transactions:
+        about = f" · {tx['invoice']}" if tx["invoice"] else ""
+        left = f"{_when(tx['at'])} · {code('en', tx['kind'])}{about}"
+        lines.append(_row(left, _usd(tx["amount"])))
+    return "\n".join(lines)
+
+
+def _balance(balance: dict[str, str]) -> str:
+    return "\n".join(
+        [
+            "Balance",
+            _row(
+                "Current cycle (usage this month, not yet invoiced)", _usd(balance["current_cycle"])
+            ),
+            _row("Balance due (issued, unpaid)", _usd(balance["balance_due"])),
+            _row("Credit", _usd(balance["credit"])),
+            _row("Total (negative: a credit)", _usd(balance["total"])),
+        ]
+    )
+
+
+def _subscriptions(subscriptions: list[dict[str, Any]]) -> str:
+    lines = ["Subscriptions"]
+    if not subscriptions:
+        lines.append("  none")
+    for sub in subscriptions:
+        counted = "licences" if sub["plan"] == "annual" else "users"
+        ends = f" · term ends {sub['term_end']}" if sub["term_end"] else ""
+        lines.append(
+            f"  {sub['subscription']} · {sub['plan']} plan · {code('en', sub['status'])} · "
+            f"{sub['licences']} {counted}{ends}"
+        )
+    return "\n".join(lines)
+
+
+def _alerts(alerts: list[dict[str, Any]]) -> str:
+    lines = ["Alerts"]
+    if not alerts:
+        lines.append("  none")
+    for alert in alerts:
+        about = f" · {alert['subscription']}" if alert["subscription"] else ""
+        lines.append(f"  {_when(alert['at'])} · {code('en', alert['kind'])}{about}")
+    return "\n".join(lines)
