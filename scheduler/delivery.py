@@ -70,14 +70,14 @@ class Deliverer:
 
     def _deliver(self, claim: Claim, result: Sweep) -> bool:
         alert, now = claim.alert, self.clock()
-        text, blocks = message(alert, self.language)
+        text, blocks = message(alert, self.language, claim.alerts[1:])
         try:
             self.client.chat_postMessage(channel=self.channel, text=text, blocks=dicts(blocks))
         except SlackApiError as error:
             return self._failed(claim, error, now, result)
         claim.sent(now)
-        result.sent += 1
-        self._tell_actor(alert)
+        result.sent += len(claim.alerts)
+        self._tell_actor(claim.alerts)
         return True
 
     def _failed(self, claim: Claim, error: SlackApiError, now: datetime, result: Sweep) -> bool:
@@ -104,12 +104,13 @@ class Deliverer:
         result.errors.append(reason)
         return True
 
-    def _tell_actor(self, alert: Notice) -> None:
+    def _tell_actor(self, alerts: list[Notice]) -> None:
         """Best effort: the admin whose request caused the alert also gets it directly."""
+        alert = alerts[0]
         user = alert.notify
         if user is None:
             return
-        text, blocks = message(alert, self.person_language(user))
+        text, blocks = message(alert, self.person_language(user), alerts[1:])
         try:
             self.client.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))
         except SlackApiError as error:

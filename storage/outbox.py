@@ -35,11 +35,17 @@ ALERTS = table_of(AlertRow)
 
 
 class Claim:
-    """One claimed alert; exactly one of sent / retry / failed closes it."""
+    """One claimed message: an alert, with the alerts of other subscriptions that share its
+    instant, kind and facts (they go out as one message); exactly one of sent / retry /
+    failed closes them all."""
 
-    def __init__(self, connection: Connection, alert: Notice) -> None:
+    def __init__(self, connection: Connection, alerts: list[Notice]) -> None:
         self.connection = connection
-        self.alert = alert
+        self.alerts = alerts
+
+    @property
+    def alert(self) -> Notice:
+        return self.alerts[0]
 
     def sent(self, at: datetime) -> None:
         self._set(status="sent", delivered_at=at, attempts=self.alert.attempts + 1, last_error=None)
@@ -50,19 +56,19 @@ class Claim:
 
     def failed(self, at: datetime, error: str) -> None:
         self._set(status="failed", attempts=self.alert.attempts + 1, last_error=error[:500])
-        change = Change(
-            "alert_failed",
-            f"{self.alert.kind}:{self.alert.id}",
-            None,
-            {"error": error[:500], "attempts": self.alert.attempts + 1},
-        )
-        entry = AuditEntry(SCHEDULER, at, change)
-        self.connection.execute(
-            insert(table_of(AuditRow)), audit_row(self.alert.customer_id, entry)
-        )
+        for alert in self.alerts:
+            change = Change(
+                "alert_failed",
+                f"{alert.kind}:{alert.id}",
+                None,
+                {"error": error[:500], "attempts": alert.attempts + 1},
+            )
+            entry = AuditEntry(SCHEDULER, at, change)
+            self.connection.execute(insert(table_of(AuditRow)), audit_row(alert.customer_id, entry))
 
     def _set(self, **values: Any) -> None:
-        self.connection.execute(update(ALERTS).where(ALERTS.c.id == self.alert.id).values(**values))
+        ids = [alert.id for alert in self.alerts]
+        self.connection.execute(update(ALERTS).where(ALERTS.c.id.in_(ids)).values(**values))
 
 
 class Outbox:
@@ -83,7 +89,38 @@ class Outbox:
             if self.postgres:
                 query = query.with_for_update(skip_locked=True)
             row = connection.execute(query).first()
-            yield None if row is None else Claim(connection, self._outgoing(connection, row))
+            if row is None:
+                yield None
+                return
+            rows = [row, *self._alike(connection, row)]
+            yield Claim(connection, [self._outgoing(connection, one) for one in rows])
+
+    def _alike(self, connection: Connection, row: Any) -> list[Any]:
+        """Pending alerts about other subscriptions of the same customer, of the same kind, at
+        the same instant, with the same facts and person to tell: one message says them all."""
+        if row.subscription_id is None:
+            return []
+        query = (
+            select(ALERTS)
+            .where(
+                ALERTS.c.status == "pending",
+                ALERTS.c.customer_id == row.customer_id,
+                ALERTS.c.kind == row.kind,
+                ALERTS.c.at == row.at,
+                ALERTS.c.subscription_id.is_not(None),
+                ALERTS.c.id != row.id,
+            )
+            .order_by(ALERTS.c.id)
+        )
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [
+            other
+            for other in connection.execute(query).all()
+            if (other.facts or {}) == (row.facts or {})
+            and other.notify_user == row.notify_user
+            and other.attempts == row.attempts
+        ]
 
     def _outgoing(self, connection: Connection, row: Any) -> Notice:
         domain = connection.execute(

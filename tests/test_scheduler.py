@@ -298,3 +298,39 @@ def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(engine: Engine, slack
     finally:
         scheduler.shutdown(wait=True)
     assert sent(engine) == EXPECTED[:8]
+
+
+def test_the_same_alert_about_several_subscriptions_at_one_instant_is_one_message(
+    engine: Engine, slack: SlackApi
+) -> None:
+    """Two subscriptions signed up together have their trial reminders at the same instants
+    (day 1 = Jan 5: Jan 11, 15, 17) and convert together on Jan 19: one message each time,
+    naming both; every alert row is marked sent."""
+    store, clock = SqlStore(engine), Clock(T0)
+    billing = Billing(store)
+    customer = billing.open_account("pair.example", T0)
+    for key in ("ci", "ci2"):
+        signup = cmd.Signup(
+            subscription=key,
+            product="Cloud Identity Premium",
+            plan="flexible",  # type: ignore[arg-type]
+            licences=10,
+            price="6.00",  # type: ignore[arg-type]
+        )
+        billing.order(customer.id, signup, at=T0, actor=TEST, key=key)
+    card = cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2030-12"))
+    billing.order(customer.id, card, at=T0, actor=TEST, key="card")
+    until = datetime(2026, 1, 19, 1, 0, tzinfo=PACIFIC)
+    Runner(store, T0, now=clock).run_until(until)
+    clock.set(until)
+    assert deliverer(store, slack, clock).sweep().sent == 8
+    posted = [call["text"] for call in slack.calls_to("chat.postMessage")]
+    assert posted == [
+        ":hourglass: The free trials of ci and ci2 end in 7 days",
+        ":hourglass: The free trials of ci and ci2 end in 3 days",
+        ":hourglass: The free trials of ci and ci2 end in 1 day",
+        ":white_check_mark: ci and ci2: the trials are over, paid service has started",
+    ]
+    with engine.connect() as connection:
+        statuses = connection.execute(select(AlertRow.status)).scalars().all()
+    assert statuses == ["sent"] * 8

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.lists import format_list
 from slack_sdk.models.blocks import Block
 
 from billing.calendar import PACIFIC
 from billing.history import Notice
 from views.home import CARD, opener
-from views.i18n import N_, Nn_, Plural, day, money, t, tn
+from views.i18n import LOCALES, N_, Nn_, Plural, day, money, t, tn
 from views.kit import actions, button, context, section
 from views.replies import INVOICE_CSV, INVOICE_PDF
 
@@ -43,6 +45,27 @@ TITLES: dict[str, str | Plural] = {
     "cancelled": N_(":wave: {subscription} is cancelled"),
     "transferred": N_(":handshake: {subscription} moved to the reseller {reseller}"),
 }
+TOGETHER: dict[str, str | Plural] = {
+    "trial_ending": Nn_(
+        ":hourglass: The free trials of {subscriptions} end in {days} day",
+        ":hourglass: The free trials of {subscriptions} end in {days} days",
+    ),
+    "trial_converted": N_(
+        ":white_check_mark: {subscriptions}: the trials are over, paid service has started"
+    ),
+    "trial_ended_suspended": N_(
+        ":no_entry: {subscriptions} are suspended: the trial ended without billing set up"
+    ),
+    "suspended_non_payment": N_(":no_entry: {subscriptions} are suspended for non-payment"),
+    "reactivated": N_(":white_check_mark: {subscriptions} are active again"),
+    "renewal_upcoming": Nn_(
+        ":calendar: {subscriptions}: the terms end in {days} day",
+        ":calendar: {subscriptions}: the terms end in {days} days",
+    ),
+    "cancelled": N_(":wave: {subscriptions} are cancelled"),
+    "transferred": N_(":handshake: {subscriptions} moved to the reseller {reseller}"),
+}
+"""Titles of one message about several subscriptions (the same alert, at the same instant)."""
 NEXT_STEPS = {
     "trial_ending": N_(
         "Set up billing before the trial ends, or the service is suspended: /license billing"
@@ -102,8 +125,11 @@ def _amount(value: Any, lang: str) -> str:
     return money(Decimal(str(value)), lang) if value not in (None, "") else ""
 
 
-def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
+def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str, list[Block]]:
+    """The alert's message; with `alike` (the same alert about other subscriptions, at the
+    same instant), one message about them all."""
     facts = alert.facts
+    together = [alert, *alike] if alike else []
     days = facts.get("days_left", "")
     params = {
         "subscription": alert.subscription or "",
@@ -123,13 +149,19 @@ def message(alert: Notice, lang: str) -> tuple[str, list[Block]]:
         "reseller": facts.get("reseller", ""),
     }
     found = TITLES.get(alert.kind, alert.kind)
+    if together and alert.kind in TOGETHER:
+        keys = [one.subscription or "" for one in together]
+        params["subscriptions"] = format_list(keys, locale=LOCALES[lang])
+        found = TOGETHER[alert.kind]
     title = (
         t(lang, found, **params)
         if isinstance(found, str)
         else tn(lang, found, int(days or 0), **params)
     )
     lines = [f"*{title}*"]
-    if alert.product:
+    if together:
+        lines += [f"*{one.subscription}* · {one.product}" for one in together if one.product]
+    elif alert.product:
         lines.append(alert.product)
     for name, label in (
         ("last_day", N_("Last trial day")),
