@@ -58,3 +58,15 @@ class AuditRecord:
     subject: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Which part of the audit trail to show: the newest `limit` rows older than the row
+    `before` (None: from the newest), about one `subject` and by one `actor`, if given."""
+
+    limit: int = 20
+    before: int | None = None
+    subject: str | None = None
+    actor: Actor | None = None

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from billing.account import Account, Retry
 from billing.approvals import Approval
-from billing.history import AlertRecord, AuditRecord, LedgerEntry
+from billing.history import AlertRecord, AuditPage, AuditRecord, LedgerEntry
 from billing.model import Customer, Invoice, Product
 
 
@@ -99,7 +99,9 @@ class Reader(Protocol):
 
     def alerts(self, customer_id: int) -> list[AlertRecord]: ...
 
-    def audit(self, customer_id: int, limit: int = 50) -> list[AuditRecord]: ...
+    def audit(self, customer_id: int, page: AuditPage) -> list[AuditRecord]:
+        """The page's rows, newest first, and one more if older rows remain."""
+        ...
 
     def approval(self, customer_id: int, approval_id: int) -> Approval | None: ...
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import approvals, commands, errors, fallbacks, files, home, modals
+from handlers import approvals, audit, commands, errors, fallbacks, files, home, modals
 from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
+from views import audit as view_audit
 from views.forms import CONFIRM
 
 
@@ -28,6 +29,7 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.event("app_home_opened")(home.home_opened)
     app.action(home.OPENERS)(ack=acknowledge, lazy=[home.open_form])
     app.action(files.FILES)(ack=acknowledge, lazy=[files.send])
+    app.action(view_audit.OLDER)(ack=acknowledge, lazy=[audit.older])
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
     app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)

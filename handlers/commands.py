@@ -17,6 +17,7 @@ from billing import commands as cmd
 from billing.errors import BillingError
 from billing.model import Plan, Subscription
 from billing.money import parse_amount
+from handlers import audit as audit_filters
 from handlers.errors import answered
 from handlers.forms import AMOUNT, MONEY_FIELDS
 from handlers.payloads import SlashCommand, parse
@@ -289,10 +290,12 @@ def transactions(r: Request) -> None:
 
 
 def audit(r: Request) -> None:
-    if (limit := _count(r, 20)) is not None:
-        r.reply(
-            audit_view.audit_blocks(r.lang, r.services.reader.audit(r.asker.customer_id, limit))
-        )
+    page = audit_filters.typed(r.args)
+    if page is None:
+        r.usage(t(r.lang, audit_filters.USAGE))
+        return
+    rows = r.services.reader.audit(r.asker.customer_id, page)
+    r.reply(audit_view.audit_blocks(r.lang, rows, page))
 
 
 def admins(r: Request) -> None:

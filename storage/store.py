@@ -30,7 +30,7 @@ from billing.actors import Actor
 from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import day_start, pacific_day
 from billing.errors import NotFound
-from billing.history import AlertRecord, AuditRecord, LedgerEntry
+from billing.history import AlertRecord, AuditPage, AuditRecord, LedgerEntry
 from billing.model import Customer, Invoice, Plan, Product, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
@@ -298,18 +298,26 @@ class SqlStore:
                 for row, key in session.execute(query)
             ]
 
-    def audit(self, customer_id: int, limit: int = 50) -> list[AuditRecord]:
-        """The latest `limit` rows, newest first."""
+    def audit(self, customer_id: int, page: AuditPage) -> list[AuditRecord]:
+        """The page's rows, newest first, and one more if older rows remain."""
+        query = select(AuditRow).where(AuditRow.customer_id == customer_id)
+        if page.before is not None:
+            query = query.where(AuditRow.id < page.before)
+        if page.subject is not None:
+            query = query.where(AuditRow.subject == page.subject)
+        if page.actor is not None:
+            query = query.where(AuditRow.actor == str(page.actor))
         with self.read_sessions() as session:
-            rows = session.scalars(
-                select(AuditRow)
-                .where(AuditRow.customer_id == customer_id)
-                .order_by(AuditRow.id.desc())
-                .limit(limit)
-            )
+            rows = session.scalars(query.order_by(AuditRow.id.desc()).limit(page.limit + 1))
             return [
                 AuditRecord(
-                    row.at, Actor.parse(row.actor), row.action, row.subject, row.before, row.after
+                    row.at,
+                    Actor.parse(row.actor),
+                    row.action,
+                    row.subject,
+                    row.before,
+                    row.after,
+                    row.id,
                 )
                 for row in rows
             ]

@@ -3,6 +3,7 @@ with what each change made different (before → after)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -11,9 +12,9 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from billing.actors import Actor, ActorKind
-from billing.history import AuditRecord
+from billing.history import AuditPage, AuditRecord
 from views.i18n import N_, code, day, moment, money, price, t
-from views.kit import header, section
+from views.kit import actions, button, context, header, section
 
 ACTIONS = {
     "signup": N_("started a subscription"),
@@ -99,11 +100,17 @@ def _system(lang: str, actor: Actor) -> str:
     return f"licensebot ({actor.name or actor.kind.value})"
 
 
-def audit_blocks(lang: str, rows: Sequence[AuditRecord]) -> list[Block]:
-    if not rows:
-        return [header(t(lang, "Audit trail")), section(t(lang, "Nothing recorded yet."))]
+OLDER = "audit_older"
+
+
+def audit_blocks(lang: str, rows: Sequence[AuditRecord], page: AuditPage) -> list[Block]:
+    """One page of the trail, newest first; `rows` holds one more when older rows remain."""
+    title = [header(t(lang, "Audit trail")), *_filters(lang, page)]
+    shown = list(rows)[: page.limit]
+    if not shown:
+        return [*title, section(t(lang, "Nothing recorded yet."))]
     lines = []
-    for row in rows:
+    for row in shown:
         user = row.actor.slack_user
         who = f"<@{user}>" if user else _system(lang, row.actor)
         action = ACTIONS.get(row.action)
@@ -113,4 +120,19 @@ def audit_blocks(lang: str, rows: Sequence[AuditRecord]) -> list[Block]:
         )
         different = changes(lang, row.before, row.after)
         lines.append(line + (f"\n      {different}" if different else ""))
-    return [header(t(lang, "Audit trail")), section("\n".join(lines))]
+    blocks = [*title, section("\n".join(lines))]
+    if len(rows) > page.limit:
+        more = {"b": shown[-1].id, "n": page.limit, "s": page.subject}
+        more["a"] = page.actor.slack_user if page.actor else None
+        value = json.dumps({k: v for k, v in more.items() if v is not None})
+        blocks.append(actions(button(t(lang, "Older"), OLDER, value)))
+    return blocks
+
+
+def _filters(lang: str, page: AuditPage) -> list[Block]:
+    said = []
+    if page.subject:
+        said.append(t(lang, "about {subject}", subject=page.subject))
+    if page.actor and page.actor.slack_user:
+        said.append(t(lang, "by <@{user}>", user=page.actor.slack_user))
+    return [context(" · ".join(said))] if said else []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -140,6 +141,58 @@ def test_audit_names_who_did_what(bot: Running) -> None:
         assert internal not in shown, internal
 
 
+def _buy(bot: Running, key: str, count: int, by: str) -> None:
+    order = cmd.AddLicences(subscription=key, count=count)
+    bot.services.billing.order(bot.customer_id, order, at=bot.clock(), actor=Actor.slack(by))
+
+
+def _older(reply: dict[str, Any]) -> str:
+    [value] = [
+        element["value"]
+        for block in reply["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "audit_older"
+    ]
+    return str(value)
+
+
+def test_audit_pages_back_and_filters_by_subscription_and_person(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    sign_up(bot, "ci2", Plan.ANNUAL, 5)
+    for _ in range(3):  # chrome to 26, 27, 28 by the super-admin, then ci2 to 6 by an admin
+        _buy(bot, "chrome", 1, SUPER)
+    _buy(bot, "ci2", 1, ADMIN)
+    first = ask(bot, ADMIN, "audit 2")
+    assert "licences 5 → 6" in text_of(first) and "licences 27 → 28" in text_of(first)
+    assert "26 → 27" not in text_of(first)
+    bot.sender.block_action(
+        ADMIN, "audit_older", value=_older(first), response_url=bot.slack.response_url("older")
+    )
+    [second] = bot.slack.wait_for_response("older")
+    assert second["replace_original"] is True
+    assert "licences 26 → 27" in text_of(second) and "licences 25 → 26" in text_of(second)
+    assert "27 → 28" not in text_of(second)
+    about = text_of(ask(bot, ADMIN, "audit ci2"))
+    assert "about ci2" in about and "5 → 6" in about and "chrome" not in about
+    by = text_of(ask(bot, ADMIN, f"audit <@{ADMIN}|admin> 50"))
+    assert f"by <@{ADMIN}>" in by and "5 → 6" in by and "→ 28" not in by
+    assert "Filter the audit trail" in text_of(ask(bot, ADMIN, "audit 10 20"))
+
+
+def test_a_forged_older_button_changes_nothing_and_says_so(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    before = snapshot(bot.store.engine)
+    for forged in ("", "{}", '{"b": 1, "n": 500}', '{"b": 1, "n": 5, "s": "<x>"}', "not json"):
+        name = f"forged{len(forged)}"
+        bot.sender.block_action(
+            ADMIN, "audit_older", value=forged or None, response_url=bot.slack.response_url(name)
+        )
+        [said] = bot.slack.wait_for_response(name)
+        assert said["text"] == "This page of the audit trail is not known.", forged
+    assert snapshot(bot.store.engine) == before
+
+
 def test_admins_says_who_may_act(bot: Running) -> None:
     shown = text_of(ask(bot, ADMIN, "admins"))
     assert "<@USUPER>" in shown and "<@UFRENCH>" in shown
@@ -250,7 +303,8 @@ def refused_without_change(bot: Running, user: str, text: str) -> str:
         ("invoices abc", "Give a number from 1 to 50"),
         ("invoices 0", "Give a number from 1 to 50"),
         ("transactions 51", "Give a number from 1 to 50"),
-        ("audit 1 2", "Give a number from 1 to 50"),
+        ("audit 1 2", "Filter the audit trail with"),
+        ("audit 51", "Filter the audit trail with"),
         ("buy nosuch", "No subscription called “nosuch” here. Yours: chrome, ci."),
         ("buy chrome ten", "“ten” is not a number."),
         ("users ci -3", "“-3” is not a number."),
