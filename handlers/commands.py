@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from billing import card_data
 from billing import commands as cmd
+from billing.calendar import pacific_day
 from billing.errors import BillingError
 from billing.model import Plan, Subscription
 from billing.money import parse_amount
@@ -31,6 +32,7 @@ from views import forms, replies
 from views.i18n import N_, refusal, t
 from views.kit import dicts, escape
 from views.replies import NOT_ALLOWED
+from views.warnings import warnings
 
 NUMBER = re.compile(r"^[0-9]{1,7}$")
 """A count as typed in a command: ASCII digits only (str.isdigit also takes "²", which int()
@@ -252,7 +254,13 @@ def status(r: Request) -> None:
     if _extra_words(r, 0, "/license status"):
         return
     overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
-    r.reply(replies.status_blocks(r.lang, overview.subscriptions, overview.waiting))
+    today = pacific_day(r.services.clock())
+    attention = warnings(r.lang, overview.subscriptions, overview.card, today)
+    r.reply(
+        replies.status_blocks(
+            r.lang, overview.subscriptions, overview.waiting, attention, overview.next_invoice
+        )
+    )
 
 
 def balance(r: Request) -> None:

@@ -17,8 +17,9 @@ from services.forms import FormContext, Source
 from services.orders import ORDERS
 from services.people import Role
 from views import forms
-from views.home import CARD, OPENS, home
+from views.home import home
 from views.i18n import t
+from views.openers import CARD, OPENS
 from views.spend import chart_blocks
 
 OPENERS = re.compile(f"^({re.escape(OPENS)}[a-z_]+|open_(buy|pay|card|subscribe))$")
@@ -47,7 +48,7 @@ def home_opened(
             asker.lang, services.reader.invoices(asker.customer_id), pacific_day(now)
         )
         alerts = services.reader.alerts(asker.customer_id)
-        view = home(asker.lang, overview, alerts, True, asker.person.tz, spend)
+        view = home(asker.lang, overview, alerts, True, asker.person.tz, spend, pacific_day(now))
     client.views_publish(user_id=str(event["user"]), view=view.to_dict())
 
 

@@ -13,9 +13,9 @@ from slack_sdk.models.blocks import Block
 
 from billing.calendar import PACIFIC
 from billing.history import Notice
-from views.home import CARD, opener
 from views.i18n import LOCALES, N_, Nn_, Plural, day, money, t, tn
 from views.kit import actions, button, context, section
+from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
 
 TITLES: dict[str, str | Plural] = {

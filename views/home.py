@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -11,16 +12,9 @@ from billing.history import AlertRecord
 from services.billing import Overview
 from views.i18n import code, moment, money, t
 from views.kit import actions, button, context, divider, header, home_tab, packed, section
+from views.openers import CARD, opener
 from views.replies import balance_fields, subscription_line
-
-OPENS = "open:"
-"""Action ids of buttons that open an order's form: `open:<order name>`."""
-CARD = "open:card"
-"""The card's form: change the card on file, or set up billing when there is none."""
-
-
-def opener(name: str) -> str:
-    return OPENS + name
+from views.warnings import warnings
 
 
 def home(
@@ -30,6 +24,7 @@ def home(
     can_act: bool,
     tz: str | None = None,
     spend: Sequence[Block] = (),
+    today: date | None = None,
 ) -> View:
     blocks: list[Block] = [header(t(lang, "Licences and billing"))]
     if overview is None:
@@ -43,6 +38,8 @@ def home(
         )
         return home_tab(blocks)
     subs = [s for s in overview.subscriptions if not s.ended]
+    if today is not None:
+        blocks += warnings(lang, overview.subscriptions, overview.card, today)
     if subs:
         blocks += packed([subscription_line(lang, sub) for sub in subs])
     else:

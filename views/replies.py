@@ -107,12 +107,20 @@ def subscription_line(lang: str, sub: Subscription) -> str:
 
 
 def status_blocks(
-    lang: str, subs: Sequence[Subscription], pending: Sequence[Approval]
+    lang: str,
+    subs: Sequence[Subscription],
+    pending: Sequence[Approval],
+    attention: Sequence[Block] = (),
+    estimate: Decimal | None = None,
 ) -> list[Block]:
-    blocks: list[Block] = [header(t(lang, "Subscriptions"))]
+    """The subscriptions, what needs attention (see views.warnings), the next invoice."""
+    blocks: list[Block] = [header(t(lang, "Subscriptions")), *attention]
     if not subs:
         blocks.append(section(t(lang, "No subscription yet. Start one with `/license subscribe`.")))
     blocks += packed([subscription_line(lang, sub) for sub in subs])
+    if estimate is not None and subs:
+        said = t(lang, "Next invoice, if nothing changes: {amount}.", amount=money(estimate, lang))
+        blocks.append(context(said))
     if pending:
         blocks.append(context(tn(lang, WAITING, len(pending))))
     return blocks

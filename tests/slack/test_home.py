@@ -3,14 +3,19 @@ invoice estimate and recent alerts; its buttons open the same modals as the comm
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from billing.calendar import PACIFIC
 from billing.model import Plan
 from tests.slack.bot import ADMIN, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
+    ask,
+    card_on_file,
     invoiced_account,
     sign_up,
     snapshot,
@@ -137,3 +142,34 @@ def test_home_buttons_with_nothing_to_act_on_say_so(bot: Running) -> None:
         assert view["callback_id"] == "result"
         assert "Nothing to do here yet" in view_text(view)
     assert press(bot, ADMIN, "open:card", home)["callback_id"] == "setup_billing"
+
+
+def _accessories(view: dict[str, Any]) -> list[str]:
+    return [b["accessory"]["action_id"] for b in view["blocks"] if b.get("accessory")]
+
+
+def test_home_and_status_warn_while_billing_is_not_set_up(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    home = open_home(bot, SUPER)
+    said = "Billing is not set up: each subscription is suspended when its free trial ends."
+    assert said in view_text(home) and _accessories(home) == ["open:card"]
+    status = ask(bot, ADMIN, "status")
+    assert said in view_text(status) and _accessories(status) == ["open:card"]
+
+
+def test_home_and_status_warn_of_a_card_about_to_expire_then_expired(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    card_on_file(bot, expires="2026-01")  # saved Jan 10, within 30 days of Feb 1
+    soon = "The card visa •••• 4242 (2026-01) expires at the end of 2026-01"
+    assert soon in view_text(open_home(bot, SUPER))
+    assert soon in view_text(ask(bot, ADMIN, "status"))
+    bot.clock.set(datetime(2026, 2, 2, 9, 0, tzinfo=PACIFIC))
+    assert "has expired: automatic payments fail" in view_text(ask(bot, ADMIN, "status"))
+
+
+def test_a_good_card_raises_no_warning_and_status_gives_the_next_invoice(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    card_on_file(bot)
+    status = ask(bot, ADMIN, "status")
+    assert ":warning:" not in json.dumps(status) and _accessories(status) == []
+    assert "Next invoice, if nothing changes:" in view_text(status)
