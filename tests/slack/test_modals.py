@@ -26,6 +26,7 @@ from tests.slack.flows import (
     audit_actions,
     card_on_file,
     card_values,
+    closes_everything,
     confirm,
     every_stored_text,
     invoiced_account,
@@ -117,6 +118,34 @@ def test_the_form_alone_changes_nothing_until_confirmed(bot: Running) -> None:
     assert snapshot(bot.store.engine) == before
 
 
+def test_the_confirmation_is_pushed_over_the_form_and_done_closes_both(bot: Running) -> None:
+    """Issue 11: a confirmation that replaced the form lost it, since its Back closed the
+    modal. Pushed, its Back (Slack's close of a pushed view) returns to the filled-in form;
+    the result of confirming replaces the confirmation, and its Done ends the whole modal."""
+    form_id = new_view_id()
+    shown = submit(bot, SUPER, "signup", signup_values(), view_id=form_id)
+    assert shown.json is not None and shown.json["response_action"] == "push", shown.json
+    confirmation = shown.json["view"]
+    assert confirmation["close"]["text"] == "Back"
+    assert not confirmation.get("clear_on_close"), "Back must return to the form"
+    done = confirm(bot, SUPER, shown, form_id)
+    assert "Done: Subscribe" in result_text(done)
+    assert closes_everything(done)
+    assert done.json is not None and done.json["view"]["close"]["text"] == "Done"
+
+
+def test_a_refusal_on_confirming_is_shown_with_a_way_back_to_the_form(bot: Running) -> None:
+    """The order became impossible between the form and its confirmation: the refusal takes
+    the confirmation's place, and its Back returns to the form (under it) to change it."""
+    form_id = new_view_id()
+    shown = submit(bot, SUPER, "signup", signup_values(key="chrome"), view_id=form_id)
+    sign_up(bot, "chrome")  # meanwhile, someone else took the name
+    refusal = confirm(bot, SUPER, shown, form_id)
+    assert "already exists" in result_text(refusal)
+    assert refusal.json is not None and refusal.json["view"]["close"]["text"] == "Back"
+    assert not closes_everything(refusal)
+
+
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [
@@ -151,7 +180,7 @@ def test_a_second_subscription_under_the_same_name_is_refused(bot: Running) -> N
     sign_up(bot, "chrome")
     before = snapshot(bot.store.engine)
     answer = submit(bot, SUPER, "signup", signup_values(key="chrome"))
-    if answer.json and answer.json["response_action"] == "update":
+    if answer.json and answer.json["response_action"] == "push":
         answer = confirm(bot, SUPER, answer, new_view_id())
         assert "already exists" in result_text(answer)
     else:
@@ -209,7 +238,7 @@ def test_users_cannot_cut_an_annual_commitment(bot: Running) -> None:
     answer = submit(
         bot, SUPER, "set_users", {"subscription": chosen("chrome"), "count": plain("5")}
     )
-    if answer.json and answer.json["response_action"] == "update":
+    if answer.json and answer.json["response_action"] == "push":
         # billing's quote does not apply the commitment rule yet: the refusal comes on confirming
         answer = confirm(bot, SUPER, answer, new_view_id())
         assert "can only be reduced at renewal" in result_text(answer)
@@ -494,14 +523,46 @@ def test_refund_pays_back_the_credit(bot: Running) -> None:
 # ---- one effect per submission ---------------------------------------------------------------
 
 
+def test_a_failure_on_confirming_says_nothing_changed_with_a_way_back_to_the_form(
+    bot: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    form_id = new_view_id()
+    shown = submit(bot, SUPER, "signup", signup_values(), view_id=form_id)
+    monkeypatch.setattr(bot.services.billing, "order", broken)
+    answer = confirm(bot, SUPER, shown, form_id)
+    bot.errors.clear()  # the one error line this failure logs
+    assert "nothing was changed" in result_text(answer)
+    assert answer.json is not None and answer.json["view"]["close"]["text"] == "Back"
+    assert not closes_everything(answer)
+    assert subscriptions(bot) == {}
+
+
 def test_confirming_twice_acts_once(bot: Running) -> None:
-    view_id = new_view_id()
-    shown = submit(bot, SUPER, "signup", signup_values(), view_id=view_id)
-    first = confirm(bot, SUPER, shown, view_id)
-    again = confirm(bot, SUPER, shown, view_id)
+    """The pushed confirmation has a view id of its own, not the form's: both submissions of
+    it carry that id, and the order is placed once under it."""
+    form_id, confirmation_id = new_view_id(), new_view_id()
+    shown = submit(bot, SUPER, "signup", signup_values(), view_id=form_id)
+    first = confirm(bot, SUPER, shown, form_id, view_id=confirmation_id)
+    again = confirm(bot, SUPER, shown, form_id, view_id=confirmation_id)
     assert "Done" in result_text(first)
     assert "already done" in result_text(again)
     assert licences(bot, "chrome") == [25]
     assert [a for a in audit_actions(bot.store.engine) if a[1] == "signup"] == [
         ("slack:USUPER", "signup", "chrome")
     ]
+
+
+def test_a_confirmation_shown_anew_after_back_is_a_new_decision(bot: Running) -> None:
+    """Back, then Next again, pushes a new confirmation (a new view id): confirming it is a
+    second order, not a replay of the first (which may have had other values)."""
+    sign_up(bot, "chrome")
+    form_id = new_view_id()
+    values = {"subscription": chosen("chrome"), "count": plain("5"), "terms": checkboxes("yes")}
+    first = submit(bot, SUPER, "add_licences", values, view_id=form_id)
+    assert "Done" in result_text(confirm(bot, SUPER, first, form_id))
+    second = submit(bot, SUPER, "add_licences", values, view_id=form_id)
+    assert "already done" not in result_text(confirm(bot, SUPER, second, form_id))
+    assert licences(bot, "chrome") == [25, 30, 35]
