@@ -30,7 +30,7 @@ from billing.approvals import Approval
 from billing.errors import BillingError
 from handlers import request_messages
 from handlers.errors import answered
-from handlers.forms import FormErrors, read, values
+from handlers.forms import FormErrors, inputs, read
 from handlers.wiring import asker_of, services_of
 from services.context import Asker, Services
 from services.forms import FormContext
@@ -63,7 +63,7 @@ def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
     """The input a refusal belongs on: the order field's last part ("card.expires" is the
     "expires" input) when the form has it, else the form's first input."""
     block = (field or "").split(".")[-1]
-    return block if block in values(view) else fallback
+    return block if block in inputs(view) else fallback
 
 
 def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -74,7 +74,7 @@ def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
         return
     lang = asker.lang
-    first = next(iter(values(view)), "subscription")
+    first = next(iter(inputs(view)), "subscription")
     if asker.role is Role.NONE:
         ack(response_action="errors", errors={first: t(lang, NOT_ALLOWED)})
         return
