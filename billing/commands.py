@@ -146,9 +146,23 @@ def _expiry_text(value: tuple[int, int]) -> str:
     return f"{value[0]:04d}-{value[1]:02d}"
 
 
+def _brand(value: str) -> str:
+    if value.lower() not in BRANDS:
+        raise ValueError(f"must be one of {', '.join(BRANDS)}")
+    return value.lower()
+
+
+def _last4(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}", value):
+        raise ValueError("give exactly the last 4 digits of the card")
+    return value
+
+
 class CardDetails(Strict):
-    brand: Annotated[str, Field(min_length=2, max_length=20)]
-    last4: Annotated[str, Field(min_length=1, max_length=40)]
+    """Each field checked on its own, so that every wrong one is named at once."""
+
+    brand: Annotated[str, Field(min_length=2, max_length=20), AfterValidator(_brand)]
+    last4: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_last4)]
     expires: YearMonth
 
     @field_serializer("expires")
@@ -156,21 +170,13 @@ class CardDetails(Strict):
         """Written as it is read, YYYY-MM, so an order survives a round trip through JSON."""
         return _expiry_text(value)
 
-    @model_validator(mode="after")
-    def _check(self) -> CardDetails:
-        if not re.fullmatch(r"[0-9]{4}", self.last4):
-            raise ValueError("last4: give exactly the last 4 digits of the card")
-        brand = self.brand.lower()
-        if brand not in BRANDS:
-            raise ValueError(f"brand: must be one of {', '.join(BRANDS)}")
-        object.__setattr__(self, "brand", brand)
-        return self
-
 
 class UpdateCard(Command):
+    """Each field checked on its own, so that every wrong one is named at once."""
+
     name = "update_card"
-    brand: str | None = None
-    last4: str | None = None
+    brand: Annotated[str, AfterValidator(_brand)] | None = None
+    last4: Annotated[str, AfterValidator(_last4)] | None = None
     expires: YearMonth | None = None
 
     @field_serializer("expires")
@@ -181,12 +187,6 @@ class UpdateCard(Command):
     def _check(self) -> UpdateCard:
         if self.brand is None and self.last4 is None and self.expires is None:
             raise ValueError("expires: give the new expiry, brand or last 4 digits")
-        if self.last4 is not None and not re.fullmatch(r"[0-9]{4}", self.last4):
-            raise ValueError("last4: give exactly the last 4 digits of the card")
-        if self.brand is not None:
-            if self.brand.lower() not in BRANDS:
-                raise ValueError(f"brand: must be one of {', '.join(BRANDS)}")
-            object.__setattr__(self, "brand", self.brand.lower())
         return self
 
 

@@ -37,7 +37,10 @@ def on_error(
     log.error("a request failed: %s: %s", type(error).__name__, str(error)[:200])
     lang = _language(context)
     if body.get("type") == "view_submission" and response is not None:
-        view = result(lang, "licensebot", f":warning: {t(lang, SORRY)}").to_dict()
+        # over a pushed confirmation, Back returns to the form as it was filled in, to retry
+        submitted = body.get("view")
+        back = isinstance(submitted, dict) and bool(submitted.get("previous_view_id"))
+        view = result(lang, "licensebot", f":warning: {t(lang, SORRY)}", back=back).to_dict()
         answer = json.dumps({"response_action": "update", "view": view})
         return BoltResponse(status=200, body=answer, headers={"content-type": "application/json"})
     tell(context, lang)

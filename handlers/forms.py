@@ -86,39 +86,58 @@ exponents, underscores and other scripts' digits, which nobody means as an amoun
 MONEY_FIELDS = ("amount",)
 
 
+def inputs(view: dict[str, Any]) -> list[str]:
+    """The block ids of a view's inputs, in the form's order, then any other its state
+    names: where field errors may go (Slack refuses errors for a block the view does not
+    have, and a state may lack an input)."""
+    blocks = view.get("blocks")
+    found = [
+        str(block["block_id"])
+        for block in (blocks if isinstance(blocks, list) else [])
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id")
+    ]
+    return [*found, *(block for block in values(view) if block not in found)]
+
+
 def read(entry: Order[Any], view: dict[str, Any], lang: str, facts: FormContext) -> cmd.Command:
-    """The validated order a form asks for, or FormErrors keyed by the form's own inputs:
-    Slack refuses errors for a block the view does not have."""
-    found = values(view)
+    """The validated order a form asks for, or FormErrors naming every field that is wrong,
+    all at once, keyed by the form's own inputs; an error about a field the form lacks goes
+    on its first input."""
+    own = inputs(view) or ["subscription"]
     try:
-        return _read(entry, found, lang, facts)
+        return _read(entry, values(view), lang, facts, own)
     except FormErrors as problem:
-        inputs = list(found) or ["subscription"]
         errors: dict[str, str] = {}
         for block, message in problem.errors.items():
-            errors.setdefault(block if block in found else inputs[0], message)
+            errors.setdefault(block if block in own else own[0], message)
         raise FormErrors(errors) from None
 
 
-def _read(entry: Order[Any], found: dict[str, Any], lang: str, facts: FormContext) -> cmd.Command:
+def _read(
+    entry: Order[Any], found: dict[str, Any], lang: str, facts: FormContext, own: list[str]
+) -> cmd.Command:
+    """Every check, each field's first error kept: card data, then how an amount is written,
+    then a required tick or choice, then the command model. A field already refused is left
+    out of the model's input, which then has nothing more to say about it."""
     assert entry.form is not None
-    _no_card_secrets(found, lang)
-    _plain_amounts(entry, found, lang)
-    errors = {
-        field.name: t(lang, field.missing)
-        for field in entry.form.fields
-        if field.missing and not _given(field, found.get(field.name), facts)
-    }
+    errors = _card_secrets(found, lang)
+    for block, message in _amount_errors(entry, found, lang).items():
+        errors.setdefault(block, message)
+    for field in entry.form.fields:
+        if field.missing and not _given(field, found.get(field.name), facts):
+            errors.setdefault(field.name, t(lang, field.missing))
     data: dict[str, Any] = {}
     for field in entry.form.fields:
-        if field.path is not None and found.get(field.name) is not None:
-            _put(data, field.path, found[field.name])
+        value = found.get(field.name)
+        if field.path is not None and value is not None and field.name not in errors:
+            _put(data, field.path, value)
     if entry.form.prepare is not None:
         data = entry.form.prepare(data, facts)
     try:
         order: cmd.Command = entry.read(_present(data))
     except ValidationError as error:
-        errors = {**translate(error, lang, list(found) or ["subscription"]), **errors}
+        for block, message in translate(error, lang, own).items():
+            errors.setdefault(block, message)
         raise FormErrors(errors) from None
     if errors:
         raise FormErrors(errors)
@@ -156,25 +175,29 @@ def _present(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _no_card_secrets(found: dict[str, Any], lang: str) -> None:
-    """A full card number or a security code is refused in any field of any form (a forged
-    or future form included), before anything could store or echo it."""
-    try:
-        refuse_card_secrets(found)
-    except ValueError as error:
-        field, _, message = str(error).partition(": ")
-        raise FormErrors({field: t(lang, message)}) from None
+def _card_secrets(found: dict[str, Any], lang: str) -> dict[str, str]:
+    """Every field holding a full card number or a security code (or named for one), in any
+    form (a forged or future form included), before anything could store or echo it."""
+    errors: dict[str, str] = {}
+    for block, value in found.items():
+        try:
+            refuse_card_secrets({block: value})
+        except ValueError as error:
+            errors[block] = t(lang, str(error).partition(": ")[2])
+    return errors
 
 
-def _plain_amounts(entry: Order[Any], found: dict[str, Any], lang: str) -> None:
+def _amount_errors(entry: Order[Any], found: dict[str, Any], lang: str) -> dict[str, str]:
     """Amounts as people write them; a payment of at least the minimum, said in the reader's
     language (the rule's own message carries the figure, so it cannot be translated)."""
+    errors: dict[str, str] = {}
     for field in MONEY_FIELDS:
         text = found.get(field)
         if text is not None and not (isinstance(text, str) and AMOUNT.match(text)):
-            raise FormErrors(
-                {field: t(lang, "Write an amount such as 25.00 (at most 2 decimals).")}
-            )
+            errors[field] = t(lang, "Write an amount such as 25.00 (at most 2 decimals).")
     amount = found.get("amount")
-    if entry.command is cmd.Pay and amount and Decimal(amount) < MINIMUM_PAYMENT:
-        raise FormErrors({"amount": t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)})
+    if entry.command is not cmd.Pay or not isinstance(amount, str) or "amount" in errors:
+        return errors
+    if Decimal(amount) < MINIMUM_PAYMENT:
+        errors["amount"] = t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)
+    return errors

@@ -1,9 +1,17 @@
 """Modal submissions: validate field by field, confirm anything that spends money, commit.
 
+A form that spends money answers with its confirmation pushed over it (`response_action:
+push`): the confirmation's Back, Slack's close of a pushed view, returns to the form as it
+was filled in. Confirming answers `update` on the confirmation: the result, whose Done ends
+the whole modal (`clear_on_close`), or a refusal, whose Back returns to the form to change it.
+
 A super-admin's order is placed at once; an admin's is filed for approval. Both happen in
 the listener that answers Slack (a view submission's answer is the next view), under the
-idempotency key of the view, so a double submission acts once. A request filed is posted to
-the approvals channel after the answer, by a lazy listener.
+idempotency key of the view submitted: the confirmation's own id (Slack gives a pushed view
+an id of its own, and every submission of that view carries it), or the form's for a form
+without a confirmation. A double submission acts once; a confirmation shown anew, after Back
+and Next, is a new decision. A request filed is posted to the approvals channel after the
+answer, by a lazy listener.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from billing.approvals import Approval
 from billing.errors import BillingError
 from handlers import request_messages
 from handlers.errors import answered
-from handlers.forms import FormErrors, read, values
+from handlers.forms import FormErrors, inputs, read
 from handlers.wiring import asker_of, services_of
 from services.context import Asker, Services
 from services.forms import FormContext
@@ -55,7 +63,7 @@ def block_for(field: str | None, view: dict[str, Any], fallback: str) -> str:
     """The input a refusal belongs on: the order field's last part ("card.expires" is the
     "expires" input) when the form has it, else the form's first input."""
     block = (field or "").split(".")[-1]
-    return block if block in values(view) else fallback
+    return block if block in inputs(view) else fallback
 
 
 def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -66,7 +74,7 @@ def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
         return
     lang = asker.lang
-    first = next(iter(values(view)), "subscription")
+    first = next(iter(inputs(view)), "subscription")
     if asker.role is Role.NONE:
         ack(response_action="errors", errors={first: t(lang, NOT_ALLOWED)})
         return
@@ -98,7 +106,7 @@ def submit_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         metadata,
         asker.role is Role.ADMIN,
     )
-    ack(response_action="update", view=confirmation.to_dict())
+    ack(response_action="push", view=confirmation.to_dict())
 
 
 def submit_confirmation(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -139,6 +147,10 @@ def _finish(
     view: dict[str, Any],
     field: str | None,
 ) -> None:
+    """Commit under the key of the view submitted. `field`: the form's first input, for a
+    form without a confirmation, whose refusal goes on its field; None for a confirmation,
+    whose refusal replaces it, with a Back to the form when the form is under it (one shown
+    before confirmations were pushed replaced its form: nothing is under it)."""
     outcome = commit(services, asker, wanted, key=f"slack-view:{view.get('id')}")
     if not outcome.ok and field is not None:
         ack(
@@ -150,10 +162,11 @@ def _finish(
     title = ORDERS.of(wanted).title
     if outcome.approval is not None:
         context[FILED] = outcome.approval
-    ack(
-        response_action="update",
-        view=forms.result(asker.lang, title, f"{icon} {outcome.text}").to_dict(),
+    pushed = bool(view.get("previous_view_id"))
+    shown = forms.result(
+        asker.lang, title, f"{icon} {outcome.text}", back=not outcome.ok and pushed
     )
+    ack(response_action="update", view=shown.to_dict())
 
 
 def commit(services: Services, asker: Asker, order: cmd.Command, key: str) -> Outcome:

@@ -161,3 +161,47 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
     page.click("nav a[data-app=home]")
     expect(messages).to_contain_text("15 users")  # a flexible plan counts users
     expect(messages).to_contain_text("Spend, last 12 months")
+
+
+def test_a_form_keeps_what_was_typed_through_its_errors_and_its_confirmation(page: Page) -> None:
+    """Issue 11, as Slack does it: every field's error at once; what was typed, ticked and
+    chosen stays through the errors; the confirmation is pushed over the form and its Back
+    returns to the form as it was left; Done ends the whole modal."""
+    command(page, "/license subscribe")
+    form = modal(page)
+    expect(form).to_contain_text("Subscribe")
+    form.locator("#in-plan input[value=annual]").check()
+    submit(page, "Next")
+    expect(form.locator(".error")).to_have_text(
+        ["Choose a product.", "Required.", "Required.", "Accept the terms to continue."]
+    )
+    expect(form.locator("#in-plan input[value=annual]")).to_be_checked()
+
+    form.locator("#in-product").select_option("chrome_enterprise")
+    form.locator("#in-licences").fill("ten")
+    form.locator("#in-subscription").fill("chrome")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    expect(form.locator(".error")).to_have_text(["Give a whole number."])
+    expect(form.locator("#in-product")).to_have_value("chrome_enterprise")
+    expect(form.locator("#in-plan input[value=annual]")).to_be_checked()
+    expect(form.locator("#in-licences")).to_have_value("ten")
+    expect(form.locator("#in-subscription")).to_have_value("chrome")
+    expect(form.locator("#in-terms input")).to_be_checked()
+
+    form.locator("#in-licences").fill("25")
+    submit(page, "Next")
+    expect(form).to_contain_text("Free trial until Jan 18, 2026")
+    submit(page, "Back")
+    expect(form.locator("#in-licences")).to_have_value("25")
+    expect(form.locator("#in-product")).to_have_value("chrome_enterprise")
+    expect(form.locator("#in-plan input[value=annual]")).to_be_checked()
+    expect(form.locator("#in-subscription")).to_have_value("chrome")
+    expect(form.locator("#in-terms input")).to_be_checked()
+    expect(form.locator(".error")).to_have_count(0)
+
+    submit(page, "Next")
+    submit(page, "Confirm")
+    finish(page)
+    command(page, "/license status")
+    expect(page.locator("#messages")).to_contain_text("chrome")

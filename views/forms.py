@@ -84,6 +84,8 @@ def inputs(described: Form) -> list[str]:
 def confirm(
     lang: str, title: str, summary: str, lines: Sequence[str], metadata: str, approval: bool
 ) -> View:
+    """Pushed over the form: its "Back" (Slack's close of a pushed view) returns to the form
+    with what was typed in it."""
     note = (
         t(lang, "A super-admin will be asked to approve this.")
         if approval
@@ -103,5 +105,17 @@ def confirm(
     )
 
 
-def result(lang: str, title: str, text: str) -> View:
-    return modal(RESULT, t(lang, title), [section(text)], submit=None, close=t(lang, "Done"))
+def result(lang: str, title: str, text: str, *, back: bool = False) -> View:
+    """How a submission ends. Its "Done" ends the whole modal (the form under a pushed
+    confirmation included); with ``back`` (a refusal shown in place of a pushed
+    confirmation) its "Back" returns to the form below, filled in as it was left."""
+    if back:
+        return modal(RESULT, t(lang, title), [section(text)], submit=None, close=t(lang, "Back"))
+    return modal(
+        RESULT,
+        t(lang, title),
+        [section(text)],
+        submit=None,
+        close=t(lang, "Done"),
+        clear_on_close=True,
+    )

@@ -164,7 +164,10 @@ def modal(
     submit: str | None,
     close: str,
     metadata: str = "",
+    clear_on_close: bool = False,
 ) -> View:
+    """A modal view. ``clear_on_close``: its close button ends the whole modal, every view
+    under it included (Slack's close of a pushed view otherwise returns to the one below)."""
     if len(metadata) > 3000:
         raise ValueError("private_metadata is limited to 3000 characters")
     return View(
@@ -175,6 +178,7 @@ def modal(
         close=PlainTextObject(text=close[:24]),
         blocks=list(blocks)[:VIEW_BLOCK_LIMIT],
         private_metadata=metadata or None,
+        clear_on_close=clear_on_close or None,
     )
 
 

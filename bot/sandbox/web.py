@@ -82,7 +82,12 @@ class SandboxWeb:
                 "people": [asdict(p) for p in ws.people.values()],
                 "channels": [{"id": cid, "name": name} for cid, name in ws.channels.items()],
                 "messages": [_shown(m) for m in ws.conversation(user, channel)],
-                "modal": {"id": modal.id, "view": modal.view, "errors": modal.errors}
+                "modal": {
+                    "id": modal.id,
+                    "view": modal.view,
+                    "errors": modal.errors,
+                    "state": modal.state,
+                }
                 if modal
                 else None,
                 "home": ws.home(user),
@@ -183,7 +188,7 @@ class SandboxWeb:
             user, view, trigger_id=self.slack.issue_trigger(user), user_name=self._name(user)
         )
         acked = answer.json if isinstance(answer.json, dict) else None
-        ws.submitted(user, view_id, acked)
+        ws.submitted(user, view_id, acked, values=view["state"]["values"])
         return {"ok": answer.status == 200, "response_action": (acked or {}).get("response_action")}
 
     def do_close(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -51,12 +51,26 @@ class Message:
 @dataclass
 class OpenView:
     """A view Slack shows: ``owner`` is whose modal stack it is in (None when its trigger id
-    was not issued here, so nobody's), ``errors`` the field errors of its last submission."""
+    was not issued here, so nobody's), ``errors`` the field errors of its last submission,
+    ``state`` what its inputs held when last submitted ({block_id: {action_id: element
+    value}}, as in a submission's ``view.state.values``): Slack keeps what was typed in a
+    view through an answer of errors, a view pushed over it, and an update that keeps the
+    input (same block id)."""
 
     id: str
     view: dict[str, Any]
     owner: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _input_ids(view: dict[str, Any]) -> set[str]:
+    blocks = view.get("blocks")
+    return {
+        str(block["block_id"])
+        for block in (blocks if isinstance(blocks, list) else [])
+        if isinstance(block, dict) and block.get("type") == "input" and "block_id" in block
+    }
 
 
 @dataclass(frozen=True)
@@ -197,13 +211,18 @@ class Workspace:
     def open_modal(
         self, owner: str | None, view: dict[str, Any], *, push: bool = False
     ) -> OpenView:
-        """views.open replaces the owner's stack, views.push adds to it."""
+        """views.open replaces the owner's stack, views.push adds to it. Every view gets an
+        id of its own; a pushed one names the stack's first view and the one under it, as
+        Slack's ``root_view_id`` and ``previous_view_id``."""
         with self.lock:
             view_id = self.new_id("V")
-            opened = OpenView(view_id, {**view, "id": view_id}, owner)
+            stack = self.modals.setdefault(owner, []) if owner is not None else []
+            under = stack[-1].id if push and stack else None
+            root = stack[0].id if push and stack else view_id
+            shown = {**view, "id": view_id, "root_view_id": root, "previous_view_id": under}
+            opened = OpenView(view_id, shown, owner)
             self.views[opened.id] = opened
             if owner is not None:
-                stack = self.modals.setdefault(owner, [])
                 if not push:
                     stack.clear()
                 stack.append(opened)
@@ -219,7 +238,12 @@ class Workspace:
                 return None
             if opened is None:
                 opened = self.views[view_id] = OpenView(view_id, {})
-            opened.view, opened.errors = {**view, "id": view_id}, {}
+            kept: dict[str, Any] = {
+                k: opened.view[k] for k in ("root_view_id", "previous_view_id") if k in opened.view
+            }
+            opened.view, opened.errors = {**view, **kept, "id": view_id}, {}
+            still = _input_ids(opened.view)
+            opened.state = {k: v for k, v in opened.state.items() if k in still}
             self.changed()
             return opened
 
@@ -233,17 +257,32 @@ class Workspace:
             return next((v for v in self.modals.get(user, []) if v.id == view_id), None)
 
     def close_modal(self, user: str) -> None:
+        """The close button: a pushed view returns to the one under it, as that was left;
+        a view with ``clear_on_close`` ends the whole modal."""
         with self.lock:
             stack = self.modals.get(user, [])
-            if stack:
+            if stack and stack[-1].view.get("clear_on_close") is True:
+                stack.clear()
+            elif stack:
                 stack.pop()
             self.changed()
 
-    def submitted(self, user: str, view_id: str, answer: dict[str, Any] | None) -> None:
-        """What Slack does with a modal once the app answered its submission."""
+    def submitted(
+        self,
+        user: str,
+        view_id: str,
+        answer: dict[str, Any] | None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """What Slack does with a modal once the app answered its submission of ``values``
+        (the view's ``state.values``), which the view keeps unless the answer closes it."""
         action = (answer or {}).get("response_action")
         with self.lock:
             opened = self.modal(user, view_id)
+            if opened is not None:  # a new submission's errors are its answer's, if any
+                opened.errors = {}
+            if opened is not None and values is not None:
+                opened.state = dict(values)
             if answer and action == "errors" and opened is not None:
                 opened.errors = dict(answer.get("errors") or {})
             elif answer and action == "update":
@@ -252,8 +291,8 @@ class Workspace:
                 self.open_modal(user, answer.get("view") or {}, push=True)
             elif action == "clear":
                 self.modals[user] = []
-            else:
-                self.close_modal(user)
+            elif opened is not None:  # an empty answer closes the view submitted, only it
+                self.modals[user].remove(opened)
             self.changed()
 
     def publish_home(self, user: str, view: dict[str, Any]) -> None:

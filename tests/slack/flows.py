@@ -113,14 +113,25 @@ def submit(
     return bot.sender.view_submission(user, view)
 
 
-def confirm(bot: Running, user: str, shown: SlackResponse, view_id: str) -> SlackResponse:
-    """Press the confirmation's submit: Slack keeps the view id when a view is updated."""
-    assert shown.json is not None and shown.json.get("response_action") == "update", shown.body
+def confirm(
+    bot: Running, user: str, shown: SlackResponse, form_id: str, *, view_id: str | None = None
+) -> SlackResponse:
+    """Press the submit of the confirmation the form ``form_id`` answered with. It was pushed
+    over the form, so Slack gave it a view id of its own (``view_id``, a new one unless
+    given: a double submission of one confirmation carries the same) and names the form
+    under it as its root and previous view."""
+    assert shown.json is not None and shown.json.get("response_action") == "push", shown.body
     view = shown.json["view"]
     assert view["callback_id"] == "confirm", view
     return bot.sender.view_submission(
         user,
-        {"id": view_id, "callback_id": "confirm", "private_metadata": view["private_metadata"]},
+        {
+            "id": view_id or new_view_id(),
+            "root_view_id": form_id,
+            "previous_view_id": form_id,
+            "callback_id": "confirm",
+            "private_metadata": view["private_metadata"],
+        },
     )
 
 
@@ -128,9 +139,9 @@ def submit_and_confirm(
     bot: Running, user: str, callback: str, values: dict[str, dict[str, Any]]
 ) -> tuple[SlackResponse, SlackResponse]:
     """Fill a form, get its confirmation (amounts), confirm; both answers."""
-    view_id = new_view_id()
-    shown = submit(bot, user, callback, values, view_id=view_id)
-    return shown, confirm(bot, user, shown, view_id)
+    form_id = new_view_id()
+    shown = submit(bot, user, callback, values, view_id=form_id)
+    return shown, confirm(bot, user, shown, form_id)
 
 
 def view_text(view: dict[str, Any]) -> str:
@@ -151,10 +162,16 @@ def _texts(node: Any) -> list[str]:
 
 
 def result_text(answer: SlackResponse) -> str:
-    """The text of the result modal a submission ended with."""
+    """The text of the result modal a submission ended with (in place of the view submitted)."""
     assert answer.json is not None, answer.body
     assert answer.json["response_action"] == "update", answer.json
     return view_text(answer.json["view"])
+
+
+def closes_everything(answer: SlackResponse) -> bool:
+    """Whether the result's close button ends the whole modal, the form under it included."""
+    assert answer.json is not None, answer.body
+    return answer.json["view"].get("clear_on_close") is True
 
 
 # ---- form values -------------------------------------------------------------------------

@@ -145,7 +145,9 @@ def fuzz_forms(
     assert answer.status == 200, answer.body
     assert bot.errors == []
     reply = answer.json
-    assert reply is not None and reply["response_action"] in ("errors", "update"), answer.body
+    assert reply is not None and reply["response_action"] in ("errors", "update", "push"), (
+        answer.body
+    )
     if reply["response_action"] == "errors":
         assert set(reply["errors"]) <= set(state) | {"subscription"}
         assert all(isinstance(m, str) and m for m in reply["errors"].values())

@@ -115,7 +115,12 @@ def test_a_submission_answer_moves_the_modal_stack_as_slack_does() -> None:
     assert workspace.modal("U1", first.id) is not None
     assert workspace.modals["U1"][0].errors == {"b": "No"}
     workspace.submitted("U1", first.id, {"response_action": "update", "view": {"title": 1}})
-    assert workspace.modals["U1"][0].view == {"title": 1, "id": first.id}
+    assert workspace.modals["U1"][0].view == {
+        "title": 1,
+        "id": first.id,
+        "root_view_id": first.id,
+        "previous_view_id": None,
+    }
     assert workspace.modals["U1"][0].errors == {}
     workspace.submitted("U1", first.id, {"response_action": "push", "view": MODAL})
     assert len(workspace.modals["U1"]) == 2
@@ -126,6 +131,57 @@ def test_a_submission_answer_moves_the_modal_stack_as_slack_does() -> None:
     workspace.open_modal("U1", MODAL, push=True)
     workspace.submitted("U1", first.id, {"response_action": "clear"})
     assert workspace.top_modal("U1") is None
+
+
+FORM = {
+    **MODAL,
+    "blocks": [
+        {"type": "input", "block_id": "count", "element": {"type": "plain_text_input"}},
+        {"type": "input", "block_id": "terms", "element": {"type": "checkboxes"}},
+    ],
+}
+TYPED = {
+    "count": {"value": {"type": "plain_text_input", "value": "25"}},
+    "terms": {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
+}
+
+
+def test_a_form_keeps_what_was_typed_through_errors_and_a_view_pushed_over_it() -> None:
+    """Issue 11: Back on a confirmation pushed over a form returns to the form as it was
+    filled in; field errors leave every value in place; Done with clear_on_close ends it all."""
+    workspace = Workspace([ANN])
+    form = workspace.open_modal("U1", FORM)
+    workspace.submitted(
+        "U1", form.id, {"response_action": "errors", "errors": {"count": "No"}}, TYPED
+    )
+    assert (form.errors, form.state) == ({"count": "No"}, TYPED)
+
+    workspace.submitted("U1", form.id, {"response_action": "push", "view": MODAL}, TYPED)
+    confirmation = workspace.top_modal("U1")
+    assert confirmation is not None and confirmation.id != form.id
+    assert confirmation.view["root_view_id"] == confirmation.view["previous_view_id"] == form.id
+    workspace.close_modal("U1")  # Back
+    assert workspace.top_modal("U1") is form and form.state == TYPED
+    assert form.errors == {}, "the errors were those of the submission before"
+
+    workspace.submitted("U1", form.id, {"response_action": "push", "view": MODAL}, TYPED)
+    pushed = workspace.top_modal("U1")
+    assert pushed is not None
+    done = {**MODAL, "callback_id": "result", "clear_on_close": True}
+    workspace.submitted("U1", pushed.id, {"response_action": "update", "view": done}, {})
+    assert [v.id for v in workspace.modals["U1"]] == [form.id, pushed.id]
+    assert pushed.view["previous_view_id"] == form.id
+    workspace.close_modal("U1")  # Done
+    assert workspace.top_modal("U1") is None
+
+
+def test_an_update_keeps_what_was_typed_in_the_inputs_it_keeps() -> None:
+    workspace = Workspace([ANN])
+    form = workspace.open_modal("U1", FORM)
+    workspace.submitted("U1", form.id, {"response_action": "errors", "errors": {}}, TYPED)
+    fewer = {**FORM, "blocks": FORM["blocks"][:1]}
+    workspace.submitted("U1", form.id, {"response_action": "update", "view": fewer}, TYPED)
+    assert form.state == {"count": TYPED["count"]}
 
 
 def test_app_home_is_published_per_person(strict: SlackApi) -> None:

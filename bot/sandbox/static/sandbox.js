@@ -52,15 +52,30 @@ function button(element, context) {
   return b;
 }
 
+// What an input shows: what was last submitted in it (the view's state, which Slack keeps
+// through field errors and while a view is pushed over it), else its initial value.
+function shownValues(element, held) {
+  if (held) {
+    if (element.type === "checkboxes") return (held.selected_options || []).map((o) => o.value);
+    if (element.type === "static_select" || element.type === "radio_buttons") return held.selected_option ? [held.selected_option.value] : [];
+    return [held.value || ""];
+  }
+  if (element.type === "checkboxes") return (element.initial_options || []).map((o) => o.value);
+  if (element.initial_option) return [element.initial_option.value];
+  return element.type === "static_select" || element.type === "radio_buttons" ? [] : [element.initial_value || ""];
+}
+
 function inputElement(block, context) {
   const element = block.element || {};
   const id = `in-${block.block_id}`;
+  const held = ((context.state || {})[block.block_id] || {})[element.action_id];
+  const shown = shownValues(element, held);
   let control;
   if (element.type === "static_select") {
     control = document.createElement("select");
     control.innerHTML = '<option value="">Choose…</option>' + (element.options || [])
       .map((o) => `<option value="${escapeHtml(o.value)}">${escapeHtml(o.text.text)}</option>`).join("");
-    if (element.initial_option) control.value = element.initial_option.value;
+    control.value = shown[0] || "";
   } else if (element.type === "radio_buttons" || element.type === "checkboxes") {
     control = document.createElement("div");
     const kind = element.type === "radio_buttons" ? "radio" : "checkbox";
@@ -68,19 +83,20 @@ function inputElement(block, context) {
       const label = document.createElement("label");
       const box = document.createElement("input");
       box.type = kind; box.name = id; box.value = option.value;
-      if (element.initial_option && element.initial_option.value === option.value) box.checked = true;
+      box.checked = shown.includes(option.value);
       label.append(box, " ", option.text.text);
       control.append(label, document.createElement("br"));
     }
   } else {
     control = document.createElement("input");
     control.type = "text";
-    control.value = element.initial_value || "";
+    control.value = shown[0] || "";
     if (element.placeholder) control.placeholder = element.placeholder.text;
     if (element.max_length) control.maxLength = element.max_length;
   }
   control.id = id;
   control.dataset.blockId = block.block_id;
+  control.dataset.actionId = element.action_id;
   control.dataset.kind = element.type;
   const label = document.createElement("label");
   label.className = "input";
@@ -133,14 +149,14 @@ function formValues(root) {
     } else if (kind === "checkboxes") {
       value = { type: kind, selected_options: [...control.querySelectorAll("input:checked")].map((b) => ({ value: b.value, text: { type: "plain_text", text: b.value } })) };
     } else value = { type: kind || "plain_text_input", value: control.value || null };
-    values[control.dataset.blockId] = { value };
+    values[control.dataset.blockId] = { [control.dataset.actionId || "value"]: value };
   }
   return values;
 }
 
 function renderModal(modal) {
   const overlay = $("modal");
-  const key = modal ? JSON.stringify([modal.id, modal.view, modal.errors]) : null;
+  const key = modal ? JSON.stringify([modal.id, modal.view, modal.errors, modal.state]) : null;
   if (key === state.modalKey) return;
   state.modalKey = key;
   overlay.hidden = !modal;
@@ -151,7 +167,7 @@ function renderModal(modal) {
   box.setAttribute("role", "dialog");
   const title = document.createElement("h2");
   title.textContent = modal.view.title ? modal.view.title.text : "";
-  box.append(title, renderBlocks(modal.view.blocks, { viewId: modal.id, errors: modal.errors }));
+  box.append(title, renderBlocks(modal.view.blocks, { viewId: modal.id, errors: modal.errors, state: modal.state }));
   const footer = document.createElement("footer");
   const close = document.createElement("button");
   close.type = "button";
