@@ -13,17 +13,21 @@ from billing.calendar import pacific_day
 from handlers.errors import answered
 from handlers.payloads import Interaction, parse
 from handlers.wiring import asker_of, services_of, wiring_of
-from services.forms import FormContext, Source
+from services.forms import Form, FormContext, Source
 from services.orders import ORDERS
 from services.people import Role
 from views import forms
 from views.home import home
 from views.i18n import t
-from views.openers import CARD, OPENS
+from views.openers import CARD, MENU, OPENS
 from views.spend import chart_blocks
 
-OPENERS = re.compile(f"^({re.escape(OPENS)}[a-z_]+|open_(buy|pay|card|subscribe))$")
-"""`open:<order>` buttons, and the ones release 1f2cbf2 posted in messages still in Slack."""
+OPENERS = re.compile(
+    f"^({re.escape(OPENS)}[a-z_]+|{re.escape(MENU)}[A-Za-z0-9][A-Za-z0-9_.-]{{0,39}}"
+    "|open_(buy|pay|card|subscribe))$"
+)
+"""`open:<order>` buttons, a subscription's `menu:<key>`, and the buttons release 1f2cbf2
+posted in messages still in Slack."""
 LEGACY = {"open_buy": "add_licences", "open_pay": "pay", "open_subscribe": "signup"}
 
 
@@ -70,17 +74,38 @@ def open_form(
         balance_due=overview.balance.balance_due,
         credit=overview.balance.credit,
     )
-    entry = ORDERS.named(_order_name(str(action.get("action_id")), facts))
+    action_id = str(action.get("action_id"))
+    key, chosen = None, None
+    if action_id.startswith(MENU):  # a subscription's menu: the choice names the order
+        key = action_id.removeprefix(MENU)
+        chosen = next((s for s in facts.subscriptions if s.key == key and not s.ended), None)
+        name = str((action.get("selected_option") or {}).get("value") or "")
+    else:
+        name = _order_name(action_id, facts)
+    entry = ORDERS.named(name)
     if entry is not None and entry.form is not None and entry.form.lists(Source.PRODUCTS):
         facts = replace(facts, products=services.workspaces.products())
     form = entry.form if entry is not None else None
-    if entry is None or form is None or (form.needs and not facts.has(form.needs[0])):
+    if key is not None and (chosen is None or not _offers(form, facts, key)):
+        view = forms.result(lang, "licensebot", t(lang, "This subscription is not known."))
+    elif entry is None or form is None or (form.needs and not facts.has(form.needs[0])):
         nothing = t(lang, "Nothing to do here yet: start with a subscription and billing.")
         view = forms.result(lang, "licensebot", nothing)
     else:
-        initial = form.prefill(facts, None) if form.prefill is not None else {}
+        initial = form.prefill(facts, chosen) if form.prefill is not None else {}
+        if key is not None:
+            initial["subscription"] = key
         view = forms.form(lang, entry, facts, initial)
     client.views_open(trigger_id=interaction.trigger_id, view=view.to_dict())
+
+
+def _offers(form: Form | None, facts: FormContext, key: str) -> bool:
+    """A menu's choice must be an order about one subscription that its form offers for
+    this one (renewal only for an annual plan, say): a forged choice opens nothing."""
+    field = next((f for f in form.fields if f.name == "subscription"), None) if form else None
+    if field is None:
+        return False
+    return field.source is None or key in [k for k, _ in facts.choices(field.source)]
 
 
 def _order_name(action_id: str, facts: FormContext) -> str:

@@ -162,6 +162,11 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
     expect(messages).to_contain_text("15 users")  # a flexible plan counts users
     expect(messages).to_contain_text("Spend, last 12 months")
 
+    # Each subscription's "⋯" menu opens the order's form for that subscription.
+    page.locator("select.overflow[data-action-id='menu:ci']").select_option("set_users")
+    expect(modal(page)).to_contain_text("Users")
+    expect(modal(page).locator("#in-subscription")).to_have_value("ci")
+
 
 def test_a_form_keeps_what_was_typed_through_its_errors_and_its_confirmation(page: Page) -> None:
     """Issue 11, as Slack does it: every field's error at once; what was typed, ticked and

@@ -9,10 +9,21 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from billing.history import AlertRecord
+from billing.model import Plan, Subscription
 from services.billing import Overview
-from views.i18n import code, moment, money, t
-from views.kit import actions, button, context, divider, header, home_tab, packed, section
-from views.openers import CARD, opener
+from views.i18n import N_, code, moment, money, t
+from views.kit import (
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    home_tab,
+    overflow,
+    packed,
+    section,
+)
+from views.openers import CARD, menu, opener
 from views.replies import balance_fields, subscription_line
 from views.warnings import warnings
 
@@ -41,7 +52,7 @@ def home(
     if today is not None:
         blocks += warnings(lang, overview.subscriptions, overview.card, today)
     if subs:
-        blocks += packed([subscription_line(lang, sub) for sub in subs])
+        blocks += _subscriptions(lang, subs, can_act)
     else:
         blocks.append(section(t(lang, "No subscription yet.")))
     if can_act:
@@ -82,3 +93,30 @@ def home(
     else:
         blocks.append(context(t(lang, "No alert yet.")))
     return home_tab(blocks)
+
+
+MENU_LIMIT = 40
+"""Subscriptions shown with their own menu; more are listed together (a view holds 100 blocks)."""
+CHOICES = {
+    Plan.ANNUAL: (
+        ("add_licences", N_("Buy licences")),
+        ("renewal", N_("Renewal options")),
+        ("cancel", N_("Cancel")),
+    ),
+    Plan.FLEXIBLE: (("set_users", N_("Change the users")), ("cancel", N_("Cancel"))),
+}
+"""What a subscription's menu offers, by plan: each value is an order's name."""
+
+
+def _subscriptions(lang: str, subs: Sequence[Subscription], can_act: bool) -> list[Block]:
+    """Each subscription with a menu of what can be done to it; a reseller's has none."""
+    if not can_act or len(subs) > MENU_LIMIT:
+        return list(packed([subscription_line(lang, sub) for sub in subs]))
+    blocks: list[Block] = []
+    for sub in subs:
+        accessory = None
+        if sub.billed_directly:
+            choices = [(name, t(lang, text)) for name, text in CHOICES[sub.plan]]
+            accessory = overflow(menu(sub.key), choices)
+        blocks.append(section(subscription_line(lang, sub), accessory=accessory))
+    return blocks

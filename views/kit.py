@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
@@ -89,6 +90,13 @@ def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlo
 
 def option(value: str, text: str) -> Option:
     return Option(value=value, text=PlainTextObject(text=text[:75]))
+
+
+def overflow(action_id: str, choices: Sequence[tuple[str, str]]) -> OverflowMenuElement:
+    """A "⋯" menu: (value, text) choices, two to five as Slack allows."""
+    return OverflowMenuElement(
+        action_id=action_id, options=[option(value, text) for value, text in choices[:5]]
+    )
 
 
 def text_input(

@@ -10,3 +10,11 @@ CARD = "open:card"
 
 def opener(name: str) -> str:
     return OPENS + name
+
+
+MENU = "menu:"
+"""A subscription's menu of orders: `menu:<subscription key>`, each choice an order's name."""
+
+
+def menu(key: str) -> str:
+    return MENU + key

@@ -152,7 +152,7 @@ def test_home_and_status_warn_while_billing_is_not_set_up(bot: Running) -> None:
     sign_up(bot, "chrome")
     home = open_home(bot, SUPER)
     said = "Billing is not set up: each subscription is suspended when its free trial ends."
-    assert said in view_text(home) and _accessories(home) == ["open:card"]
+    assert said in view_text(home) and _accessories(home) == ["open:card", "menu:chrome"]
     status = ask(bot, ADMIN, "status")
     assert said in view_text(status) and _accessories(status) == ["open:card"]
 
@@ -173,3 +173,59 @@ def test_a_good_card_raises_no_warning_and_status_gives_the_next_invoice(bot: Ru
     status = ask(bot, ADMIN, "status")
     assert ":warning:" not in json.dumps(status) and _accessories(status) == []
     assert "Next invoice, if nothing changes:" in view_text(status)
+
+
+def choose(bot: Running, key: str, order: str, home: dict[str, Any]) -> dict[str, Any]:
+    """Pick `order` in the menu of subscription `key`; the view it opened."""
+    before = len(bot.slack.calls_to("views.open"))
+    answer = bot.sender.block_action(
+        SUPER,
+        f"menu:{key}",
+        action_type="overflow",
+        selected_option={"text": {"type": "plain_text", "text": order}, "value": order},
+        view={**home, "id": "VHOME"},
+        trigger_id=trigger(),
+    )
+    assert answer.status == 200
+    return dict(as_json(bot.slack.wait_for_call("views.open", count=before + 1)[before]["view"]))
+
+
+def _initial(view: dict[str, Any], block_id: str) -> Any:
+    [block] = [b for b in view["blocks"] if b.get("block_id") == block_id]
+    return block["element"].get("initial_option", {}).get("value")
+
+
+def test_each_subscription_has_a_menu_of_what_can_be_done_to_it(bot: Running) -> None:
+    sign_up(bot, "chrome")
+    sign_up(bot, "ci", Plan.FLEXIBLE, 12)
+    card_on_file(bot)
+    home = open_home(bot, SUPER)
+    menus = {
+        b["accessory"]["action_id"]: [o["value"] for o in b["accessory"]["options"]]
+        for b in home["blocks"]
+        if b.get("accessory", {}).get("type") == "overflow"
+    }
+    assert menus == {
+        "menu:chrome": ["add_licences", "renewal", "cancel"],
+        "menu:ci": ["set_users", "cancel"],
+    }
+    before = snapshot(bot.store.engine)
+    buy = choose(bot, "chrome", "add_licences", home)
+    assert buy["callback_id"] == "add_licences" and _initial(buy, "subscription") == "chrome"
+    users = choose(bot, "ci", "set_users", home)
+    assert users["callback_id"] == "set_users" and _initial(users, "subscription") == "ci"
+    assert snapshot(bot.store.engine) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "order"),
+    [("ci", "renewal"), ("nosuch", "cancel"), ("chrome", "transfer"), ("chrome", "nosuch")],
+)
+def test_a_menu_choice_that_does_not_fit_opens_nothing_but_says_so(
+    bot: Running, key: str, order: str
+) -> None:
+    sign_up(bot, "chrome")
+    sign_up(bot, "ci", Plan.FLEXIBLE, 12)
+    home = open_home(bot, SUPER)
+    shown = choose(bot, key, order, home)
+    assert shown["callback_id"] == "result", shown

@@ -65,6 +65,25 @@ function shownValues(element, held) {
   return element.type === "static_select" || element.type === "radio_buttons" ? [] : [element.initial_value || ""];
 }
 
+function overflow(element, context) {
+  // Slack's "⋯" menu: choosing an option sends it as the action's selected_option.
+  const menu = document.createElement("select");
+  menu.className = "overflow";
+  menu.dataset.actionId = element.action_id;
+  menu.innerHTML = '<option value="">⋯</option>' + (element.options || [])
+    .map((o) => `<option value="${escapeHtml(o.value)}">${escapeHtml(o.text.text)}</option>`).join("");
+  menu.addEventListener("change", () => {
+    const chosen = menu.value;
+    menu.value = "";
+    if (!chosen) return;
+    post("/ui/action", {
+      user: state.user, channel: context.channel, message_ts: context.ts, view_id: context.viewId,
+      action_id: element.action_id, block_id: context.blockId, type: "overflow", selected: chosen,
+    });
+  });
+  return menu;
+}
+
 function inputElement(block, context) {
   const element = block.element || {};
   const id = `in-${block.block_id}`;
@@ -127,6 +146,7 @@ function renderBlocks(blocks, context) {
         el.append(grid);
       }
       if (block.accessory && block.accessory.type === "button") el.append(" ", button(block.accessory, ctx));
+      if (block.accessory && block.accessory.type === "overflow") el.append(" ", overflow(block.accessory, ctx));
     } else if (block.type === "context") el.innerHTML = (block.elements || []).map(textOf).join(" · ");
     else if (block.type === "actions") {
       el.className += " actions";
