@@ -22,8 +22,11 @@ def _card_snapshot(card: Card | None) -> dict[str, str] | None:
     )
 
 
-def save_card(account: Account, card: Card, at: datetime, retry_after: timedelta) -> None:
-    """Make `card` the primary payment method; a card already past its expiry month is refused."""
+def save_card(
+    account: Account, card: Card, at: datetime, retry_after: timedelta
+) -> datetime | None:
+    """Make `card` the primary payment method; a card already past its expiry month is refused.
+    Returns when the amount due is charged again on it (None: nothing is owed)."""
     if not card.valid_on(pacific_day(at)):
         raise BillingError(
             "this card expired at the end of {expires}", field="card.expires", expires=card.expires
@@ -36,8 +39,11 @@ def save_card(account: Account, card: Card, at: datetime, retry_after: timedelta
     suspended = any(sub.status is Status.SUSPENDED for sub in account.subscriptions)
     due = at + retry_after
     already = any(retry.due_at == due and retry.done_at is None for retry in account.retries)
-    if (account.unpaid() or suspended) and not already:
+    if not (account.unpaid() or suspended):
+        return None
+    if not already:
         account.schedule_retry(due, f"card:{at.isoformat()}")
+    return due
 
 
 def _card_of(details: cmd.CardDetails) -> Card:
@@ -48,8 +54,9 @@ def setup_billing(
     account: Account, order: cmd.SetupBilling, at: datetime, occasion: Occasion
 ) -> Change:
     before = _card_snapshot(account.card)
-    save_card(account, _card_of(order.card), at, occasion.retry_after)
-    return Change(order.name, account.customer.domain, before, _card_snapshot(account.card))
+    card = _card_of(order.card)
+    retry = save_card(account, card, at, occasion.retry_after)
+    return Change(order.name, account.customer.domain, before, _saved(card, retry))
 
 
 def update_card(
@@ -61,8 +68,17 @@ def update_card(
     year, month = order.expires or (current.exp_year, current.exp_month)
     card = Card(order.brand or current.brand, order.last4 or current.last4, year, month)
     before = _card_snapshot(current)
-    save_card(account, card, at, occasion.retry_after)
-    return Change(order.name, account.customer.domain, before, _card_snapshot(card))
+    retry = save_card(account, card, at, occasion.retry_after)
+    return Change(order.name, account.customer.domain, before, _saved(card, retry))
+
+
+def _saved(card: Card, retry: datetime | None) -> dict[str, str] | None:
+    """The card as saved, and when what is owed is charged to it (the service that payment
+    failure suspended comes back then)."""
+    saved = _card_snapshot(card)
+    if saved is not None and retry is not None:
+        saved["charged_again_at"] = retry.isoformat()
+    return saved
 
 
 def pay(account: Account, order: cmd.Pay, at: datetime, occasion: Occasion) -> Change:

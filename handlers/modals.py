@@ -38,7 +38,7 @@ from services.orders import LEGACY_NAMES, ORDERS, Order
 from services.people import Role
 from views import forms
 from views.i18n import refusal, t
-from views.quotes import describe, quote_lines
+from views.quotes import aftermath, describe, quote_lines
 from views.replies import NOT_ALLOWED
 
 FILED = "licensebot_filed"
@@ -181,7 +181,9 @@ def commit(services: Services, asker: Asker, order: cmd.Command, key: str) -> Ou
         except BillingError as error:
             return Outcome(False, refusal(lang, error), field=error.field)
         note = t(lang, " (already done: this request arrived twice)") if change.replayed else ""
-        return Outcome(True, t(lang, "Done: {summary}.", summary=summary) + note)
+        then = aftermath(lang, change, services.clock(), asker.person.tz)
+        done = t(lang, "Done: {summary}.", summary=summary) + note
+        return Outcome(True, f"{done}\n{then}" if then else done)
     if asker.role is Role.ADMIN:
         approval, new = services.approvals.request(
             asker.customer_id, asker.actor, order, lang, services.clock(), key

@@ -4,12 +4,15 @@ month) and the order's own forward-looking sentences."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from billing import commands as cmd
-from billing.model import InvoiceKind
+from billing.model import Change, InvoiceKind
 from billing.quotes import Line, Quote
 from services.forms import N_
 from services.orders import ORDERS
-from views.i18n import render
+from views.i18n import moment, render, t
 
 INVOICED_NOW = {
     InvoiceKind.CANCELLATION: N_("The rest of the annual commitment is invoiced now: {amount}."),
@@ -48,3 +51,36 @@ def quote_lines(lang: str, quote: Quote) -> list[str]:
             )
         )
     return [render(lang, line) for line in lines]
+
+
+CARD_ORDERS = ("setup_billing", "update_card")
+
+
+def aftermath(lang: str, change: Change, now: datetime, tz: str | None = None) -> str:
+    """What an order just did, beyond its summary: a card change says what changed and,
+    when something is owed, when it is charged to the new card (the service a failed payment
+    suspended comes back then), in the reader's time zone."""
+    if change.action not in CARD_ORDERS or change.after is None:
+        return ""
+    said = []
+    before, after = change.before, change.after
+    if before is not None:
+        said.append(t(lang, "Card: {before} → {after}.", before=_card(before), after=_card(after)))
+    again = after.get("charged_again_at")
+    if again:
+        at = datetime.fromisoformat(str(again))
+        hours = max(1, round((at - now).total_seconds() / 3600))
+        said.append(
+            t(
+                lang,
+                "What is owed is charged to it at {time} (in about {hours} h); a service suspended"
+                " for non-payment comes back once it is paid.",
+                time=moment(at, lang, tz),
+                hours=hours,
+            )
+        )
+    return " ".join(said)
+
+
+def _card(snapshot: dict[str, Any]) -> str:
+    return f"{snapshot.get('brand')} •••• {snapshot.get('last4')} ({snapshot.get('expires')})"

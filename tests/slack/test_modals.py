@@ -520,6 +520,29 @@ def test_change_card_updates_the_expiry(bot: Running) -> None:
     assert [tuple(r) for r in current] == [(2031, 5)]
 
 
+def test_a_card_change_says_what_changed_and_when_the_service_comes_back(bot: Running) -> None:
+    """Rule 11: fixing the card reactivates 4 hours later, when the charge is retried. Chrome
+    from Jan 10 (paid from Jan 24), the card valid through January: February's invoice fails
+    on Feb 1 and the service is suspended on Feb 8."""
+    sign_up(bot)
+    card_on_file(bot, "2026-01")
+    advance(bot, datetime(2026, 2, 9, 10, 0, tzinfo=PACIFIC))
+    assert subscriptions(bot)["chrome"].status == "suspended"
+    answer = submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})
+    said = result_text(answer)
+    assert "Card: visa •••• 4242 (2026-01) → visa •••• 4242 (2030-12)." in said
+    # 10:00 + 4 h = 14:00 Pacific, Feb 9
+    assert "charged to it at Feb 9, 2026, 2:00:00\u202fPM (PT) (in about 4 h)" in said
+    assert "comes back once it is paid" in said
+
+
+def test_a_card_change_with_nothing_owed_promises_no_charge(bot: Running) -> None:
+    card_on_file(bot, "2027-01")
+    said = result_text(submit(bot, SUPER, "update_card", {"expires": plain("2031-05")}))
+    assert "Card: visa •••• 4242 (2027-01) → visa •••• 4242 (2031-05)." in said
+    assert "charged to it" not in said
+
+
 @pytest.mark.parametrize(
     ("callback", "values", "field"),
     [
