@@ -30,7 +30,10 @@ READS = (
         ),
     ),
     ("/license admins", N_("Who may act and who may request.")),
-    ("/license audit", N_("Who changed what, and when.")),
+    (
+        "/license audit chrome @ada",
+        N_("Who changed what, and when (all, or by subscription or person)."),
+    ),
 )
 """The subcommands that read; those that place an order say how in the order registry."""
 
