@@ -89,13 +89,23 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        """Take no new connection, let the requests under way finish, then close."""
+        """Take no new connection, let the requests under way finish, then close. Sockets
+        are closed on the loop's own thread (through its trigger): closed from another one,
+        the loop's select() would find a descriptor gone under it."""
         server = self._server
-        wasyncore.dispatcher.close(server)  # the listening socket only: the loop still runs
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
         channels: Any = vars(server).get("_map") or {}  # the loop's connections and trigger
-        for channel in list(channels.values()):
-            channel.close()
+
+        def stop_listening() -> None:
+            wasyncore.dispatcher.close(server)  # the listening socket only: the loop runs on
+
+        def close_everything() -> None:
+            for channel in list(channels.values()):
+                channel.close()  # the trigger too: with nothing left to watch, the loop ends
+
+        trigger: Any = server.trigger  # waitress's own way into its loop's thread
+        trigger.pull_trigger(stop_listening)
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
+        trigger.pull_trigger(close_everything)
         self._thread.join(timeout=DRAIN_SECONDS)
 
 

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -189,3 +190,30 @@ def test_a_log_line_is_one_line_whatever_a_request_carries(bot: Running) -> None
     record = logging.LogRecord("x", logging.INFO, "", 0, "refused %s", ("a\nb\x00c",), None)
     line = OneLine("%(message)s").format(record)
     assert "\n" not in line and "\x00" not in line and line == "refused a\\nb\\x00c"
+
+
+def test_a_server_stops_cleanly_with_connections_open() -> None:
+    """Stopping closes every socket on the loop's own thread: no 'Bad file descriptor' in
+    it, however many connections are open, and the port is free again."""
+    from bot.server import HttpServer
+
+    def hello(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    failures: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: failures.append(args.exc_value)
+    try:
+        for _ in range(20):
+            server = HttpServer(hello, "127.0.0.1", 0).start()
+            idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
+            idle[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert idle[0].recv(100).startswith(b"HTTP/1.1 200")
+            server.stop()
+            assert not server._thread.is_alive()
+            for connection in idle:
+                connection.close()
+    finally:
+        threading.excepthook = previous
+    assert failures == []
