@@ -336,15 +336,16 @@ def burst(url: str, requests: list[tuple[int, str, bytes]]) -> list[Sent]:
     return [s for s in sent if s is not None]
 
 
-async def post_async(url: str, serial: int, kind: str, body: bytes) -> Sent:
-    """``post`` for the event loop: the server closes the connection once it has answered."""
+async def signed_post(url: str, body: bytes) -> tuple[float, float, int, bytes]:
+    """POST `body` signed as Slack signs, on the event loop, the connection closed by the
+    server once it has answered: (sent at, seconds to the answer, status, raw answer)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     head = [f"POST {parts.path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers_for(body).items()]
     head.append(f"Content-Length: {len(body)}")
     at, started = time.time(), time.perf_counter()
-    status, writer = 0, None
+    status, answer, writer = 0, b"", None
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
@@ -356,7 +357,12 @@ async def post_async(url: str, serial: int, kind: str, body: bytes) -> Sent:
     finally:
         if writer is not None:
             writer.close()
-    elapsed = time.perf_counter() - started
+    return at, time.perf_counter() - started, status, answer
+
+
+async def post_async(url: str, serial: int, kind: str, body: bytes) -> Sent:
+    """``post`` for the event loop."""
+    at, elapsed, status, _ = await signed_post(url, body)
     return Sent(serial, kind, at, elapsed if status == 200 else math.inf, status)
 
 

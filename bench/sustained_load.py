@@ -30,11 +30,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ack_latency import REQUESTS, arrivals, headers_for, request, start
+from bench.ack_latency import REQUESTS, arrivals, request, signed_post, start
 
 MIX = ("status", "open_buy", "balance", "approval_approve")
 TOO_LATE = 3.0
@@ -52,26 +51,9 @@ class Sent:
 
 
 async def post(url: str, serial: int, body: bytes) -> Sent:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    head = [f"POST {parts.path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
-    head += [f"{name}: {value}" for name, value in headers_for(body).items()]
-    head.append(f"Content-Length: {len(body)}")
-    at, started = time.time(), time.perf_counter()
-    status, answer, writer = 0, b"", None
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        answer = await asyncio.wait_for(reader.read(), 30)
-        status = int(answer.split(b" ", 2)[1])
-    except (OSError, TimeoutError, ValueError, IndexError):
-        status = 0
-    finally:
-        if writer is not None:
-            writer.close()
+    at, elapsed, status, answer = await signed_post(url, body)
     shed = b"very busy" in answer or b"x-licensebot-shed" in answer.lower()
-    return Sent(serial, at, time.perf_counter() - started, status, shed)
+    return Sent(serial, at, elapsed, status, shed)
 
 
 def load(

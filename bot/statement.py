@@ -40,9 +40,7 @@ def _row(left: str, amount: str, indent: int = 2) -> str:
 
 
 def _invoices(invoices: list[dict[str, Any]]) -> str:
-    lines = ["Invoices"]
-    if not invoices:
-        lines.append("  none")
+    lines: list[str] = []
     for invoice in invoices:
         lines.append(
             f"  {invoice['number']} · period {invoice['period']} · issued "
@@ -53,18 +51,29 @@ def _invoices(invoices: list[dict[str, Any]]) -> str:
             right = f"{days:>18}  {_usd(line['amount']):>12}"
             lines.append(_row(line["description"], right, indent=6))
         lines.append(_row("Total", _usd(invoice["total"]), indent=6))
-    return "\n".join(lines)
+    return _part("Invoices", lines)
+
+
+def _part(title: str, rows: list[str]) -> str:
+    """A part of the statement: its title, then its rows (or "none")."""
+    return "\n".join([title, *(rows or ["  none"])])
+
+
+def _about(value: str | None) -> str:
+    return f" · {value}" if value else ""
 
 
 def _transactions(transactions: list[dict[str, Any]]) -> str:
-    lines = ["Transactions"]
-    if not transactions:
-        lines.append("  none")
-    for tx in transactions:
-        about = f" · {tx['invoice']}" if tx["invoice"] else ""
-        left = f"{_when(tx['at'])} · {code('en', tx['kind'])}{about}"
-        lines.append(_row(left, _usd(tx["amount"])))
-    return "\n".join(lines)
+    return _part(
+        "Transactions",
+        [
+            _row(
+                f"{_when(tx['at'])} · {code('en', tx['kind'])}{_about(tx['invoice'])}",
+                _usd(tx["amount"]),
+            )
+            for tx in transactions
+        ],
+    )
 
 
 def _balance(balance: dict[str, str]) -> str:
@@ -82,24 +91,22 @@ def _balance(balance: dict[str, str]) -> str:
 
 
 def _subscriptions(subscriptions: list[dict[str, Any]]) -> str:
-    lines = ["Subscriptions"]
-    if not subscriptions:
-        lines.append("  none")
+    rows = []
     for sub in subscriptions:
         counted = "licences" if sub["plan"] == "annual" else "users"
         ends = f" · term ends {sub['term_end']}" if sub["term_end"] else ""
-        lines.append(
+        rows.append(
             f"  {sub['subscription']} · {sub['plan']} plan · {code('en', sub['status'])} · "
             f"{sub['licences']} {counted}{ends}"
         )
-    return "\n".join(lines)
+    return _part("Subscriptions", rows)
 
 
 def _alerts(alerts: list[dict[str, Any]]) -> str:
-    lines = ["Alerts"]
-    if not alerts:
-        lines.append("  none")
-    for alert in alerts:
-        about = f" · {alert['subscription']}" if alert["subscription"] else ""
-        lines.append(f"  {_when(alert['at'])} · {code('en', alert['kind'])}{about}")
-    return "\n".join(lines)
+    return _part(
+        "Alerts",
+        [
+            f"  {_when(a['at'])} · {code('en', a['kind'])}{_about(a['subscription'])}"
+            for a in alerts
+        ],
+    )

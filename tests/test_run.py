@@ -33,6 +33,19 @@ def base_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def bot_env(slack_url: str, folder: Path) -> dict[str, str]:
+    """What `licensebot run` needs, with Slack at `slack_url` and the database in `folder`."""
+    return base_env(
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack_url,
+        LICENSEBOT_SUPER_ADMINS="U1",
+        LICENSEBOT_BILLING_CHANNEL="C1",
+        LICENSEBOT_APPROVALS_CHANNEL="C2",
+        DATABASE_URL=f"sqlite:///{folder / 'run.sqlite3'}",
+    )
+
+
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -94,15 +107,7 @@ def test_a_bad_setting_is_named_in_one_line_with_exit_2_and_no_secret(
 
 def test_slack_unreachable_at_start_is_one_line_with_exit_2(tmp_path: Path) -> None:
     """The bot checks its token with Slack at start; a Slack it cannot reach is said plainly."""
-    env = base_env(
-        SLACK_BOT_TOKEN=TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nobody listens there
-        LICENSEBOT_SUPER_ADMINS="U1",
-        LICENSEBOT_BILLING_CHANNEL="C1",
-        LICENSEBOT_APPROVALS_CHANNEL="C2",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
-    )
+    env = bot_env(f"http://127.0.0.1:{free_port()}/api/", tmp_path)  # nobody listens there
     done = run_cli("run", "--http", "--port", str(free_port()), env=env)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr, done.stderr
@@ -121,15 +126,7 @@ def free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, SlackApi, subprocess.Popen[str]]]:
     with SlackApi([Person("U1", "ada@acme.example")]) as slack:
         port = free_port()
-        env = base_env(
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.api_url,
-            LICENSEBOT_SUPER_ADMINS="U1",
-            LICENSEBOT_BILLING_CHANNEL="C1",
-            LICENSEBOT_APPROVALS_CHANNEL="C2",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
-        )
+        env = bot_env(slack.api_url, tmp_path)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -206,15 +203,7 @@ def test_a_sandbox_on_a_port_in_use_is_one_line_with_exit_2(
 
 def test_run_http_on_a_port_in_use_is_one_line_with_exit_2(tmp_path: Path, taken_port: int) -> None:
     with SlackApi([Person("U1", "ada@acme.example")]) as slack:
-        env = base_env(
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.api_url,
-            LICENSEBOT_SUPER_ADMINS="U1",
-            LICENSEBOT_BILLING_CHANNEL="C1",
-            LICENSEBOT_APPROVALS_CHANNEL="C2",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
-        )
+        env = bot_env(slack.api_url, tmp_path)
         done = run_cli("run", "--http", "--port", str(taken_port), "--no-scheduler", env=env)
     assert "is already in use" in one_line(done)
 
