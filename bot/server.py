@@ -11,6 +11,7 @@ one. Every Slack request passes the gate (bot.gate) before Bolt sees it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -19,7 +20,6 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
-from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.gate import BODY_LIMIT, gate
@@ -91,21 +91,21 @@ class HttpServer:
     def stop(self) -> None:
         """Take no new connection, let the requests under way finish, then close. Sockets
         are closed on the loop's own thread (through its trigger): closed from another one,
-        the loop's select() would find a descriptor gone under it."""
+        the loop's select() would find a descriptor gone under it; and the listening socket
+        stays open, unwatched, until then (closed with a connection still to accept in the
+        same poll, waitress would close its trigger as if it had failed)."""
         server = self._server
-        channels: Any = vars(server).get("_map") or {}  # the loop's connections and trigger
-
-        def stop_listening() -> None:
-            wasyncore.dispatcher.close(server)  # the listening socket only: the loop runs on
+        server.accepting = False  # no longer watched for connections: new ones wait, then go
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
+        channels: Any = vars(server).get("_map") or {}  # connections, the trigger, the server
 
         def close_everything() -> None:
             for channel in list(channels.values()):
-                channel.close()  # the trigger too: with nothing left to watch, the loop ends
+                channel.close()  # with nothing left to watch, the loop ends
 
         trigger: Any = server.trigger  # waitress's own way into its loop's thread
-        trigger.pull_trigger(stop_listening)
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=DRAIN_SECONDS)
-        trigger.pull_trigger(close_everything)
+        with contextlib.suppress(OSError):  # the loop has ended, its trigger closed with it
+            trigger.pull_trigger(close_everything)
         self._thread.join(timeout=DRAIN_SECONDS)
 
 

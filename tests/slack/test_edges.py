@@ -201,6 +201,13 @@ def test_a_server_stops_cleanly_with_connections_open() -> None:
         start_response("200 OK", [("Content-Length", "2")])
         return [b"ok"]
 
+    def knock(port: int, into: list[socket.socket]) -> None:
+        for _ in range(5):
+            try:
+                into.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+            except OSError:
+                return
+
     failures: list[BaseException | None] = []
     previous = threading.excepthook
     threading.excepthook = lambda args: failures.append(args.exc_value)
@@ -210,7 +217,10 @@ def test_a_server_stops_cleanly_with_connections_open() -> None:
             idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
             idle[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert idle[0].recv(100).startswith(b"HTTP/1.1 200")
+            late = threading.Thread(target=knock, args=(server.port, idle))  # during the stop
+            late.start()
             server.stop()
+            late.join()
             assert not server._thread.is_alive()
             for connection in idle:
                 connection.close()
