@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.calendar import PACIFIC
 from billing.history import Notice
-from views.i18n import LOCALES, N_, Nn_, Plural, day, money, t, tn
+from views.i18n import LOCALES, N_, Nn_, Plural, day, labelled, money, t, tn
 from views.kit import actions, button, context, section
 from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
@@ -172,7 +172,11 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         if facts.get(name):
             value = facts[name]
             lines.append(
-                f"{t(lang, label)}: {day(date.fromisoformat(value), lang) if name != 'expires' else value}"
+                labelled(
+                    lang,
+                    t(lang, label),
+                    day(date.fromisoformat(value), lang) if name != "expires" else value,
+                )
             )
     ready = _billing_ready(alert)
     if alert.kind == "trial_ending" and not ready:

@@ -86,6 +86,15 @@ def tn(language: str, message: Plural, n: int, **params: Any) -> str:
     return text.format(**{"count": n, **params})
 
 
+COLONS = {"fr": "\u00a0: "}
+"""French sets a no-break space before a colon; English none."""
+
+
+def labelled(language: str, label: str, value: str) -> str:
+    """`label: value` as the reader's language writes it (the label already translated)."""
+    return f"{label}{COLONS.get(language, ': ')}{value}"
+
+
 def code(language: str, value: str) -> str:
     """A stored code (a cancellation reason, a renewal mode, an alert kind) for the reader.
 

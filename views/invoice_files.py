@@ -17,7 +17,7 @@ from fpdf import FPDF
 from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
 from billing.store import Reader
-from views.i18n import N_, day, money, t
+from views.i18n import N_, day, labelled, money, t
 
 LATIN = str.maketrans(
     {
@@ -141,7 +141,7 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
     page.cell(
         0,
         8,
-        _latin(f"{t(lang, 'Status')}: {t(lang, document.status)}"),
+        _latin(labelled(lang, t(lang, "Status"), t(lang, document.status))),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -12,7 +12,7 @@ from billing.approvals import Approval
 from billing.history import LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
 from services.orders import ORDERS
-from views.i18n import N_, Nn_, code, day, moment, money, price, t, tn
+from views.i18n import N_, Nn_, code, day, labelled, moment, money, price, t, tn
 from views.kit import actions, button, context, header, packed, section
 
 NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
@@ -177,7 +177,8 @@ def invoices_blocks(
         return [*blocks, section(t(lang, "No invoice yet."))]
     for invoice in list(invoices)[-limit:][::-1]:
         lines = "\n".join(
-            f"• {line.description}: {money(line.amount, lang)}"
+            "• "
+            + labelled(lang, line.description, money(line.amount, lang))
             + (f" ({line.quantity_days} {t(lang, 'licence-days')})" if line.quantity_days else "")
             for line in invoice.lines
         )

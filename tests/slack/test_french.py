@@ -267,3 +267,32 @@ def test_counts_take_the_form_of_the_readers_language() -> None:
     )
     assert render("en", line) == "Buy 1 additional licence for chrome"
     assert render("fr", line) == "Acheter 1 licence supplémentaire pour chrome"
+
+
+def test_a_label_and_its_value_are_joined_as_french_writes_them() -> None:
+    """French sets a no-break space before a colon, as the catalogue's own sentences do."""
+    from datetime import datetime
+
+    from billing.calendar import PACIFIC
+    from billing.history import Notice
+    from views.alerts import message
+    from views.kit import dicts
+
+    notice = Notice(
+        1,
+        1,
+        "trial_ending",
+        datetime(2026, 1, 11, tzinfo=PACIFIC),
+        0,
+        "acme.example",
+        "ci",
+        "Cloud Identity Premium",
+        None,
+        None,
+        {"days_left": 7, "last_day": "2026-01-18"},
+        None,
+    )
+    fr_text = json.dumps(dicts(message(notice, "fr")[1]), ensure_ascii=False)
+    assert "Dernier jour d'essai\u00a0: 18 janv. 2026" in fr_text
+    en_text = json.dumps(dicts(message(notice, "en")[1]), ensure_ascii=False)
+    assert "Last trial day: Jan 18, 2026" in en_text
