@@ -25,6 +25,7 @@ from billing.model import (
     DomainRegistration,
     Invoice,
     Product,
+    Seat,
     Status,
     Subscription,
     Suspension,
@@ -65,6 +66,8 @@ class Pending:
     changes: list[tuple[Subscription, QuantityChange]] = field(default_factory=list)
     suspensions: list[tuple[Subscription, Suspension]] = field(default_factory=list)
     ended_suspensions: list[Suspension] = field(default_factory=list)
+    seats: list[Seat] = field(default_factory=list)
+    touched_seats: list[Seat] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
     settled: list[Invoice] = field(default_factory=list)
@@ -122,6 +125,7 @@ class Account:
         """Open requests, and the one filed under the replayed key, if any."""
         self.catalogue = {product.code: product for product in catalogue or []}
         self.pending = Pending()
+        self._seat_owner: dict[int, Subscription] = {}
 
     # ---- reading -------------------------------------------------------------------
     @property
@@ -155,9 +159,16 @@ class Account:
             self.pending.touched.append(sub)
 
     def set_quantity(self, sub: Subscription, at: datetime, quantity: int) -> None:
+        """A new count from `at`; a second count at the same instant in the same unit of
+        work replaces the first (one order, row by row, is one change: a CSV import)."""
         change = QuantityChange(at, quantity)
+        changes = self.pending.changes
+        if changes and changes[-1][0] is sub and changes[-1][1].at == at and sub.changes:
+            sub.changes[-1] = change
+            changes[-1] = (sub, change)
+            return
         sub.changes.append(change)
-        self.pending.changes.append((sub, change))
+        changes.append((sub, change))
 
     def suspend(self, sub: Subscription, reason: SuspensionReason, at: datetime) -> None:
         suspension = Suspension(reason, at)
@@ -173,6 +184,29 @@ class Account:
             if suspension.id is not None:
                 self.pending.ended_suspensions.append(suspension)
         return suspension
+
+    # ---- seats ---------------------------------------------------------------------
+    def add_seat(self, sub: Subscription, seat: Seat) -> None:
+        sub.seats.append(seat)
+        self.pending.seats.append(seat)
+        self._seat_owner[id(seat)] = sub
+
+    def release_seat(self, sub: Subscription, seat: Seat, at: datetime) -> None:
+        sub.seats.remove(seat)
+        seat.released_at = at
+        self._touch_seat(seat)
+
+    def flag_seat(self, seat: Seat, at: datetime) -> None:
+        seat.reclaim_since = at
+        self._touch_seat(seat)
+
+    def _touch_seat(self, seat: Seat) -> None:
+        if seat not in self.pending.seats and seat not in self.pending.touched_seats:
+            self.pending.touched_seats.append(seat)
+
+    def seat_owner(self, seat: Seat) -> Subscription:
+        """The subscription a new seat belongs to (its id is known only once saved)."""
+        return self._seat_owner[id(seat)]
 
     # ---- cards ---------------------------------------------------------------------
     def replace_card(self, card: Card) -> None:

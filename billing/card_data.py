@@ -85,9 +85,14 @@ SECURITY_CODE = "looks like a card security code, which is never accepted or sto
 CONTROL = "contains a control character"
 
 
+IMEI = re.compile(r"device:[0-9]{15}(?![0-9])", re.IGNORECASE)
+"""A device named by its 15-digit IMEI (Luhn-checked like a card number, but not one:
+SPEC "Licence seats" 1); 16 to 19 digits after `device:` are still refused."""
+
+
 def refused(text: str) -> str | None:
     """Why `text` is refused (one of the messages above), or None when it may be kept."""
-    if has_card_number(text):
+    if has_card_number(IMEI.sub("device:", text)):
         return CARD_NUMBER
     if has_security_code(text):
         return SECURITY_CODE

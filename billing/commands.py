@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from billing import card_data
+from billing import card_data, seats
 from billing.model import Plan, RenewalMode
 from billing.money import MINIMUM_PAYMENT, parse_amount
 
@@ -109,6 +109,38 @@ DomainName = Annotated[
     str, Field(min_length=3, max_length=253, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
 ]
 YearMonth = Annotated[tuple[int, int], BeforeValidator(_year_month)]
+MAX_SEATS_AT_ONCE = 20_000
+"""Holders in one order: a CSV import of every seat of a large subscription at once."""
+
+
+def _holder(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(
+            "name a holder as text: a Slack mention, an e-mail address or device:SERIAL"
+        )
+    return seats.holder(value)
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+def _each_once(value: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for name in value:
+        if name in seen:
+            raise ValueError(f"{name} is named twice")
+        seen.add(name)
+    return value
+
+
+Holder = Annotated[str, Field(max_length=300), BeforeValidator(_holder)]
+Holders = Annotated[
+    list[Holder],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1, max_length=MAX_SEATS_AT_ONCE),
+    AfterValidator(_each_once),
+]
 
 
 def field_errors(error: ValidationError) -> list[tuple[str, str]]:
@@ -283,3 +315,45 @@ class SetPrice(Command):
     product: Key
     plan: Plan
     price: Price
+
+
+class Assign(Command):
+    """Give licences of a subscription to people or devices (SPEC "Licence seats")."""
+
+    name = "assign"
+    subscription: Key
+    to: Holders
+    perpetual: bool = False
+
+
+class Release(Command):
+    name = "release"
+    subscription: Key
+    to: Holders
+
+
+class HolderLeft(Command):
+    """A person left the workspace: their seats are released (flexible) or flagged for
+    reclaim (annual)."""
+
+    name = "holder_left"
+    holder: Holder
+
+
+class SeatRow(Strict):
+    line: Annotated[int, Field(ge=1)]
+    action: Literal["assign", "release"]
+    subscription: Key
+    holder: Holder
+    perpetual: bool = False
+
+
+class ImportSeats(Command):
+    """Assignments and releases from a CSV file, releases first, all or nothing; with
+    `valid_only`, the rows the rules refuse are skipped instead (the admin confirmed)."""
+
+    name = "import_seats"
+    rows: Annotated[list[SeatRow], Field(min_length=1, max_length=MAX_SEATS_AT_ONCE)]
+    valid_only: bool = False
+    file: Annotated[str, Field(max_length=100)] = ""
+    """Where the rows came from, for the audit trail."""

@@ -76,6 +76,8 @@ class AlertKind(StrEnum):
     DOMAIN_RENEWAL_UPCOMING = "domain_renewal_upcoming"
     CANCELLED = "cancelled"
     TRANSFERRED = "transferred"
+    SEATS_LOW = "seats_low"
+    SEATS_EXHAUSTED = "seats_exhausted"
 
 
 @dataclass
@@ -103,6 +105,21 @@ class Suspension:
 
 
 @dataclass(slots=True)
+class Seat:
+    """One licence of a subscription given to a holder (billing.seats names them)."""
+
+    holder: str
+    assigned_at: datetime
+    perpetual: bool = False
+    """A device with a built-in perpetual licence: listed, never paid for."""
+    reclaim_since: datetime | None = None
+    """Its holder left the workspace: to be released (it still counts as used)."""
+    released_at: datetime | None = None
+    subscription_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
 class Subscription:
     customer_id: int
     key: str
@@ -120,11 +137,18 @@ class Subscription:
     cancel_reason: str | None = None
     changes: list[QuantityChange] = field(default_factory=list)
     suspensions: list[Suspension] = field(default_factory=list)
+    seats: list[Seat] = field(default_factory=list)
+    """The seats held now (released ones are history, in the store)."""
     id: int | None = None
 
     @property
     def licences(self) -> int:
         return self.changes[-1].quantity if self.changes else 0
+
+    @property
+    def seats_used(self) -> int:
+        """Named paid seats; those flagged for reclaim still count until released."""
+        return sum(1 for seat in self.seats if not seat.perpetual)
 
     @property
     def trial_last_day(self) -> date:

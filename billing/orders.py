@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from billing import commands as cmd
+from billing import seats
 from billing.account import Account
 from billing.calendar import ONE_DAY, month_start, pacific_day
 from billing.errors import BillingError, NotAllowed, ResellerManaged
@@ -120,6 +121,7 @@ def set_users(account: Account, order: cmd.SetUsers, at: datetime, occasion: Occ
             field="count",
             licences=sub.licences,
         )
+    seats.below_named(sub, count, "count")
     before = sub.snapshot()
     if count != sub.licences:
         account.set_quantity(sub, at, count)
@@ -129,6 +131,8 @@ def set_users(account: Account, order: cmd.SetUsers, at: datetime, occasion: Occ
 def renewal(account: Account, order: cmd.Renewal, at: datetime, occasion: Occasion) -> Change:
     sub = annual(changeable(account, order.subscription))
     before = sub.snapshot()
+    if order.licences is not None:
+        seats.below_named(sub, order.licences, "licences")
     sub.renewal_mode = order.mode
     if order.licences is not None:
         sub.renewal_licences = order.licences
@@ -145,6 +149,8 @@ def renew(account: Account, order: cmd.Renew, at: datetime, occasion: Occasion) 
             field="subscription",
             subscription=sub.key,
         )
+    if order.licences is not None:
+        seats.below_named(sub, order.licences, "licences")
     before = sub.snapshot()
     sub.renewal_booked = True
     if order.licences is not None:
@@ -238,3 +244,68 @@ def transfer(account: Account, order: cmd.Transfer, at: datetime, occasion: Occa
             "final_invoice": str(final.total) if issued else None,
         },
     )
+
+
+# ---- seats -------------------------------------------------------------------------------
+
+
+def assign(account: Account, order: cmd.Assign, at: datetime, occasion: Occasion) -> Change:
+    sub = changeable(account, order.subscription)
+    before = _with_seats(sub)
+    seats.assign(account, sub, order.to, at, occasion.name, perpetual=order.perpetual)
+    return Change(order.name, sub.key, before, {**_with_seats(sub), "assigned": order.to})
+
+
+def release(account: Account, order: cmd.Release, at: datetime, occasion: Occasion) -> Change:
+    sub = changeable(account, order.subscription)
+    before = _with_seats(sub)
+    seats.release(account, sub, order.to, at)
+    return Change(order.name, sub.key, before, {**_with_seats(sub), "released": order.to})
+
+
+def _with_seats(sub: Subscription) -> dict[str, object]:
+    return {**sub.snapshot(), "seats_used": sub.seats_used}
+
+
+def holder_left(
+    account: Account, order: cmd.HolderLeft, at: datetime, occasion: Occasion
+) -> Change:
+    """Seats of someone who left: released on flexible plans, flagged on annual ones (the
+    commitment is paid for either way; the admin reclaims or renews for fewer)."""
+    released, flagged = [], []
+    for sub in account.subscriptions:
+        seat = seats.held(sub, order.holder)
+        if seat is None or sub.ended or not sub.billed_directly:
+            continue
+        if sub.plan is Plan.FLEXIBLE:
+            seats.release(account, sub, [order.holder], at)
+            released.append(sub.key)
+        elif seat.reclaim_since is None:
+            account.flag_seat(seat, at)
+            account.touch(sub)
+            flagged.append(sub.key)
+    return Change(order.name, order.holder, None, {"released": released, "flagged": flagged})
+
+
+def import_seats(
+    account: Account, order: cmd.ImportSeats, at: datetime, occasion: Occasion
+) -> Change:
+    """Releases first, then assignments, row by row; a row the rules refuse refuses the
+    file (nothing is applied), unless `valid_only` says to skip it."""
+    rows = sorted(order.rows, key=lambda row: (row.action != "release", row.subscription, row.line))
+    done: list[int] = []
+    refused: list[dict[str, object]] = []
+    for row in rows:
+        try:
+            sub = changeable(account, row.subscription)
+            if row.action == "release":
+                seats.release(account, sub, [row.holder], at)
+            else:
+                seats.assign(account, sub, [row.holder], at, occasion.name, perpetual=row.perpetual)
+            done.append(row.line)
+        except BillingError as error:
+            refused.append({"line": row.line, "template": error.template, "params": error.params})
+    if refused and not order.valid_only:
+        raise seats.RowsRefused(refused, len(done))
+    after = {"applied": len(done), "skipped": sorted(int(str(r["line"])) for r in refused)}
+    return Change(order.name, order.file or "csv", None, after)

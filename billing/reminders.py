@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from billing import seats
 from billing.account import Account
 from billing.calendar import day_start
 from billing.model import AlertKind, Card, Plan, Status
@@ -70,6 +71,8 @@ def send_reminders(account: Account, day: date) -> None:
                         days_left=days_left,
                         term_end=sub.term_end,
                         mode=sub.renewal_mode.value,
+                        unassigned=seats.unassigned(sub),
+                        reclaim=seats.to_reclaim(sub),
                     )
     if account.card is not None and card_warning_day(account.card) == day:
         warn_card_expiring(account, at)

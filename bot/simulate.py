@@ -97,6 +97,7 @@ def report(store: SqlStore, billing: Billing, customer_id: int, at: datetime) ->
                 "status": sub.status.value,
                 "plan": sub.plan.value,
                 "licences": sub.licences,
+                "seats_used": sub.seats_used,
                 "term_end": sub.term_end.isoformat() if sub.term_end else None,
             }
             for sub in overview.subscriptions

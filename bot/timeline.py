@@ -20,9 +20,14 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from billing import commands as cmd
 from services.orders import ORDERS
 
-STEPS = tuple(name for name in ORDERS.names if name != cmd.SetPrice.name)
+STEPS = tuple(
+    name
+    for name in ORDERS.names
+    if name not in (cmd.SetPrice.name, cmd.ImportSeats.name, cmd.HolderLeft.name)
+)
 """Every order is a step, by its name (SPEC's words), but the catalogue's prices, which are
-the operator's and not a customer's what-if."""
+the operator's and not a customer's what-if, and what only Slack causes: a file's seat
+changes (a timeline gives them as assign and release steps) and a person leaving."""
 INSTANT = TypeAdapter(AwareDatetime)
 
 

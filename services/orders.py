@@ -22,6 +22,7 @@ from billing.account import Account
 from billing.model import Change, Occasion, Plan, Subscription
 from billing.money import MINIMUM_PAYMENT
 from billing.quotes import Forecast, Line
+from billing.seats import SLACK_USER
 from services.forms import (
     N_,
     Field,
@@ -234,6 +235,23 @@ def _cancel_summary(order: cmd.Cancel) -> tuple[Line, ...]:
         Line(
             "Cancel {subscription} {when} (reason: {reason})",
             {"subscription": order.subscription, "when": when, "reason": order.reason},
+        ),
+    )
+
+
+def _holders(names: list[str]) -> str:
+    """Holders as a line shows them: a Slack user as a mention, others as written."""
+    shown = [f"<@{name}>" if SLACK_USER.match(name) else name for name in names[:10]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" (+{more})" if more else "")
+
+
+def _import_summary(order: cmd.ImportSeats) -> tuple[Line, ...]:
+    return (
+        Line(
+            "Apply {count} seat change from a file",
+            {"count": len(order.rows)},
+            plural="Apply {count} seat changes from a file",
         ),
     )
 
@@ -597,6 +615,50 @@ ORDERS = Registry(
                 {"plan": o.plan, "product": o.product, "price": o.price},
             ),
         ),
+        confirm=False,
+    ),
+    Order(
+        cmd.Assign,
+        orders.assign,
+        title=N_("Assign licences"),
+        summary=lambda o: (
+            Line(
+                "Give a licence of {subscription} to {holders}",
+                {"subscription": o.subscription, "holders": _holders(o.to)},
+            ),
+        ),
+        confirm=False,
+        subcommand="assign",
+        usage=("/license assign chrome @ana", N_("Give licences to people, e-mails or devices.")),
+    ),
+    Order(
+        cmd.Release,
+        orders.release,
+        title=N_("Release licences"),
+        summary=lambda o: (
+            Line(
+                "Take back the licence of {subscription} from {holders}",
+                {"subscription": o.subscription, "holders": _holders(o.to)},
+            ),
+        ),
+        confirm=False,
+        subcommand="release",
+        usage=("/license release chrome @ana", N_("Take licences back from their holders.")),
+    ),
+    Order(
+        cmd.HolderLeft,
+        orders.holder_left,
+        title=N_("Someone left"),
+        summary=lambda o: (
+            Line("Reclaim the licences of {holder}, who left", {"holder": _holders([o.holder])}),
+        ),
+        confirm=False,
+    ),
+    Order(
+        cmd.ImportSeats,
+        orders.import_seats,
+        title=N_("Import seats"),
+        summary=_import_summary,
         confirm=False,
     ),
 )

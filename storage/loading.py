@@ -40,6 +40,7 @@ from billing.model import (
     Plan,
     Product,
     RenewalMode,
+    Seat,
     Status,
     Subscription,
     Suspension,
@@ -58,6 +59,7 @@ from storage.models import (
     ProductRow,
     QuantityChangeRow,
     RetryRow,
+    SeatRow,
     SubscriptionRow,
     SuspensionRow,
     TransactionRow,
@@ -117,6 +119,18 @@ def subscription_of(row: Sequence[Any]) -> Subscription:
         MODES[mode], renewal_licences, renewal_booked, paid_from, term_end, reseller,
         cancel_reason, id=sub_id,
     )  # fmt: skip
+
+
+def seat_of(row: CoreRow) -> Seat:
+    return Seat(
+        row.holder,
+        row.assigned_at,
+        perpetual=row.perpetual,
+        reclaim_since=row.reclaim_since,
+        released_at=row.released_at,
+        subscription_id=row.subscription_id,
+        id=row.id,
+    )
 
 
 def card_of(row: PaymentMethodRow | CoreRow) -> Card:
@@ -182,6 +196,16 @@ def load_accounts(
         by_id[row.subscription_id].suspensions.append(
             Suspension(SuspensionReason(row.reason), row.started_at, row.ended_at, row.id)
         )
+
+    if month is None:  # a month's invoices need no seats: they bill counts, not names
+        for row in fetch(
+            session,
+            select(SeatRow.__table__)
+            .join(SubscriptionRow, SubscriptionRow.id == SeatRow.subscription_id)
+            .where(in_ids, SeatRow.released_at.is_(None))
+            .order_by(SeatRow.id),
+        ):
+            by_id[row.subscription_id].seats.append(seat_of(row))
 
     subs_of: dict[int, list[Subscription]] = defaultdict(list)
     for sub in subs:

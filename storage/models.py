@@ -116,6 +116,31 @@ class QuantityChangeRow(Base):
     quantity: Mapped[int]
 
 
+class SeatRow(Base):
+    """A licence given to a holder; a released seat is kept as history. A holder has at
+    most one seat held per subscription: a unique index over the seats not released."""
+
+    __tablename__ = "seats"
+    __table_args__ = (
+        Index(
+            "ix_seats_held",
+            "subscription_id",
+            "holder",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+        Index("ix_seats_holder", "holder"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    holder: Mapped[str] = mapped_column(String(300))
+    perpetual: Mapped[bool] = mapped_column(default=False)
+    assigned_at: Mapped[datetime]
+    reclaim_since: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+
+
 class SuspensionRow(Base):
     __tablename__ = "suspensions"
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -32,6 +32,7 @@ from storage.models import (
     ProductRow,
     QuantityChangeRow,
     RetryRow,
+    SeatRow,
     SubscriptionRow,
     SuspensionRow,
     TransactionRow,
@@ -266,6 +267,35 @@ def save_accounts(session: Session, accounts: Sequence[Account]) -> None:
             {"subscription_id": sub.id, "at": change.at, "quantity": change.quantity}
             for _, p in pendings
             for sub, change in p.changes
+        ],
+    )
+
+    insert_numbered(
+        session,
+        SeatRow,
+        [
+            (
+                seat,
+                {
+                    "subscription_id": account.seat_owner(seat).id,
+                    "holder": seat.holder,
+                    "perpetual": seat.perpetual,
+                    "assigned_at": seat.assigned_at,
+                    "reclaim_since": seat.reclaim_since,
+                    "released_at": seat.released_at,
+                },
+            )
+            for account, p in pendings
+            for seat in p.seats
+        ],
+    )
+    update_by_id(
+        session,
+        SeatRow,
+        [
+            {"id": seat.id, "reclaim_since": seat.reclaim_since, "released_at": seat.released_at}
+            for _, p in pendings
+            for seat in p.touched_seats
         ],
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Date, DateTime, Engine, MetaData, Table, select, te
 
 from billing.actors import Actor
 from billing.approvals import ApprovalStatus
+from bot.simulate import report
 from services.approvals import Approvals
 from services.billing import Billing
 from storage.migrate import upgrade
@@ -23,7 +24,10 @@ from storage.types import Money, Price
 from tests.support import ON_POSTGRES
 from views.i18n import refusal
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "release_1f2cbf2.json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE = FIXTURES / "release_1f2cbf2.json"
+PREVIOUS = FIXTURES / "release_0d7b366.json"
+"""Release 0d7b366 (migrations 0001-0003), with what it reported for each customer."""
 MONEY = {
     ("transactions", "amount"),
     ("allocations", "amount"),
@@ -40,8 +44,8 @@ AT = datetime.fromisoformat("2026-03-03T12:00:00+00:00")
 
 def _raw(table: Table, name: str, value: Any) -> Any:
     """A value as release 1f2cbf2 stored it: money in minor units, instants and dates typed."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, int):
+        return value  # minor units already (a dump of the raw table)
     if (table.name, name) in MONEY:
         return Money().process_bind_param(Decimal(value), None)  # type: ignore[arg-type]
     if (table.name, name) in PRICES:
@@ -56,11 +60,13 @@ def _raw(table: Table, name: str, value: Any) -> Any:
     return value
 
 
-def load_release(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    """Migrate to release 1f2cbf2's schema and put its rows back, as they were."""
-    dump = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    assert dump["revision"] == "0002"
-    upgrade(engine=engine, revision="0002")
+def load_release(
+    engine: Engine, fixture: Path = FIXTURE, revision: str = "0002"
+) -> dict[str, list[dict[str, Any]]]:
+    """Migrate to that release's schema and put its rows back, as they were."""
+    dump = json.loads(fixture.read_text(encoding="utf-8"))
+    assert dump["revision"] == revision
+    upgrade(engine=engine, revision=revision)
     tables = MetaData()
     tables.reflect(engine)
     order = [t for t in tables.sorted_tables if t.name in dump["tables"]]
@@ -151,3 +157,25 @@ def test_requests_approved_but_never_applied_are_applied_once_when_this_release_
     assert approvals.finish_interrupted(AT) == []
     assert billing.balance(1, AT).credit == Decimal("0.00")
     assert Actor.parse(new_rows[0]["actor"]) == Actor.slack("USUPER")
+
+
+def test_the_previous_release_upgrades_to_seats_with_every_figure_it_reported(
+    migrated: Engine,
+) -> None:
+    """0003 → 0004: every row kept, no seat named, and each customer's invoices, ledger,
+    balance, subscriptions and alerts read as release 0d7b366 reported them (seats_used 0)."""
+    before = load_release(migrated, PREVIOUS, "0003")
+    upgrade(engine=migrated)
+    for name, rows in before.items():
+        assert len(rows_of(migrated, name)) == len(rows), name
+    assert rows_of(migrated, "seats") == []
+    store = SqlStore(migrated, workers=0)
+    billing = Billing(store)
+    reports = json.loads(PREVIOUS.read_text(encoding="utf-8"))["reports"]
+    assert len(reports) == 2
+    for entry in reports.values():
+        until = datetime.fromisoformat(entry["until"])
+        now = report(store, billing, entry["customer_id"], until)
+        for sub in now["subscriptions"]:
+            assert sub.pop("seats_used") == 0
+        assert json.loads(json.dumps(now, default=str)) == entry["report"]

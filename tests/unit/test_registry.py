@@ -46,6 +46,8 @@ def test_simulate_steps_and_slack_words_are_orders_named_as_in_spec() -> None:
         "register_domain",
         "refund_credit",
         "transfer",
+        "assign",
+        "release",
     }
     words = {entry.subcommand: entry.name for entry in ORDERS if entry.subcommand}
     assert words == {
@@ -59,4 +61,6 @@ def test_simulate_steps_and_slack_words_are_orders_named_as_in_spec() -> None:
         "card": "update_card",
         "pay": "pay",
         "refund": "refund_credit",
+        "assign": "assign",
+        "release": "release",
     }
