@@ -116,7 +116,7 @@ MAX_SEATS_AT_ONCE = 20_000
 def _holder(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(
-            "name a holder as text: a Slack mention, an e-mail address or device:SERIAL"
+            "Name a holder as a Slack mention (@someone), an e-mail address or device:SERIAL."
         )
     return seats.holder(value)
 

@@ -46,12 +46,14 @@ def holder(text: str) -> str:
     if device := DEVICE.match(text):
         serial = device.group(1).upper()
         if CARD_LIKE.match(serial):
-            raise ValueError("a serial of 16 to 19 digits looks like a card number")
+            raise ValueError(
+                "A serial of 16 to 19 digits looks like a card number: never type one."
+            )
         return f"device:{serial}"
     if len(text) <= 254 and EMAIL.match(text):
         return text.lower()
     raise ValueError(
-        "name a holder as a Slack mention (@someone), an e-mail address or device:SERIAL"
+        "Name a holder as a Slack mention (@someone), an e-mail address or device:SERIAL."
     )
 
 
@@ -115,8 +117,8 @@ def assign(
     paid = 0 if perpetual else len(names)
     if sub.plan is Plan.ANNUAL and before + paid > sub.licences:
         raise NotAllowed(
-            "{subscription} has {licences} licences and {used} are assigned: "
-            "buy {shortfall} more to assign these",
+            "{subscription} has no licence left for these: {used} of {licences} are assigned. "
+            "Buy {shortfall} more.",
             field="to",
             subscription=sub.key,
             licences=sub.licences,
@@ -190,8 +192,8 @@ def below_named(sub: Subscription, count: int, field: str) -> None:
     """A count of users, or of licences at renewal, never drops below the named seats."""
     if count < sub.seats_used:
         raise NotAllowed(
-            "{used} licences of {subscription} are assigned: release seats first "
-            "(/license seats {subscription})",
+            "That is fewer than the seats of {subscription} already named ({used}): "
+            "release seats first (/license seats {subscription})",
             field=field,
             used=sub.seats_used,
             subscription=sub.key,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import approvals, audit, commands, errors, fallbacks, files, home, modals
+from handlers import approvals, audit, commands, errors, fallbacks, files, home, modals, seats
 from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
 from views import audit as view_audit
+from views import seats as view_seats
 from views.forms import CONFIRM
 
 
@@ -30,6 +31,9 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.action(home.OPENERS)(ack=acknowledge, lazy=[home.open_form])
     app.action(files.FILES)(ack=acknowledge, lazy=[files.send])
     app.action(view_audit.OLDER)(ack=acknowledge, lazy=[audit.older])
+    app.action(view_seats.RELEASE)(ack=acknowledge, lazy=[seats.release_button])
+    app.action(view_seats.MORE)(ack=acknowledge, lazy=[seats.more_button])
+    app.event("user_change")(seats.user_change)
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
     app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)

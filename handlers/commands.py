@@ -41,6 +41,7 @@ PRICE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,4})?$")
 CARD_TYPED = N_(
     "That looks like a card number or a card security code: never type one in Slack. Nothing was kept."
 )
+ASK_FOR_ONE = N_("To ask for a licence: `/license request <subscription>`.")
 CONTROL_TYPED = N_("That command has a control character in it. Nothing was changed.")
 
 
@@ -115,10 +116,10 @@ def answer(body: dict[str, Any], respond: Respond, client: WebClient, context: B
     if not wiring_of(context).seen.first(command.trigger_id):
         return  # a redelivery: the first one is being answered
     request = Request(services, command, asker, respond, client)
-    if asker.role is Role.NONE:
-        request.refuse(t(request.lang, NOT_ALLOWED))
-        return
     word = command.words[0].lower() if command.words else "help"
+    if asker.role is Role.NONE and word not in MEMBERS:
+        request.refuse(f"{t(request.lang, NOT_ALLOWED)} {t(request.lang, ASK_FOR_ONE)}")
+        return
     read = READS.get(word)
     entry = ORDERS.opened_by(word)
     if read is not None:
@@ -360,6 +361,8 @@ def plan(r: Request) -> None:
     r.reply(replies.catalogue_blocks(r.lang, r.services.workspaces.products()))
 
 
+from handlers import seats  # noqa: E402  (its listeners take this module's Request)
+
 READS: dict[str, Callable[[Request], None]] = {
     "help": help_,
     "status": status,
@@ -369,6 +372,12 @@ READS: dict[str, Callable[[Request], None]] = {
     "transactions": transactions,
     "admins": admins,
     "audit": audit,
+    "seats": seats.seats,
+    "assign": seats.assign,
+    "release": seats.release,
+    "request": seats.request,
 }
+MEMBERS = frozenset({"request", "help"})
+"""What any member of the workspace may do: ask for a licence (and read how)."""
 """Subcommands that read (or, for `plan price`, change the catalogue); every other word is
 an order's, from the registry."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -93,10 +94,24 @@ def open_form(
         view = forms.result(lang, "licensebot", nothing)
     else:
         initial = form.prefill(facts, chosen) if form.prefill is not None else {}
+        initial.update(_from_button(form, str(action.get("value") or "")))
         if key is not None:
             initial["subscription"] = key
         view = forms.form(lang, entry, facts, initial)
     client.views_open(trigger_id=interaction.trigger_id, view=view.to_dict())
+
+
+def _from_button(form: Form, value: str) -> dict[str, str]:
+    """Values a button carries for its form (`subscription=chrome&count=3`: a Buy offered for a
+    shortfall): only the form's own fields, short, and checked again when it is submitted."""
+    names = {field.name for field in form.fields}
+    return {
+        name: text[:40]
+        for name, text in parse_qsl(value[:200])
+        if name in names
+        and text.isascii()
+        and text.replace("-", "").replace(".", "").replace("_", "").isalnum()
+    }
 
 
 def _offers(form: Form | None, facts: FormContext, key: str) -> bool:

@@ -22,7 +22,6 @@ from billing.account import Account
 from billing.model import Change, Occasion, Plan, Subscription
 from billing.money import MINIMUM_PAYMENT
 from billing.quotes import Forecast, Line
-from billing.seats import SLACK_USER
 from services.forms import (
     N_,
     Field,
@@ -237,13 +236,6 @@ def _cancel_summary(order: cmd.Cancel) -> tuple[Line, ...]:
             {"subscription": order.subscription, "when": when, "reason": order.reason},
         ),
     )
-
-
-def _holders(names: list[str]) -> str:
-    """Holders as a line shows them: a Slack user as a mention, others as written."""
-    shown = [f"<@{name}>" if SLACK_USER.match(name) else name for name in names[:10]]
-    more = len(names) - len(shown)
-    return ", ".join(shown) + (f" (+{more})" if more else "")
 
 
 def _import_summary(order: cmd.ImportSeats) -> tuple[Line, ...]:
@@ -624,7 +616,7 @@ ORDERS = Registry(
         summary=lambda o: (
             Line(
                 "Give a licence of {subscription} to {holders}",
-                {"subscription": o.subscription, "holders": _holders(o.to)},
+                {"subscription": o.subscription, "holders": o.to},
             ),
         ),
         confirm=False,
@@ -638,7 +630,7 @@ ORDERS = Registry(
         summary=lambda o: (
             Line(
                 "Take back the licence of {subscription} from {holders}",
-                {"subscription": o.subscription, "holders": _holders(o.to)},
+                {"subscription": o.subscription, "holders": o.to},
             ),
         ),
         confirm=False,
@@ -650,7 +642,7 @@ ORDERS = Registry(
         orders.holder_left,
         title=N_("Someone left"),
         summary=lambda o: (
-            Line("Reclaim the licences of {holder}, who left", {"holder": _holders([o.holder])}),
+            Line("Reclaim the licences of {holder}, who left", {"holder": o.holder}),
         ),
         confirm=False,
     ),

@@ -81,6 +81,15 @@ class Directory:
             workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
         )
 
+    def by_email(self, email: str) -> str | None:
+        """The workspace member with this e-mail address, if any (an e-mail of a member
+        names that member: SPEC "Licence seats" 1)."""
+        try:
+            user: dict[str, Any] = self.client.users_lookupByEmail(email=email)["user"]
+        except SlackApiError:
+            return None
+        return None if user.get("deleted") else str(user.get("id") or "") or None
+
     def role(self, person: Person) -> Role:
         """Super-admins are listed ids on a non-consumer account; admins are workspace admins,
         listed admins, and listed super-admins whose account is a consumer one."""

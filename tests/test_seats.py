@@ -112,7 +112,7 @@ def test_annual_seats_never_exceed_the_commitment_and_billing_is_unchanged() -> 
     with pytest.raises(TimelineError) as refused:
         run([chrome, CARD, assign, past])
     assert str(refused.value) == (
-        "step 3 (assign): to: chrome has 3 licences and 3 are assigned: buy 1 more to assign these"
+        "step 3 (assign): to: chrome has no licence left for these: 3 of 3 are assigned. Buy 1 more."
     )
 
 

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.calendar import PACIFIC
 from billing.history import Notice
-from views.i18n import LOCALES, N_, Nn_, Plural, day, labelled, money, t, tn
+from views.i18n import LOCALES, N_, Nn_, Plural, day, holder_text, labelled, money, t, tn
 from views.kit import actions, button, context, section
 from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
@@ -44,6 +44,8 @@ TITLES: dict[str, str | Plural] = {
     ),
     "cancelled": N_(":wave: {subscription} is cancelled"),
     "transferred": N_(":handshake: {subscription} moved to the reseller {reseller}"),
+    "seats_low": N_(":chair: {subscription}: {used} of {licences} licences are assigned"),
+    "seats_exhausted": N_(":warning: {subscription}: all {licences} licences are assigned"),
 }
 TOGETHER: dict[str, str | Plural] = {
     "trial_ending": Nn_(
@@ -82,6 +84,10 @@ NEXT_STEPS = {
     ),
     "renewal_upcoming": N_("Check the renewal options: /license renewal"),
     "card_expiring": N_("Update the card's expiry: /license card"),
+    "seats_low": N_("Buy more before they run out, or release unused seats: /license seats"),
+    "seats_exhausted": N_(
+        "Buy more to give anyone else a licence, or release unused seats: /license seats"
+    ),
 }
 BUTTONS = {
     "payment_failed": (N_("Pay now"), opener("pay")),
@@ -89,7 +95,11 @@ BUTTONS = {
     "trial_ending": (N_("Set up billing"), CARD),
     "trial_ended_suspended": (N_("Set up billing"), CARD),
     "card_expiring": (N_("Update the card"), CARD),
+    "seats_low": (N_("Buy licences"), opener("add_licences")),
+    "seats_exhausted": (N_("Buy licences"), opener("add_licences")),
 }
+PREFILLED = frozenset({"seats_low", "seats_exhausted"})
+"""Alerts whose button opens its form for the alert's subscription."""
 
 
 DECLINES = {
@@ -121,6 +131,22 @@ def slack_date(instant: datetime) -> str:
     )
 
 
+UNASSIGNED = Nn_(
+    "{count} licence is not assigned to anyone.", "{count} licences are not assigned to anyone."
+)
+
+
+def _unused(lang: str, facts: dict[str, Any]) -> list[str]:
+    """Seats the admin may renew for fewer of (SPEC "Licence seats" 5)."""
+    lines = []
+    if facts.get("unassigned"):
+        lines.append(tn(lang, UNASSIGNED, int(facts["unassigned"])))
+    if facts.get("reclaim"):
+        held = format_list([holder_text(h) for h in facts["reclaim"]], locale=LOCALES[lang])
+        lines.append(t(lang, "Held by people who left: {holders}.", holders=held))
+    return lines
+
+
 def _amount(value: Any, lang: str) -> str:
     return money(Decimal(str(value)), lang) if value not in (None, "") else ""
 
@@ -147,6 +173,8 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         "card": facts.get("card", ""),
         "domain": facts.get("domain", alert.domain),
         "reseller": facts.get("reseller", ""),
+        "used": facts.get("used", ""),
+        "licences": facts.get("licences", ""),
     }
     found = TITLES.get(alert.kind, alert.kind)
     if together and alert.kind in TOGETHER:
@@ -183,6 +211,8 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         lines.append(t(lang, "Billing is not set up yet."))
     if alert.kind == "payment_failed":
         lines.append(t(lang, DECLINES.get(str(facts.get("reason")), DECLINED)))
+    if alert.kind == "renewal_upcoming":
+        lines += _unused(lang, facts)
     if alert.kind == "suspended_non_payment" and params["amount"]:
         lines.append(t(lang, "Balance due: {amount}", amount=params["amount"]))
     blocks: list[Block] = [section("\n".join(lines))]
@@ -192,7 +222,8 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         blocks.append(context(t(lang, NEXT_STEPS[alert.kind])))
     if alert.kind in BUTTONS and not ready:
         text, action_id = BUTTONS[alert.kind]
-        blocks.append(actions(button(t(lang, text), action_id, style="primary")))
+        value = f"subscription={alert.subscription}" if alert.kind in PREFILLED else ""
+        blocks.append(actions(button(t(lang, text), action_id, value, style="primary")))
     elif alert.kind == "invoice_issued" and alert.invoice:
         blocks.append(
             actions(

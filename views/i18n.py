@@ -24,6 +24,7 @@ from billing.calendar import PACIFIC
 from billing.errors import BillingError, Refusal
 from billing.model import Plan
 from billing.quotes import Line
+from billing.seats import SLACK_USER, is_device
 
 LANGUAGES = ("en", "fr")
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
@@ -154,6 +155,26 @@ PRICES = ("price",)
 """Amounts under these names are unit prices, shown with every decimal they have."""
 
 
+HOLDERS = ("holder", "holders")
+"""Values under these names are seat holders: a Slack user shown as a mention."""
+
+
+def holder_text(holder: str) -> str:
+    """A Slack user as a mention (Slack shows their name), a device by its serial, the rest
+    made inert in mrkdwn."""
+    if SLACK_USER.match(holder):
+        return f"<@{holder}>"
+    if is_device(holder):
+        return f":desktop_computer: {_escaped(holder.removeprefix('device:'))}"
+    return _escaped(holder)
+
+
+def holders_text(raw: object, most: int = 10) -> str:
+    names = [str(raw)] if isinstance(raw, str) else [str(name) for name in raw]  # type: ignore[attr-defined]
+    shown = ", ".join(holder_text(name) for name in names[:most])
+    return shown + (f" (+{len(names) - most})" if len(names) > most else "")
+
+
 def value(lang: str, name: str, raw: object) -> str:
     """A value of a domain sentence, the reader's way: amounts as money, days as dates, plans
     and codes in words, a nested sentence translated."""
@@ -177,6 +198,9 @@ def render(lang: str, line: Line, escape: bool = False) -> str:
     reader's language. `escape` makes user-typed values inert in mrkdwn."""
     params = {}
     for name, raw in line.params.items():
+        if name in HOLDERS:  # made inert by holder_text itself, mentions kept
+            params[name] = holders_text(raw)
+            continue
         shown = value(lang, name, raw)
         params[name] = _escaped(shown) if escape and isinstance(raw, str) else shown
     if line.plural:

@@ -86,11 +86,11 @@ def price_text(lang: str, sub: Subscription) -> str:
 def subscription_line(lang: str, sub: Subscription) -> str:
     status = t(lang, STATUS_TEXT[sub.status])
     facts = [f"*{sub.key}* · {sub.product} · {plan_text(lang, sub.plan)} · {status}"]
-    facts.append(
-        tn(lang, HELD if sub.plan is Plan.ANNUAL else USERS, sub.licences)
-        + " · "
-        + price_text(lang, sub)
-    )
+    held = tn(lang, HELD if sub.plan is Plan.ANNUAL else USERS, sub.licences)
+    if not sub.ended:  # used / held: who holds them is /license seats
+        named = N_("{used} assigned") if sub.plan is Plan.ANNUAL else N_("{used} named")
+        held += " · " + t(lang, named, used=sub.seats_used)
+    facts.append(held + " · " + price_text(lang, sub))
     if sub.status is Status.TRIAL:
         facts.append(t(lang, "free trial until {date}", date=day(sub.trial_last_day, lang)))
     elif sub.term_end is not None and sub.plan is Plan.ANNUAL and not sub.ended:

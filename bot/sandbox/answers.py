@@ -44,6 +44,7 @@ class Answers:
         self.methods: dict[str, Callable[[Args], Answer]] = {
             "auth.test": self.auth_test,
             "users.info": self.users_info,
+            "users.lookupByEmail": self.users_by_email,
             "conversations.open": self.conversations_open,
             "chat.postMessage": self.post_message,
             "chat.postEphemeral": self.post_ephemeral,
@@ -82,6 +83,14 @@ class Answers:
             return error("user_not_found")
         with_locale = truthy(args.get("include_locale"))
         return {"ok": True, "user": person.as_slack_user(self.team, with_locale=with_locale)}
+
+    def users_by_email(self, args: Args) -> Answer:
+        wanted = str(args.get("email", "")).lower()
+        with self.workspace.lock:
+            found = [p for p in self.workspace.people.values() if p.email.lower() == wanted]
+        if not found:
+            return error("users_not_found")
+        return {"ok": True, "user": found[0].as_slack_user(self.team, with_locale=False)}
 
     def conversations_open(self, args: Args) -> Answer:
         if args.get("channel"):
