@@ -377,7 +377,8 @@ READS: dict[str, Callable[[Request], None]] = {
     "release": seats.release,
     "request": seats.request,
 }
-MEMBERS = frozenset({"request", "help"})
-"""What any member of the workspace may do: ask for a licence (and read how)."""
+MEMBERS = frozenset({"request"})
+"""What any member of the workspace may do: ask for a licence (refusing anything else, the
+bot says how)."""
 """Subcommands that read (or, for `plan price`, change the catalogue); every other word is
 an order's, from the registry."""

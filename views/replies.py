@@ -29,6 +29,8 @@ READS = (
             "The catalogue and its prices; super-admins: /license plan price chrome_enterprise annual 50.00."
         ),
     ),
+    ("/license seats chrome", N_("Who holds each licence; release them from the list.")),
+    ("/license request chrome", N_("Ask for a licence for yourself (any member).")),
     ("/license admins", N_("Who may act and who may request.")),
     (
         "/license audit chrome @ada",
