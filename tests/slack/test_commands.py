@@ -296,7 +296,10 @@ def refused_without_change(bot: Running, user: str, text: str) -> str:
     ("text", "says"),
     [
         ("frobnicate", "Unknown subcommand “frobnicate”."),
-        ("stauts", "Unknown subcommand “stauts”. Did you mean `/license status` / `/license seats`?"),
+        (
+            "stauts",
+            "Unknown subcommand “stauts”. Did you mean `/license status` / `/license seats`?",
+        ),
         ("invoice", "Did you mean `/license invoices`?"),
         ("tranfser", "Did you mean `/license transfer`?"),
         ("STATUSX now", "Unknown subcommand “statusx”."),
