@@ -210,3 +210,26 @@ def test_a_form_keeps_what_was_typed_through_its_errors_and_its_confirmation(pag
     finish(page)
     command(page, "/license status")
     expect(page.locator("#messages")).to_contain_text("chrome")
+
+
+def test_seats_are_given_by_mention_and_taken_back_from_the_list(page: Page) -> None:
+    command(page, "/license subscribe")
+    form = modal(page)
+    form.locator("#in-product").select_option("cloud_identity_premium")
+    form.locator("#in-licences").fill("2")
+    form.locator("#in-subscription").fill("ci")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    submit(page, "Confirm")
+    finish(page)
+    # typed as in Slack: the page escapes the command as Slack does with escaping on
+    command(page, "/license assign ci @grace joe@acme.example device:SN-7")
+    messages = page.locator("#messages")
+    expect(messages).to_contain_text("Done: Give a licence of ci to")
+    command(page, "/license seats ci")
+    expect(messages).to_contain_text("Holders of ci")
+    expect(messages).to_contain_text("3 of 3 users named")  # the third holder added a user
+    page.once("dialog", lambda dialog: dialog.accept())
+    messages.get_by_role("button", name="Release").first.click()
+    expect(messages).to_contain_text("Done: Take back the licence of ci from")
+    expect(messages).to_contain_text("2 of 2 users named")

@@ -113,7 +113,7 @@ class SandboxWeb:
             return {"ok": True}
         answer = self._sender().command(
             user,
-            text.removeprefix("/license").strip(),
+            self.workspace.escaped(text.removeprefix("/license").strip()),
             channel_id=channel,
             channel_name=self._channel_name(channel),
             user_name=self._name(user),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,10 @@ from bot.sandbox.identities import Person
 
 BOT = "bot"
 """The author of the messages the bot posts."""
+
+
+MENTION = re.compile(r"(?<![\w<|:])@([A-Za-z0-9._-]{1,80})")
+EMAIL = re.compile(r"(?<![\w<|:])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def dm(user: str) -> str:
@@ -157,6 +162,25 @@ class Workspace:
         with self.lock:
             self.people[person.id] = person
             self.changed()
+
+    def escaped(self, text: str) -> str:
+        """A command's text as Slack sends it with `should_escape` on: &, < and > escaped,
+        @name of a member as `<@U…|name>`, an e-mail address as `<mailto:…|…>`."""
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        with self.lock:
+            by_name = {
+                name: person
+                for person in self.people.values()
+                for name in (person.email.split("@")[0].lower(), person.name.lower())
+            }
+
+        def mention(found: re.Match[str]) -> str:
+            person = by_name.get(found.group(1).lower())
+            handle = person.email.split("@")[0] if person else ""  # Slack's handle: no spaces
+            return f"<@{person.id}|{handle}>" if person else found.group(0)
+
+        text = EMAIL.sub(lambda m: f"<mailto:{m.group(0)}|{m.group(0)}>", text)
+        return MENTION.sub(mention, text)
 
     def person(self, user_id: str) -> Person | None:
         with self.lock:
