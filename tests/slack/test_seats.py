@@ -152,3 +152,21 @@ def test_a_member_who_leaves_loses_flexible_seats_and_is_flagged_on_annual_ones(
     assert "left the workspace" in shown
     actions = rows(bot.store.engine, "SELECT action FROM audit_log WHERE action = 'holder_left'")
     assert len(actions) == 1
+
+
+def test_holders_come_20_at_a_time_with_more(bot: Running) -> None:
+    sign_up(bot, "chrome", Plan.ANNUAL, 25)
+    people = " ".join(f"p{n:02d}@example.com" for n in range(25))
+    ask(bot, SUPER, f"assign chrome {people}")
+    first = ask(bot, SUPER, "seats chrome")
+    releases = [e["value"] for e in elements(first) if e["action_id"] == "seat_release"]
+    assert releases == [f"chrome|p{n:02d}@example.com" for n in range(20)]
+    (more,) = [e for e in elements(first) if e["action_id"] == "seats_more"]
+    assert more["value"] == "chrome|20" and "20 of 25 shown." in text_of(first)
+    bot.sender.block_action(
+        SUPER, "seats_more", value=more["value"], response_url=bot.slack.response_url("more1")
+    )
+    (second,) = bot.slack.wait_for_response("more1")
+    rest = [e["value"] for e in elements(second) if e["action_id"] == "seat_release"]
+    assert rest == [f"chrome|p{n:02d}@example.com" for n in range(20, 25)]
+    assert not [e for e in elements(second) if e["action_id"] == "seats_more"]
