@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import approvals, audit, commands, errors, fallbacks, files, home, modals, seats
+from handlers import (
+    approvals,
+    audit,
+    commands,
+    errors,
+    fallbacks,
+    files,
+    home,
+    modals,
+    seat_files,
+    seats,
+)
 from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
 from views import audit as view_audit
+from views import seat_files as view_seat_files
 from views import seats as view_seats
 from views.forms import CONFIRM
 
@@ -34,6 +46,8 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.action(view_seats.RELEASE)(ack=acknowledge, lazy=[seats.release_button])
     app.action(view_seats.MORE)(ack=acknowledge, lazy=[seats.more_button])
     app.event("user_change")(seats.user_change)
+    app.event({"type": "message", "subtype": "file_share"})(seat_files.shared)
+    app.action(view_seat_files.APPLY_VALID)(ack=acknowledge, lazy=[seat_files.apply_valid])
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
     app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block
 from billing import commands as cmd
 from billing.actors import Actor
 from billing.model import Plan, Subscription
+from handlers import seat_files
 from handlers.commands import Request, _extra_words
 from handlers.errors import answered
 from handlers.modals import commit
@@ -61,7 +62,16 @@ def _subscription(r: Request, key: str) -> Subscription | None:
 
 
 def seats(r: Request) -> None:
-    """`/license seats` (used / held per subscription) or `/license seats <subscription>`."""
+    """`/license seats` (used / held per subscription), `/license seats <subscription>`, or
+    `/license seats export [subscription]` (a CSV in the asker's DM)."""
+    if r.args and r.args[0].lower() == "export":
+        if _extra_words(r, 2, "/license seats export chrome"):
+            return
+        key = r.args[1] if len(r.args) > 1 else None
+        if key is None or _subscription(r, key) is not None:
+            said = seat_files.export(r.services, r.client, r.asker, key)
+            r.reply([section(said)], text=said)
+        return
     if _extra_words(r, 1, "/license seats chrome"):
         return
     if not r.args:

@@ -55,6 +55,7 @@ class Answers:
             "views.publish": self.views_publish,
             "files.getUploadURLExternal": self.upload_url,
             "files.completeUploadExternal": self.complete_upload,
+            "files.info": self.file_info,
         }
 
     def __call__(self, method: str, args: Args) -> Answer:
@@ -207,6 +208,12 @@ class Answers:
             self.workspace.post(channel, str(args.get("initial_comment") or ""), files=files)
         return {"ok": True, "files": [self._shared(file) for file in files]}
 
+    def file_info(self, args: Args) -> Answer:
+        file = self.workspace.file(str(args.get("file", "")))
+        if file is None:
+            return error("file_not_found")
+        return {"ok": True, "file": self._shared(file)}
+
     def _completed(self, file_id: str, title: Any) -> File:
         with self.workspace.lock:
             file = self.workspace.file(file_id) or File(file_id, "")
@@ -219,5 +226,6 @@ class Answers:
             "title": file.title,
             "name": file.name,
             "mimetype": file.mimetype,
+            "size": len(file.content),
             "url_private": f"{self.base_url()}/files/{file.id}/{file.name}",
         }
