@@ -126,6 +126,8 @@ class Account:
         self.catalogue = {product.code: product for product in catalogue or []}
         self.pending = Pending()
         self._seat_owner: dict[int, Subscription] = {}
+        self._seat_index: dict[int, dict[str, Seat]] = {}
+        self._seats_used: dict[int, int] = {}
 
     # ---- reading -------------------------------------------------------------------
     @property
@@ -186,14 +188,36 @@ class Account:
         return suspension
 
     # ---- seats ---------------------------------------------------------------------
+    def seat(self, sub: Subscription, holder: str) -> Seat | None:
+        """The seat `holder` holds of `sub`, found by name (a file assigns thousands)."""
+        index = self._seat_index.get(id(sub))
+        if index is None:
+            index = self._seat_index[id(sub)] = {seat.holder: seat for seat in sub.seats}
+        return index.get(holder)
+
+    def seats_used(self, sub: Subscription) -> int:
+        """`sub.seats_used`, counted once per unit of work and then kept up to date."""
+        used = self._seats_used.get(id(sub))
+        if used is None:
+            used = self._seats_used[id(sub)] = sub.seats_used
+        return used
+
     def add_seat(self, sub: Subscription, seat: Seat) -> None:
+        used = self.seats_used(sub)
         sub.seats.append(seat)
         self.pending.seats.append(seat)
         self._seat_owner[id(seat)] = sub
+        self._seats_used[id(sub)] = used + (0 if seat.perpetual else 1)
+        if id(sub) in self._seat_index:
+            self._seat_index[id(sub)][seat.holder] = seat
 
     def release_seat(self, sub: Subscription, seat: Seat, at: datetime) -> None:
-        sub.seats.remove(seat)
+        used = self.seats_used(sub)
+        position = len(sub.seats) - 1 - sub.seats[::-1].index(seat)
+        del sub.seats[position]
         seat.released_at = at
+        self._seats_used[id(sub)] = used - (0 if seat.perpetual else 1)
+        self._seat_index.get(id(sub), {}).pop(seat.holder, None)
         self._touch_seat(seat)
 
     def flag_seat(self, seat: Seat, at: datetime) -> None:

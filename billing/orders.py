@@ -274,7 +274,7 @@ def holder_left(
     commitment is paid for either way; the admin reclaims or renews for fewer)."""
     released, flagged = [], []
     for sub in account.subscriptions:
-        seat = seats.held(sub, order.holder)
+        seat = account.seat(sub, order.holder)
         if seat is None or sub.ended or not sub.billed_directly:
             continue
         if sub.plan is Plan.FLEXIBLE:

@@ -85,10 +85,6 @@ class Counted:
     after: int
 
 
-def held(sub: Subscription, name: str) -> Seat | None:
-    return next((seat for seat in sub.seats if seat.holder == name), None)
-
-
 def assign(
     account: Account,
     sub: Subscription,
@@ -100,7 +96,7 @@ def assign(
 ) -> Counted:
     """Give each holder a seat of `sub`; refused as a whole if one of them cannot have one."""
     for name in names:
-        if held(sub, name) is not None:
+        if account.seat(sub, name) is not None:
             raise BillingError(
                 "{holder} already holds a licence of {subscription}",
                 field="to",
@@ -113,7 +109,7 @@ def assign(
                 field="perpetual",
                 holder=name,
             )
-    before = sub.seats_used
+    before = account.seats_used(sub)
     paid = 0 if perpetual else len(names)
     if sub.plan is Plan.ANNUAL and before + paid > sub.licences:
         raise NotAllowed(
@@ -131,7 +127,7 @@ def assign(
             account.set_quantity(sub, at, sub.licences + added)
     for name in names:
         account.add_seat(sub, Seat(name, at, perpetual=perpetual, subscription_id=sub.id))
-    counted = Counted(before, sub.seats_used)
+    counted = Counted(before, account.seats_used(sub))
     _alert_crossing(account, sub, counted, at, occasion)
     return counted
 
@@ -140,7 +136,7 @@ def release(account: Account, sub: Subscription, names: list[str], at: datetime)
     """Free each holder's seat; on a flexible plan each paid seat freed is a user less."""
     seats = []
     for name in names:
-        seat = held(sub, name)
+        seat = account.seat(sub, name)
         if seat is None:
             raise NotFound(
                 "{holder} holds no licence of {subscription}",
@@ -149,13 +145,13 @@ def release(account: Account, sub: Subscription, names: list[str], at: datetime)
                 subscription=sub.key,
             )
         seats.append(seat)
-    before = sub.seats_used
+    before = account.seats_used(sub)
     for seat in seats:
         account.release_seat(sub, seat, at)
-    freed = before - sub.seats_used
-    if sub.plan is Plan.FLEXIBLE and freed:
-        account.set_quantity(sub, at, max(0, sub.licences - freed))
-    return Counted(before, sub.seats_used)
+    after = account.seats_used(sub)
+    if sub.plan is Plan.FLEXIBLE and before > after:
+        account.set_quantity(sub, at, max(0, sub.licences - (before - after)))
+    return Counted(before, after)
 
 
 def thresholds(licences: int) -> tuple[int, int]:
