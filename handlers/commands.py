@@ -45,6 +45,12 @@ ASK_FOR_ONE = N_("To ask for a licence: `/license request <subscription>`.")
 CONTROL_TYPED = N_("That command has a control character in it. Nothing was changed.")
 
 
+def unescaped(word: str) -> str:
+    """Slack's three escapes undone, and nothing else (SPEC "Licence seats" 7): a numeric
+    entity stays as typed, so no text decodes into what the card check did not see."""
+    return word.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 class Request:
     """One `/license` invocation: who asks, what they typed, and how to answer."""
 
@@ -59,7 +65,8 @@ class Request:
         self.services, self.command, self.asker = services, command, asker
         self.respond, self.client = respond, client
         self.lang = asker.lang
-        self.args = command.words[1:]
+        self.args = [unescaped(word) for word in command.words[1:]]
+        """The words after the subcommand, Slack's escaping undone."""
 
     def reply(self, blocks: list[Any], text: str = "licensebot") -> None:
         self.respond(text=text, blocks=dicts(blocks), response_type="ephemeral")

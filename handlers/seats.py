@@ -6,7 +6,6 @@ an e-mail of a workspace member is that member."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -35,11 +34,6 @@ from views.replies import NOT_ALLOWED
 ASKED = N_("Asked for a licence of {subscription}: you will be told here once it is decided.")
 SEAT_VALUE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,39})\|(.{1,300})$")
 MORE_VALUE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,39})\|([0-9]{1,6})$")
-
-
-def words(r: Request) -> list[str]:
-    """The words after the subcommand, Slack's escaping undone (SPEC "Licence seats" 7)."""
-    return [html.unescape(word) for word in r.args]
 
 
 def _subscription(r: Request, key: str) -> Subscription | None:
@@ -96,7 +90,7 @@ def release(r: Request) -> None:
 
 
 def _seat_order(r: Request, command: type[cmd.Assign] | type[cmd.Release], example: str) -> None:
-    typed = words(r)
+    typed = r.args
     if len(typed) < 2:
         r.usage(
             t(r.lang, "Name the subscription and the holders, e.g. `{example}`.", example=example)
