@@ -325,3 +325,33 @@ def test_the_30_day_renewal_alert_lists_unused_seats() -> None:
             3,
             ["U2"],
         )
+
+
+def test_a_flexible_invoice_after_someone_left() -> None:
+    with fresh_database() as engine:
+        store = SqlStore(engine, workers=0)
+        billing = Billing(store)
+        start = datetime(2026, 1, 10, 17, tzinfo=UTC)
+        customer = billing.open_account("acme.com", start).id
+        signup = cmd.Signup(
+            subscription="ci", product="CI", plan="flexible", licences=2, price="6.00"
+        )
+        billing.order(customer, signup, at=start, actor=TIMELINE)
+        billing.order(
+            customer,
+            cmd.SetupBilling.model_validate(CARD["setup_billing"]),
+            at=start,
+            actor=TIMELINE,
+        )
+        billing.order(
+            customer, cmd.Assign(subscription="ci", to=["U1", "U2"]), at=start, actor=TIMELINE
+        )
+        left = datetime(2026, 2, 10, 20, tzinfo=UTC)  # Feb 10, 12:00 Pacific
+        Runner(store, start).run_until(left)
+        billing.order(customer, cmd.HolderLeft(holder="U1"), at=left, actor=TIMELINE, key="left")
+        Runner(store, left).run_until(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+        amounts = [str(line.amount) for inv in store.invoices(customer) for line in inv.lines]
+        # Jan 24-31: 8 days x 2 = 16; 6 x 16 / 31 = 3.0967 -> 3.10
+        # Feb 1-10: 2 users (20, still held on the day they left), Feb 11-28: 1 (18) = 38;
+        # 6 x 38 / 28 = 8.1428 -> 8.14
+        assert amounts == ["3.10", "8.14"]

@@ -56,6 +56,9 @@ def test_a_trial_ending_with_a_card_on_file_says_all_is_ready(lang: str) -> None
         assert "La facturation est configurée" in text
 
 
+ABOUT_A_SUBSCRIPTION = {"suspended_non_payment", "renewal_upcoming", "seats_low", "seats_exhausted"}
+
+
 def notice(kind: str, facts: dict[str, Any], invoice: str | None = None) -> Notice:
     return Notice(
         id=2,
@@ -64,7 +67,7 @@ def notice(kind: str, facts: dict[str, Any], invoice: str | None = None) -> Noti
         at=datetime(2026, 2, 8, 0, 0, tzinfo=PACIFIC),
         attempts=0,
         domain="acme.example",
-        subscription="chrome" if kind == "suspended_non_payment" else None,
+        subscription="chrome" if kind in ABOUT_A_SUBSCRIPTION else None,
         product=None,
         invoice=invoice,
         invoice_total=None,
@@ -94,3 +97,30 @@ def test_an_issued_invoice_offers_its_pdf_and_csv() -> None:
         (e["action_id"], e["value"]) for b in found if b["type"] == "actions" for e in b["elements"]
     ]
     assert pressed == [("invoice_pdf", "INV-000007"), ("invoice_csv", "INV-000007")]
+
+
+def test_the_30_day_renewal_alert_lists_the_unused_seats() -> None:
+    found, _ = shown(
+        notice(
+            "renewal_upcoming",
+            {
+                "days_left": 30,
+                "term_end": "2027-01-23",
+                "unassigned": 3,
+                "reclaim": ["U2", "ex@acme.example"],
+            },
+        ),
+        "en",
+    )
+    assert "3 licences are not assigned to anyone." in found
+    assert "Held by people who left: <@U2> and ex@acme.example." in found
+
+
+def test_seat_alerts_offer_to_buy_for_their_subscription() -> None:
+    _, blocks = message(notice("seats_low", {"used": 23, "licences": 25}), "en")
+    found: list[Any] = dicts(blocks)
+    assert found[0]["text"]["text"].startswith("*:chair: chrome: 23 of 25 licences are assigned*")
+    (button,) = [e for b in found if b["type"] == "actions" for e in b["elements"]]
+    assert (button["action_id"], button["value"]) == ("open:add_licences", "subscription=chrome")
+    title, _ = message(notice("seats_exhausted", {"used": 25, "licences": 25}), "fr")
+    assert title == ":warning: chrome\u00a0: les 25 licences sont toutes attribuées"
