@@ -3,7 +3,8 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const EMOJI = { white_check_mark: "✅", warning: "⚠️", no_entry: "⛔", x: "❌", receipt: "🧾", hourglass: "⌛", calendar: "📅",
-  credit_card: "💳", globe_with_meridians: "🌐", wave: "👋", handshake: "🤝", lock: "🔒", bar_chart: "📊" };
+  credit_card: "💳", globe_with_meridians: "🌐", wave: "👋", handshake: "🤝", lock: "🔒", bar_chart: "📊",
+  chair: "🪑", desktop_computer: "🖥️" };
 let state = { user: null, channel: "CBILLING", app: null, version: -1, modalKey: null, people: [] };
 
 function escapeHtml(text) {
