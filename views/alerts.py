@@ -1,19 +1,31 @@
-"""Alert messages for the billing channel: the facts, dates in each reader's own time zone
-(Slack's date tokens) and in Pacific time, what to do next, and a button where it helps."""
+"""Alert messages for the billing channel: the facts, when it happened in each reader's own
+time zone (Slack's date tokens), the billing days that matter (Pacific calendar dates), what
+to do next, and a button where it helps."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.lists import format_list
 from slack_sdk.models.blocks import Block
 
-from billing.calendar import PACIFIC
 from billing.history import Notice
-from views.i18n import LOCALES, N_, Nn_, Plural, day, labelled, money, t, tn
+from views.i18n import (
+    LOCALES,
+    N_,
+    Nn_,
+    Plural,
+    billing_day,
+    card_month,
+    instant,
+    labelled,
+    money,
+    t,
+    tn,
+)
 from views.kit import actions, button, context, section
 from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
@@ -112,15 +124,6 @@ def _billing_ready(alert: Notice) -> bool:
     return alert.kind == "trial_ending" and bool(alert.facts.get("billing_set_up", False))
 
 
-def slack_date(instant: datetime) -> str:
-    """Shown in each reader's time zone by Slack; the fallback and the suffix are Pacific."""
-    pacific = instant.astimezone(PACIFIC)
-    fallback = pacific.strftime("%Y-%m-%d %H:%M PT")
-    return (
-        f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}> ({fallback})"
-    )
-
-
 def _amount(value: Any, lang: str) -> str:
     return money(Decimal(str(value)), lang) if value not in (None, "") else ""
 
@@ -175,7 +178,9 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
                 labelled(
                     lang,
                     t(lang, label),
-                    day(date.fromisoformat(value), lang) if name != "expires" else value,
+                    billing_day(date.fromisoformat(value), lang)
+                    if name != "expires"
+                    else card_month(value, lang),
                 )
             )
     ready = _billing_ready(alert)
@@ -200,5 +205,5 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
                 button(t(lang, "CSV"), INVOICE_CSV, alert.invoice),
             )
         )
-    blocks.append(context(f"{alert.domain} · {slack_date(alert.at)}"))
+    blocks.append(context(f"{alert.domain} · {instant(alert.at, lang)}"))
     return title, blocks

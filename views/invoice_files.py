@@ -17,7 +17,7 @@ from fpdf import FPDF
 from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
 from billing.store import Reader
-from views.i18n import N_, day, labelled, money, t
+from views.i18n import N_, billing_day, labelled, money, period, t
 
 LATIN = str.maketrans(
     {
@@ -85,9 +85,9 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
     page.set_font("helvetica", "", 10)
     facts = [
         (t(lang, "Customer"), customer.domain),
-        (t(lang, "Issued"), day(invoice.issued_at.date(), lang)),
-        (t(lang, "Period"), invoice.period),
-        (t(lang, "Payment due by"), day(invoice.due_at.date(), lang)),
+        (t(lang, "Issued"), billing_day(invoice.issued_at, lang)),
+        (t(lang, "Period"), period(invoice, lang)),
+        (t(lang, "Payment due by"), billing_day(invoice.due_at, lang)),
         (t(lang, "Statement descriptor"), customer.descriptor),
         (t(lang, "Currency"), customer.currency),
     ]
