@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.actors import Actor, ActorKind
 from billing.history import AuditPage, AuditRecord
-from views.i18n import N_, billing_day, code, instant, money, price, t
+from views.i18n import N_, billing_day, code, instant, money, number, price, t
 from views.kit import actions, button, context, header, section
 
 ACTIONS = {
@@ -75,6 +75,8 @@ def _shown(lang: str, name: str, raw: Any) -> str:
         return str(raw)
     if name in CODED:
         return code(lang, str(raw))
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return number(raw, lang)
     return str(raw)
 
 

@@ -1,5 +1,5 @@
-"""English and French: messages from Babel catalogues; money and dates by Babel's locales;
-instants as Slack date tokens (each reader's own zone), billing days in Pacific time.
+"""English and French: messages from Babel catalogues; money, numbers and dates by Babel's
+locales; instants as Slack date tokens (each reader's own zone), billing days in Pacific time.
 
 Message ids are the English text; `views/locale/fr/LC_MESSAGES/licensebot.po` holds the
 French. A test checks that every message the code can send has its translation.
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_interval, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from billing.calendar import pacific_day
 from billing.errors import BillingError, Refusal
@@ -84,7 +84,7 @@ def tn(language: str, message: Plural, n: int, **params: Any) -> str:
     """The form of a counting `message` that `n` takes in `language`, placeholders filled in
     ({count} is `n` unless given)."""
     text = _translations(language).ngettext(message[0], message[1], n)
-    return text.format(**{"count": n, **params})
+    return text.format(**{"count": number(n, language), **params})
 
 
 COLONS = {"fr": "\u00a0: "}
@@ -125,10 +125,20 @@ def money(amount: Decimal, language: str, currency: str = "USD") -> str:
     return format_currency(amount, currency, locale=LOCALES[language])
 
 
+def currency_symbol(language: str, currency: str = "USD") -> str:
+    """The currency as amounts show it: "$" in English, "$US" in French."""
+    return get_currency_symbol(currency, locale=LOCALES[language])
+
+
 def price(amount: Decimal, language: str, currency: str = "USD") -> str:
     """A unit price with every decimal it has (at least the currency's two): a catalogue
     price of 55.125 is not 55.12, and showing it rounded would misstate every invoice."""
     return format_currency(amount, currency, locale=LOCALES[language], decimal_quantization=False)
+
+
+def number(value: int | Decimal, language: str) -> str:
+    """A count as the reader's language writes it: 3,100 in English, 3 100 in French."""
+    return format_decimal(value, locale=LOCALES[language])
 
 
 # ---- time on screen: instants in each reader's zone, billing days in Pacific time ----------
@@ -228,6 +238,8 @@ def value(lang: str, name: str, raw: object) -> str:
         return instant(raw, lang)
     if isinstance(raw, date):
         return billing_day(raw, lang)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return number(raw, lang)
     if name in CODES:
         return code(lang, str(raw))
     return str(raw)

@@ -17,7 +17,7 @@ from fpdf import FPDF
 from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
 from billing.store import Reader
-from views.i18n import N_, billing_day, labelled, money, period, t
+from views.i18n import N_, billing_day, labelled, money, number, period, t
 
 LATIN = str.maketrans(
     {
@@ -120,7 +120,7 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
         cells = (
             line.subscription_key or "-",
             line.description,
-            str(line.quantity_days or ""),
+            number(line.quantity_days, lang) if line.quantity_days else "",
             money(line.amount, lang),
         )
         for width, value, align in zip(widths, cells, "LLRR", strict=True):

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block
 from billing.approvals import Approval
 from billing.history import LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
+from billing.money import MINIMUM_PAYMENT
 from services.orders import ORDERS
 from views.i18n import (
     N_,
@@ -20,6 +21,7 @@ from views.i18n import (
     instant,
     labelled,
     money,
+    number,
     period,
     price,
     t,
@@ -62,7 +64,8 @@ STATUS_TEXT = {
 
 def help_blocks(lang: str) -> list[Block]:
     usages = [*READS, *(entry.usage for entry in ORDERS if entry.usage is not None)]
-    lines = [f"`{example}`  {t(lang, text)}" for example, text in usages]
+    minimum = money(MINIMUM_PAYMENT, lang)
+    lines = [f"`{example}`  {t(lang, text, minimum=minimum)}" for example, text in usages]
     return [header(t(lang, "licensebot: licences and billing")), section("\n".join(lines))]
 
 
@@ -191,7 +194,11 @@ def invoices_blocks(
         lines = "\n".join(
             "• "
             + labelled(lang, line.description, money(line.amount, lang))
-            + (f" ({line.quantity_days} {t(lang, 'licence-days')})" if line.quantity_days else "")
+            + (
+                f" ({number(line.quantity_days, lang)} {t(lang, 'licence-days')})"
+                if line.quantity_days
+                else ""
+            )
             for line in invoice.lines
         )
         blocks.append(

@@ -123,7 +123,7 @@ def test_modals_are_in_french(bot: Running) -> None:
             "pay",
             {"method": chosen("card"), "amount": plain("9.99")},
             "amount",
-            ("At least {minimum} USD.", {"minimum": "10.00"}),
+            ("At least {minimum}.", {"minimum": "10,00\u00a0$US"}),
         ),
         (
             "pay",

@@ -243,7 +243,7 @@ def test_errors_go_on_the_forms_own_inputs_even_those_its_state_lacks(bot: Runni
     ("amount", "says"),
     [
         ("abc", "Write an amount such as 25.00"),
-        ("5", "At least 10.00 USD."),
+        ("5", "At least $10.00."),
         (CARD_NUMBER, "looks like a card number"),
     ],
 )
