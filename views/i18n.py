@@ -23,7 +23,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from billing.calendar import pacific_day
 from billing.errors import BillingError, Refusal
-from billing.model import Invoice, InvoiceKind, Plan
+from billing.model import Invoice, InvoiceKind, InvoiceLine, Plan
 from billing.quotes import Line
 
 LANGUAGES = ("en", "fr")
@@ -139,6 +139,24 @@ def price(amount: Decimal, language: str, currency: str = "USD") -> str:
 def number(value: int | Decimal, language: str) -> str:
     """A count as the reader's language writes it: 3,100 in English, 3 100 in French."""
     return format_decimal(value, locale=LOCALES[language])
+
+
+DAYS_USED = {
+    Plan.ANNUAL: Nn_("{count} licence-day", "{count} licence-days"),
+    Plan.FLEXIBLE: Nn_("{count} user-day", "{count} user-days"),
+}
+"""What an invoice line's days count: committed licences on an annual plan, users on a
+flexible one (a flexible plan holds no licences)."""
+DAYS_UNIT = {Plan.ANNUAL: N_("licence-days"), Plan.FLEXIBLE: N_("user-days")}
+
+
+def days_used(line: InvoiceLine, language: str) -> str:
+    """A line's quantity with what it counts: "195 user-days", "325 jours-licences"."""
+    return tn(language, DAYS_USED[line.plan or Plan.ANNUAL], line.quantity_days)
+
+
+def days_unit(line: InvoiceLine, language: str) -> str:
+    return t(language, DAYS_UNIT[line.plan or Plan.ANNUAL])
 
 
 # ---- time on screen: instants in each reader's zone, billing days in Pacific time ----------

@@ -18,10 +18,10 @@ from views.i18n import (
     Nn_,
     billing_day,
     code,
+    days_used,
     instant,
     labelled,
     money,
-    number,
     period,
     price,
     t,
@@ -194,11 +194,7 @@ def invoices_blocks(
         lines = "\n".join(
             "• "
             + labelled(lang, line.description, money(line.amount, lang))
-            + (
-                f" ({number(line.quantity_days, lang)} {t(lang, 'licence-days')})"
-                if line.quantity_days
-                else ""
-            )
+            + (f" ({days_used(line, lang)})" if line.quantity_days else "")
             for line in invoice.lines
         )
         blocks.append(
