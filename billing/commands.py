@@ -48,7 +48,7 @@ def _amount(value: object) -> Decimal:
 
 def _payment(value: Decimal) -> Decimal:
     if value < MINIMUM_PAYMENT:
-        raise ValueError(f"the minimum payment is {MINIMUM_PAYMENT} USD")
+        raise ValueError(f"the minimum payment is ${MINIMUM_PAYMENT}")
     return value
 
 

@@ -56,6 +56,7 @@ def usage_line(sub: Subscription, first: date, last: date) -> InvoiceLine:
         subscription_key=sub.key,
         period_start=first,
         period_end=last,
+        plan=sub.plan,
     )
 
 

@@ -219,6 +219,9 @@ class InvoiceLine:
     subscription_key: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    plan: Plan | None = None
+    """The plan of the line's subscription, which says what its days count: licence-days on
+    an annual plan, user-days on a flexible one (not stored: the subscription's own)."""
 
 
 @dataclass

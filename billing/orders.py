@@ -202,6 +202,7 @@ def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Inv
         subscription_key=sub.key,
         period_start=first,
         period_end=sub.term_end,
+        plan=sub.plan,
     )
     return draft(
         account,

@@ -74,7 +74,7 @@ def older(action: dict[str, Any], respond: Respond, context: BoltContext) -> Non
         respond(text=text, response_type="ephemeral", replace_original=False)
         return
     rows = services.reader.audit(asker.customer_id, page)
-    blocks = view.audit_blocks(asker.lang, rows, page)
+    blocks = view.audit_blocks(asker.lang, rows, page, asker.person.tz)
     respond(
         text="licensebot", blocks=dicts(blocks), response_type="ephemeral", replace_original=True
     )

@@ -65,6 +65,7 @@ class Request:
         self.services, self.command, self.asker = services, command, asker
         self.respond, self.client = respond, client
         self.lang = asker.lang
+        self.tz = asker.person.tz
         self.args = [unescaped(word) for word in command.words[1:]]
         """The words after the subcommand, Slack's escaping undone."""
 
@@ -296,13 +297,13 @@ def _count(r: Request, default: int) -> int | None:
 def invoices(r: Request) -> None:
     if (limit := _count(r, 10)) is not None:
         found = r.services.reader.invoices(r.asker.customer_id)
-        r.reply(replies.invoices_blocks(r.lang, found, r.services.clock(), limit))
+        r.reply(replies.invoices_blocks(r.lang, found, r.services.clock(), limit, r.tz))
 
 
 def transactions(r: Request) -> None:
     if (limit := _count(r, 20)) is not None:
         entries = r.services.reader.ledger(r.asker.customer_id)
-        r.reply(replies.transactions_blocks(r.lang, entries, limit))
+        r.reply(replies.transactions_blocks(r.lang, entries, limit, r.tz))
 
 
 def audit(r: Request) -> None:
@@ -311,7 +312,7 @@ def audit(r: Request) -> None:
         r.usage(t(r.lang, audit_filters.USAGE))
         return
     rows = r.services.reader.audit(r.asker.customer_id, page)
-    r.reply(audit_view.audit_blocks(r.lang, rows, page))
+    r.reply(audit_view.audit_blocks(r.lang, rows, page, r.tz))
 
 
 def admins(r: Request) -> None:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from handlers.errors import answered
 from handlers.wiring import asker_of, services_of
 from services.people import Role
-from views.i18n import t
+from views.i18n import period, t
 from views.invoice_files import csv_bytes, document, pdf
 from views.replies import INVOICE_CSV, INVOICE_PDF
 
@@ -52,7 +52,7 @@ def send(action: dict[str, Any], respond: Respond, client: WebClient, context: B
             lang,
             "Invoice {number} ({period}), as requested.",
             number=found.invoice.number,
-            period=found.invoice.period,
+            period=period(found.invoice, lang),
         ),
     )
     respond(

@@ -15,7 +15,7 @@ from billing.commands import field_errors, refuse_card_secrets
 from billing.money import MINIMUM_PAYMENT
 from services.forms import Field, FormContext, Input, Source
 from services.orders import Order
-from views.i18n import t
+from views.i18n import money, t
 from views.kit import VALUE
 
 
@@ -199,5 +199,5 @@ def _amount_errors(entry: Order[Any], found: dict[str, Any], lang: str) -> dict[
     if entry.command is not cmd.Pay or not isinstance(amount, str) or "amount" in errors:
         return errors
     if Decimal(amount) < MINIMUM_PAYMENT:
-        errors["amount"] = t(lang, "At least {minimum} USD.", minimum=MINIMUM_PAYMENT)
+        errors["amount"] = t(lang, "At least {minimum}.", minimum=money(MINIMUM_PAYMENT, lang))
     return errors

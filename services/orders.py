@@ -547,7 +547,7 @@ ORDERS = Registry(
         title=N_("Pay"),
         summary=lambda o: (Line("Pay {amount}", {"amount": o.amount}),),
         subcommand="pay",
-        usage=("/license pay 25.00", N_("Pay the balance due (at least 10.00 USD).")),
+        usage=("/license pay 25.00", N_("Pay the balance due (at least {minimum}).")),
         form=Form(
             (
                 Note(N_("Balance due: {amount}"), amount="balance_due"),
@@ -562,10 +562,10 @@ ORDERS = Registry(
                 ),
                 Field(
                     "amount",
-                    N_("Amount (USD)"),
+                    N_("Amount ({currency})"),
                     placeholder="25.00",
                     max_length=12,
-                    hint=N_("At least {minimum} USD."),
+                    hint=N_("At least {minimum}."),
                 ),
             ),
             words=("amount",),
@@ -588,7 +588,7 @@ ORDERS = Registry(
                 Note(N_("Credit available: {amount}"), amount="credit"),
                 Field(
                     "amount",
-                    N_("Amount (USD)"),
+                    N_("Amount ({currency})"),
                     optional=True,
                     max_length=12,
                     hint=N_("Leave empty to refund all of it."),

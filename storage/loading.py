@@ -281,29 +281,32 @@ def invoices_of(session: Session, rows: Sequence[InvoiceRow | CoreRow]) -> list[
     """Invoices with their lines and what has been paid on each."""
     ids = [row.id for row in rows]
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)
-    keys = dict(
-        fetch(
+    subscriptions = {
+        sub_id: (key, PLANS[plan])
+        for sub_id, key, plan in fetch(
             session,
-            select(SubscriptionRow.id, SubscriptionRow.key)
+            select(SubscriptionRow.id, SubscriptionRow.key, SubscriptionRow.plan)
             .join(InvoiceLineRow, InvoiceLineRow.subscription_id == SubscriptionRow.id)
             .where(among(session, InvoiceLineRow.invoice_id, ids)),
         )
-    )
+    }
     for line in fetch(
         session,
         select(InvoiceLineRow.__table__)
         .where(among(session, InvoiceLineRow.invoice_id, ids))
         .order_by(InvoiceLineRow.id),
     ):
+        key, plan = subscriptions.get(line.subscription_id, (None, None))
         lines[line.invoice_id].append(
             InvoiceLine(
                 line.description,
                 line.amount,
                 line.quantity_days,
                 line.subscription_id,
-                keys.get(line.subscription_id) if line.subscription_id else None,
+                key,
                 line.period_start,
                 line.period_end,
+                plan,
             )
         )
     paid = dict(

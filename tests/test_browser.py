@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -210,6 +211,36 @@ def test_a_form_keeps_what_was_typed_through_its_errors_and_its_confirmation(pag
     finish(page)
     command(page, "/license status")
     expect(page.locator("#messages")).to_contain_text("chrome")
+
+
+def test_slack_date_tokens_are_shown_in_the_chosen_persons_time_zone(page: Page) -> None:
+    """An instant is sent as Slack's date token; the page shows it as Slack would, in the
+    time zone and language of the person chosen: Ada in New York, Marie in Paris, in French.
+    The sandbox's clock is Jan 5, 2026, 10:00 Pacific (18:00 UTC): "today" for both."""
+    command(page, "/license subscribe")
+    form = modal(page)
+    form.locator("#in-product").select_option("cloud_identity_premium")
+    form.locator("#in-licences").fill("10")
+    form.locator("#in-subscription").fill("ci")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    submit(page, "Confirm")
+    finish(page)
+
+    messages = page.locator("#messages")
+    command(page, "/license audit")
+    shown = messages.locator(".message.ephemeral").last.locator("time")
+    expect(shown).to_have_count(1)
+    expect(shown).to_have_text(re.compile(r"^Today at 1:00\sPM$"))
+    expect(shown).to_have_attribute("title", re.compile(r"^Jan 5, 2026 at 1:00\sPM UTC-5$"))
+    expect(messages).not_to_contain_text("<!date")
+    expect(messages).not_to_contain_text("PT")
+
+    page.locator("#who").select_option("USANDMARIE")
+    command(page, "/license audit")
+    shown = messages.locator(".message.ephemeral").last.locator("time")
+    expect(shown).to_have_text(re.compile(r"^Aujourd.hui à 19:00$"))
+    expect(shown).to_have_attribute("title", re.compile(r"^5 janv\. 2026 à 19:00 UTC\+1$"))
 
 
 def test_seats_are_given_by_mention_and_taken_back_from_the_list(page: Page) -> None:

@@ -71,7 +71,7 @@ def fails(document: object) -> str:
         ),
         (
             [{"at": T0, "pay": {"amount": "9.99"}}],
-            "step 0 (pay): amount: the minimum payment is 10.00 USD",
+            "step 0 (pay): amount: the minimum payment is $10.00",
         ),
         (
             [{"at": T0, "pay": {"amount": 12.5}}],
@@ -241,7 +241,7 @@ def test_cli_bad_file_exits_2_with_one_line_and_no_output(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "step 0 (pay): amount: the minimum payment is 10.00 USD" in done.stderr
+    assert "step 0 (pay): amount: the minimum payment is $10.00" in done.stderr
 
 
 def test_cli_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

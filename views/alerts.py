@@ -1,19 +1,32 @@
-"""Alert messages for the billing channel: the facts, dates in each reader's own time zone
-(Slack's date tokens) and in Pacific time, what to do next, and a button where it helps."""
+"""Alert messages for the billing channel: the facts, when it happened in each reader's own
+time zone (Slack's date tokens), the billing days that matter (Pacific calendar dates), what
+to do next, and a button where it helps."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.lists import format_list
 from slack_sdk.models.blocks import Block
 
-from billing.calendar import PACIFIC
 from billing.history import Notice
-from views.i18n import LOCALES, N_, Nn_, Plural, day, holder_text, labelled, money, t, tn
+from views.i18n import (
+    LOCALES,
+    N_,
+    Nn_,
+    Plural,
+    billing_day,
+    card_month,
+    holder_text,
+    instant,
+    labelled,
+    money,
+    t,
+    tn,
+)
 from views.kit import actions, button, context, section
 from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
@@ -122,15 +135,6 @@ def _billing_ready(alert: Notice) -> bool:
     return alert.kind == "trial_ending" and bool(alert.facts.get("billing_set_up", False))
 
 
-def slack_date(instant: datetime) -> str:
-    """Shown in each reader's time zone by Slack; the fallback and the suffix are Pacific."""
-    pacific = instant.astimezone(PACIFIC)
-    fallback = pacific.strftime("%Y-%m-%d %H:%M PT")
-    return (
-        f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}> ({fallback})"
-    )
-
-
 UNASSIGNED = Nn_(
     "{count} licence is not assigned to anyone.", "{count} licences are not assigned to anyone."
 )
@@ -203,7 +207,9 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
                 labelled(
                     lang,
                     t(lang, label),
-                    day(date.fromisoformat(value), lang) if name != "expires" else value,
+                    billing_day(date.fromisoformat(value), lang)
+                    if name != "expires"
+                    else card_month(value, lang),
                 )
             )
     ready = _billing_ready(alert)
@@ -231,5 +237,5 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
                 button(t(lang, "CSV"), INVOICE_CSV, alert.invoice),
             )
         )
-    blocks.append(context(f"{alert.domain} · {slack_date(alert.at)}"))
+    blocks.append(context(f"{alert.domain} · {instant(alert.at, lang)}"))
     return title, blocks

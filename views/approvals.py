@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from billing.approvals import Approval, ApprovalStatus
-from views.i18n import moment, refusal, t
+from views.i18n import instant, refusal, t
 from views.kit import actions, button, context, header, section
 
 APPROVE = "approval_approve"
@@ -32,7 +32,7 @@ def request_blocks(
             t(
                 lang,
                 "Only a super-admin can decide. Requested {when}.",
-                when=moment(approval.requested_at, lang),
+                when=instant(approval.requested_at, lang),
             )
         ),
     ]
@@ -53,7 +53,7 @@ def verdict(lang: str, approval: Approval) -> str:
 
 
 def decided_blocks(lang: str, approval: Approval, summary: str) -> list[Block]:
-    when = moment(approval.decided_at, lang) if approval.decided_at else ""
+    when = instant(approval.decided_at, lang) if approval.decided_at else ""
     return [
         header(t(lang, "Approval requested")),
         section(

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.actors import Actor, ActorKind
 from billing.history import AuditPage, AuditRecord
-from views.i18n import N_, code, day, moment, money, price, t
+from views.i18n import N_, billing_day, code, instant, money, number, price, t
 from views.kit import actions, button, context, header, section
 
 ACTIONS = {
@@ -70,11 +70,13 @@ def _shown(lang: str, name: str, raw: Any) -> str:
         if name == "price":
             return price(Decimal(str(raw)), lang)
         if name in DATES:
-            return day(date.fromisoformat(str(raw)), lang)
+            return billing_day(date.fromisoformat(str(raw)), lang)
     except (InvalidOperation, ValueError):
         return str(raw)
     if name in CODED:
         return code(lang, str(raw))
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return number(raw, lang)
     return str(raw)
 
 
@@ -103,7 +105,9 @@ def _system(lang: str, actor: Actor) -> str:
 OLDER = "audit_older"
 
 
-def audit_blocks(lang: str, rows: Sequence[AuditRecord], page: AuditPage) -> list[Block]:
+def audit_blocks(
+    lang: str, rows: Sequence[AuditRecord], page: AuditPage, tz: str | None = None
+) -> list[Block]:
     """One page of the trail, newest first; `rows` holds one more when older rows remain."""
     title = [header(t(lang, "Audit trail")), *_filters(lang, page)]
     shown = list(rows)[: page.limit]
@@ -115,7 +119,7 @@ def audit_blocks(lang: str, rows: Sequence[AuditRecord], page: AuditPage) -> lis
         who = f"<@{user}>" if user else _system(lang, row.actor)
         action = ACTIONS.get(row.action)
         what = t(lang, action) if action else code(lang, row.action)
-        line = f"{moment(row.at, lang)} · {who} {what}" + (
+        line = f"{instant(row.at, lang, tz)} · {who} {what}" + (
             f" · {row.subject}" if row.subject else ""
         )
         different = changes(lang, row.before, row.after)

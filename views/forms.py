@@ -12,7 +12,7 @@ from slack_sdk.models.views import View
 from billing.money import MINIMUM_PAYMENT
 from services.forms import Field, Form, FormContext, Input, Note
 from services.orders import Order
-from views.i18n import code, money, t
+from views.i18n import code, currency_symbol, money, t
 from views.kit import checkbox, context, modal, radio, section, select, text_input
 
 CONFIRM = "confirm"
@@ -50,8 +50,8 @@ def _block(lang: str, block: Field | Note, facts: FormContext, initial: Mapping[
 
 
 def _input(lang: str, field: Field, facts: FormContext, start: str | None) -> Block:
-    label = t(lang, field.label)
-    hint = t(lang, field.hint, minimum=str(MINIMUM_PAYMENT)) if field.hint else None
+    label = t(lang, field.label, currency=currency_symbol(lang))
+    hint = t(lang, field.hint, minimum=money(MINIMUM_PAYMENT, lang)) if field.hint else None
     if field.kind is Input.TEXT:
         return text_input(
             field.name,

@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from billing.history import AlertRecord
 from billing.model import Plan, Subscription
 from services.billing import Overview
-from views.i18n import N_, code, moment, money, t
+from views.i18n import N_, code, instant, money, t
 from views.kit import (
     actions,
     button,
@@ -84,7 +84,7 @@ def home(
         blocks.append(
             section(
                 "\n".join(
-                    f"{moment(a.at, lang, tz)} · {code(lang, a.kind)}"
+                    f"{instant(a.at, lang, tz)} · {code(lang, a.kind)}"
                     + (f" · {a.subscription}" if a.subscription else "")
                     for a in list(alerts)[-8:][::-1]
                 )

@@ -1,4 +1,5 @@
-"""English and French: messages from Babel catalogues, money and dates by Babel's locales.
+"""English and French: messages from Babel catalogues; money, numbers and dates by Babel's
+locales; instants as Slack date tokens (each reader's own zone), billing days in Pacific time.
 
 Message ids are the English text; `views/locale/fr/LC_MESSAGES/licensebot.po` holds the
 French. A test checks that every message the code can send has its translation.
@@ -8,21 +9,21 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_interval, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
-from billing.calendar import PACIFIC
+from billing.calendar import pacific_day
 from billing.errors import BillingError, Refusal
-from billing.model import Plan
+from billing.model import Invoice, InvoiceKind, InvoiceLine, Plan
 from billing.quotes import Line
 from billing.seats import SLACK_USER, is_device
 
@@ -84,7 +85,7 @@ def tn(language: str, message: Plural, n: int, **params: Any) -> str:
     """The form of a counting `message` that `n` takes in `language`, placeholders filled in
     ({count} is `n` unless given)."""
     text = _translations(language).ngettext(message[0], message[1], n)
-    return text.format(**{"count": n, **params})
+    return text.format(**{"count": number(n, language), **params})
 
 
 COLONS = {"fr": "\u00a0: "}
@@ -125,28 +126,116 @@ def money(amount: Decimal, language: str, currency: str = "USD") -> str:
     return format_currency(amount, currency, locale=LOCALES[language])
 
 
+def currency_symbol(language: str, currency: str = "USD") -> str:
+    """The currency as amounts show it: "$" in English, "$US" in French."""
+    return get_currency_symbol(currency, locale=LOCALES[language])
+
+
 def price(amount: Decimal, language: str, currency: str = "USD") -> str:
     """A unit price with every decimal it has (at least the currency's two): a catalogue
     price of 55.125 is not 55.12, and showing it rounded would misstate every invoice."""
     return format_currency(amount, currency, locale=LOCALES[language], decimal_quantization=False)
 
 
-def day(value: date, language: str) -> str:
+def number(value: int | Decimal, language: str) -> str:
+    """A count as the reader's language writes it: 3,100 in English, 3 100 in French."""
+    return format_decimal(value, locale=LOCALES[language])
+
+
+DAYS_USED = {
+    Plan.ANNUAL: Nn_("{count} licence-day", "{count} licence-days"),
+    Plan.FLEXIBLE: Nn_("{count} user-day", "{count} user-days"),
+}
+"""What an invoice line's days count: committed licences on an annual plan, users on a
+flexible one (a flexible plan holds no licences)."""
+DAYS_UNIT = {Plan.ANNUAL: N_("licence-days"), Plan.FLEXIBLE: N_("user-days")}
+
+
+def days_used(line: InvoiceLine, language: str) -> str:
+    """A line's quantity with what it counts: "195 user-days", "325 jours-licences"."""
+    return tn(language, DAYS_USED[line.plan or Plan.ANNUAL], line.quantity_days)
+
+
+def days_unit(line: InvoiceLine, language: str) -> str:
+    return t(language, DAYS_UNIT[line.plan or Plan.ANNUAL])
+
+
+# ---- time on screen: instants in each reader's zone, billing days in Pacific time ----------
+
+SLACK_DATE = N_("{date_short_pretty} at {time}")
+"""How Slack shows an instant (its own tokens, in each reader's zone and language)."""
+FALLBACK = N_("{date} at {time}")
+"""The same instant where Slack cannot show its token (a notification): written out."""
+
+
+def instant(at: datetime, language: str, tz: str | None = None) -> str:
+    """An instant for Slack: a date token each reader's client shows in their own time zone,
+    with a readable fallback in the reader's zone when known (`tz`), else in UTC.
+
+    Never for a billing day (see `billing_day`): an instant is when something happened."""
+    zone = ZoneInfo(tz) if tz else UTC
+    local = at.astimezone(zone)
+    fallback = t(
+        language,
+        FALLBACK,
+        date=format_date(local, "medium", locale=LOCALES[language]),
+        time=format_time(local, "short", tzinfo=zone, locale=LOCALES[language]),
+    )
+    shown = t(language, SLACK_DATE)
+    return f"<!date^{int(at.timestamp())}^{shown}|{fallback} {_offset(local)}>"
+
+
+def _offset(local: datetime) -> str:
+    """UTC, UTC+1, UTC-8, UTC+5:30: the zone of a fallback, the same in every language."""
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def billing_day(value: date | datetime, language: str) -> str:
+    """A billing day: a calendar date of the Pacific billing calendar (a trial's last day, a
+    term's end, a due date), the same for every reader: "Dec 1, 2026", "1 déc. 2026".
+    An instant is first taken to its Pacific day."""
+    if isinstance(value, datetime):
+        value = pacific_day(value)
     return format_date(value, "medium", locale=LOCALES[language])
 
 
-def moment(instant: datetime, language: str, tz: str | None = None) -> str:
-    """An instant in the reader's time zone, and in Pacific time when that differs."""
-    zone = ZoneInfo(tz) if tz else PACIFIC
-    local = format_datetime(
-        instant.astimezone(zone), "medium", tzinfo=zone, locale=LOCALES[language]
-    )
-    if zone.key == PACIFIC.key:
-        return f"{local} (PT)"
-    pacific = format_datetime(
-        instant.astimezone(PACIFIC), "short", tzinfo=PACIFIC, locale=LOCALES[language]
-    )
-    return f"{local} ({zone.key}) · {pacific} PT"
+def billing_month(value: date, language: str) -> str:
+    """A month of the billing calendar: "December 2026", "décembre 2026"."""
+    return format_skeleton("yMMMM", value, locale=LOCALES[language])
+
+
+def short_month(value: date, language: str) -> str:
+    """A month in a narrow column: "Dec 2026", "déc. 2026"."""
+    return format_skeleton("yMMM", value, locale=LOCALES[language])
+
+
+def card_month(expires: str, language: str) -> str:
+    """A card's expiry month, stored as YYYY-MM: "December 2030", "décembre 2030"."""
+    try:
+        year, month = (int(part) for part in expires.split("-"))
+        return billing_month(date(year, month, 1), language)
+    except ValueError:
+        return expires
+
+
+def billing_period(start: date, end: date, language: str) -> str:
+    """Billing days start..end: "Jun 1 – 30, 2026", "15 mai 2026 – 9 janv. 2027"."""
+    if start == end:
+        return billing_day(start, language)
+    return format_interval(start, end, "yMMMd", locale=LOCALES[language])
+
+
+def period(invoice: Invoice, language: str) -> str:
+    """What an invoice bills: a month of usage, or the days of a one-off charge."""
+    if invoice.kind is InvoiceKind.MONTHLY:
+        return billing_month(invoice.period_start, language)
+    return billing_period(invoice.period_start, invoice.period_end, language)
 
 
 CODES = ("status", "reason", "mode")
@@ -185,9 +274,11 @@ def value(lang: str, name: str, raw: object) -> str:
     if isinstance(raw, Decimal):
         return price(raw, lang) if name in PRICES else money(raw, lang)
     if isinstance(raw, datetime):
-        return moment(raw, lang)
+        return instant(raw, lang)
     if isinstance(raw, date):
-        return day(raw, lang)
+        return billing_day(raw, lang)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return number(raw, lang)
     if name in CODES:
         return code(lang, str(raw))
     return str(raw)

@@ -17,7 +17,7 @@ from fpdf import FPDF
 from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
 from billing.store import Reader
-from views.i18n import N_, day, labelled, money, t
+from views.i18n import N_, billing_day, days_unit, days_used, labelled, money, period, t
 
 LATIN = str.maketrans(
     {
@@ -85,9 +85,9 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
     page.set_font("helvetica", "", 10)
     facts = [
         (t(lang, "Customer"), customer.domain),
-        (t(lang, "Issued"), day(invoice.issued_at.date(), lang)),
-        (t(lang, "Period"), invoice.period),
-        (t(lang, "Payment due by"), day(invoice.due_at.date(), lang)),
+        (t(lang, "Issued"), billing_day(invoice.issued_at, lang)),
+        (t(lang, "Period"), period(invoice, lang)),
+        (t(lang, "Payment due by"), billing_day(invoice.due_at, lang)),
         (t(lang, "Statement descriptor"), customer.descriptor),
         (t(lang, "Currency"), customer.currency),
     ]
@@ -95,14 +95,14 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
         page.cell(45, 6, _latin(label))
         page.cell(0, 6, _latin(value), new_x="LMARGIN", new_y="NEXT")
     page.ln(4)
-    widths = (30, 95, 30, 35)
+    widths = (25, 85, 45, 35)
     page.set_font("helvetica", "B", 10)
     for width, heading in zip(
         widths,
         (
             t(lang, "Subscription"),
             t(lang, "Description"),
-            t(lang, "Licence-days"),
+            t(lang, "Days used"),
             t(lang, "Amount"),
         ),
         strict=True,
@@ -120,7 +120,7 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
         cells = (
             line.subscription_key or "-",
             line.description,
-            str(line.quantity_days or ""),
+            days_used(line, lang) if line.quantity_days else "",
             money(line.amount, lang),
         )
         for width, value, align in zip(widths, cells, "LLRR", strict=True):
@@ -172,6 +172,7 @@ def csv_bytes(document: InvoiceDocument, lang: str) -> bytes:
             "subscription",
             "description",
             "quantity_days",
+            "quantity_unit",
             "amount",
             "currency",
             "status",
@@ -186,6 +187,7 @@ def csv_bytes(document: InvoiceDocument, lang: str) -> bytes:
                 line.subscription_key or "",
                 line.description,
                 line.quantity_days,
+                days_unit(line, lang) if line.quantity_days else "",
                 str(line.amount),
                 document.customer.currency,
                 document.status,
@@ -198,6 +200,7 @@ def csv_bytes(document: InvoiceDocument, lang: str) -> bytes:
             invoice.period,
             "",
             t(lang, "Total"),
+            "",
             "",
             str(invoice.total),
             document.customer.currency,

@@ -12,7 +12,7 @@ from billing.model import Change, InvoiceKind
 from billing.quotes import Line, Quote
 from services.forms import N_
 from services.orders import ORDERS
-from views.i18n import moment, render, t
+from views.i18n import instant, render, t
 
 INVOICED_NOW = {
     InvoiceKind.CANCELLATION: N_("The rest of the annual commitment is invoiced now: {amount}."),
@@ -75,7 +75,7 @@ def aftermath(lang: str, change: Change, now: datetime, tz: str | None = None) -
                 lang,
                 "What is owed is charged to it at {time} (in about {hours} h); a service suspended"
                 " for non-payment comes back once it is paid.",
-                time=moment(at, lang, tz),
+                time=instant(at, lang, tz),
                 hours=hours,
             )
         )

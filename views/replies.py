@@ -11,8 +11,22 @@ from slack_sdk.models.blocks import Block
 from billing.approvals import Approval
 from billing.history import LedgerEntry
 from billing.model import Balance, Invoice, Plan, Product, Status, Subscription
+from billing.money import MINIMUM_PAYMENT
 from services.orders import ORDERS
-from views.i18n import N_, Nn_, code, day, labelled, moment, money, price, t, tn
+from views.i18n import (
+    N_,
+    Nn_,
+    billing_day,
+    code,
+    days_used,
+    instant,
+    labelled,
+    money,
+    period,
+    price,
+    t,
+    tn,
+)
 from views.kit import actions, button, context, header, packed, section
 
 NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
@@ -52,7 +66,8 @@ STATUS_TEXT = {
 
 def help_blocks(lang: str) -> list[Block]:
     usages = [*READS, *(entry.usage for entry in ORDERS if entry.usage is not None)]
-    lines = [f"`{example}`  {t(lang, text)}" for example, text in usages]
+    minimum = money(MINIMUM_PAYMENT, lang)
+    lines = [f"`{example}`  {t(lang, text, minimum=minimum)}" for example, text in usages]
     return [header(t(lang, "licensebot: licences and billing")), section("\n".join(lines))]
 
 
@@ -94,18 +109,18 @@ def subscription_line(lang: str, sub: Subscription) -> str:
         held += " · " + t(lang, named, used=sub.seats_used)
     facts.append(held + " · " + price_text(lang, sub))
     if sub.status is Status.TRIAL:
-        facts.append(t(lang, "free trial until {date}", date=day(sub.trial_last_day, lang)))
+        facts.append(t(lang, "free trial until {date}", date=billing_day(sub.trial_last_day, lang)))
     elif sub.term_end is not None and sub.plan is Plan.ANNUAL and not sub.ended:
         facts.append(
             t(
                 lang,
                 "term ends {date}; renewal: {mode}",
-                date=day(sub.term_end, lang),
+                date=billing_day(sub.term_end, lang),
                 mode=code(lang, sub.renewal_mode.value),
             )
         )
     elif sub.ended and sub.term_end is not None:
-        facts.append(t(lang, "last day of service {date}", date=day(sub.term_end, lang)))
+        facts.append(t(lang, "last day of service {date}", date=billing_day(sub.term_end, lang)))
     if sub.reseller:
         facts.append(t(lang, "managed by {reseller}", reseller=sub.reseller))
     return "\n".join(facts)
@@ -172,7 +187,7 @@ def invoice_status(lang: str, invoice: Invoice, at: datetime) -> str:
 
 
 def invoices_blocks(
-    lang: str, invoices: Sequence[Invoice], at: datetime, limit: int = 10
+    lang: str, invoices: Sequence[Invoice], at: datetime, limit: int = 10, tz: str | None = None
 ) -> list[Block]:
     blocks: list[Block] = [header(t(lang, "Invoices"))]
     if not invoices:
@@ -181,15 +196,15 @@ def invoices_blocks(
         lines = "\n".join(
             "• "
             + labelled(lang, line.description, money(line.amount, lang))
-            + (f" ({line.quantity_days} {t(lang, 'licence-days')})" if line.quantity_days else "")
+            + (f" ({days_used(line, lang)})" if line.quantity_days else "")
             for line in invoice.lines
         )
         blocks.append(
             section(
-                f"*{invoice.number}* · {invoice.period} · {money(invoice.total, lang)} · {invoice_status(lang, invoice, at)}\n{lines}",
+                f"*{invoice.number}* · {period(invoice, lang)} · {money(invoice.total, lang)} · {invoice_status(lang, invoice, at)}\n{lines}",
             )
         )
-        blocks.append(context(t(lang, "Issued {when}", when=moment(invoice.issued_at, lang))))
+        blocks.append(context(t(lang, "Issued {when}", when=instant(invoice.issued_at, lang, tz))))
         blocks.append(
             actions(
                 button(t(lang, "PDF"), INVOICE_PDF, invoice.number),
@@ -211,11 +226,13 @@ KIND_TEXT = {
 }
 
 
-def transactions_blocks(lang: str, rows: Sequence[LedgerEntry], limit: int = 20) -> list[Block]:
+def transactions_blocks(
+    lang: str, rows: Sequence[LedgerEntry], limit: int = 20, tz: str | None = None
+) -> list[Block]:
     if not rows:
         return [header(t(lang, "Transactions")), section(t(lang, "No transaction yet."))]
     text = "\n".join(
-        f"{day(row.at.date(), lang)} · {t(lang, KIND_TEXT[row.kind])} · {money(row.amount, lang)}"
+        f"{instant(row.at, lang, tz)} · {t(lang, KIND_TEXT[row.kind])} · {money(row.amount, lang)}"
         + (f" · {row.invoice}" if row.invoice else "")
         for row in list(rows)[-limit:][::-1]
     )

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.calendar import add_months, month_start, pacific_day
 from billing.model import Invoice
-from views.i18n import N_, money, t
+from views.i18n import N_, money, short_month, t
 from views.kit import context, section
 
 FILLS = "█▓▒░▞▚"
@@ -55,6 +55,8 @@ def chart_blocks(lang: str, invoices: Sequence[Invoice], today: date) -> list[Bl
         ]
     fill = {key: FILLS[i % len(FILLS)] for i, key in enumerate(keys)}
     top = max(sum(month.values(), Decimal(0)) for month in spend.values()) or Decimal(1)
+    names = {label: short_month(date.fromisoformat(f"{label}-01"), lang) for label in labels}
+    room = max(len(name) for name in names.values())
     rows = []
     for label in labels:
         month = spend.get(label, {})
@@ -62,7 +64,8 @@ def chart_blocks(lang: str, invoices: Sequence[Invoice], today: date) -> list[Bl
             fill[key] * max(1, round(WIDTH * month[key] / top)) for key in keys if month.get(key)
         )
         total = sum(month.values(), Decimal(0))
-        rows.append(f"{label} {bar:<{WIDTH + 2}} {money(total, lang) if total else ''}".rstrip())
+        shown = f"{names[label]:<{room}} {bar:<{WIDTH + 2}} {money(total, lang) if total else ''}"
+        rows.append(shown.rstrip())
     legend = "  ".join(
         f"{fill[key]} {t(lang, N_('one-off charges')) if key == OTHER else key}" for key in keys
     )

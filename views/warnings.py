@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from billing.model import Card, Subscription
 from billing.reminders import card_warning_day
-from views.i18n import N_, t
+from views.i18n import N_, card_month, t
 from views.kit import button, section
 from views.openers import CARD
 
@@ -32,7 +32,7 @@ def warnings(
     if not card.valid_on(today):
         return [_with_button(t(lang, EXPIRED, card=card.describe()), t(lang, "Update the card"))]
     if today >= card_warning_day(card):
-        month = f"{card.exp_year:04d}-{card.exp_month:02d}"
+        month = card_month(card.expires, lang)
         text = t(lang, EXPIRING, card=card.describe(), month=month)
         return [_with_button(text, t(lang, "Update the card"))]
     return []

@@ -5,6 +5,7 @@ strings are read from the catalogue, so the tests follow the translator's wordin
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ def test_modals_are_in_french(bot: Running) -> None:
             "pay",
             {"method": chosen("card"), "amount": plain("9.99")},
             "amount",
-            ("At least {minimum} USD.", {"minimum": "10.00"}),
+            ("At least {minimum}.", {"minimum": "10,00\u00a0$US"}),
         ),
         (
             "pay",
@@ -202,7 +203,13 @@ def test_home_is_in_french(bot: Running) -> None:
     assert fr("Licences and billing") in shown
     assert fr("Recent alerts") in shown
     assert fr("invoice_issued") in shown
-    assert "(Europe/Paris)" in shown, "instants in the reader's time zone, and in Pacific time"
+    # An instant is Slack's date token, shown in each reader's zone; its fallback is in
+    # Marie's (Paris, UTC+1 in winter), in French; never Pacific time.
+    assert re.search(
+        r"<!date\^\d+\^\{date_short_pretty\} à \{time\}\|\d{1,2} janv\. 2026 à \d\d:\d\d UTC\+1>",
+        shown,
+    ), shown
+    assert "PT" not in shown
     assert english_leaks(shown) == []
 
 

@@ -160,7 +160,7 @@ def test_home_and_status_warn_while_billing_is_not_set_up(bot: Running) -> None:
 def test_home_and_status_warn_of_a_card_about_to_expire_then_expired(bot: Running) -> None:
     sign_up(bot, "chrome")
     card_on_file(bot, expires="2026-01")  # saved Jan 10, within 30 days of Feb 1
-    soon = "The card visa •••• 4242 (2026-01) expires at the end of 2026-01"
+    soon = "The card visa •••• 4242 (2026-01) expires at the end of January 2026"
     assert soon in view_text(open_home(bot, SUPER))
     assert soon in view_text(ask(bot, ADMIN, "status"))
     bot.clock.set(datetime(2026, 2, 2, 9, 0, tzinfo=PACIFIC))

@@ -243,7 +243,7 @@ def test_errors_go_on_the_forms_own_inputs_even_those_its_state_lacks(bot: Runni
     ("amount", "says"),
     [
         ("abc", "Write an amount such as 25.00"),
-        ("5", "At least 10.00 USD."),
+        ("5", "At least $10.00."),
         (CARD_NUMBER, "looks like a card number"),
     ],
 )
@@ -531,8 +531,12 @@ def test_a_card_change_says_what_changed_and_when_the_service_comes_back(bot: Ru
     answer = submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})
     said = result_text(answer)
     assert "Card: visa •••• 4242 (2026-01) → visa •••• 4242 (2030-12)." in said
-    # 10:00 + 4 h = 14:00 Pacific, Feb 9
-    assert "charged to it at Feb 9, 2026, 2:00:00\u202fPM (PT) (in about 4 h)" in said
+    # 10:00 + 4 h = 14:00 Pacific, Feb 9 (22:00 UTC): a date token, shown in each reader's own
+    # zone, its fallback in the asker's (Los Angeles here)
+    assert (
+        "charged to it at <!date^1770674400^{date_short_pretty} at {time}"
+        "|Feb 9, 2026 at 2:00\u202fPM UTC-8> (in about 4 h)"
+    ) in said
     assert "comes back once it is paid" in said
 
 

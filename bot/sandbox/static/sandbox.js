@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const EMOJI = { white_check_mark: "✅", warning: "⚠️", no_entry: "⛔", x: "❌", receipt: "🧾", hourglass: "⌛", calendar: "📅",
   credit_card: "💳", globe_with_meridians: "🌐", wave: "👋", handshake: "🤝", lock: "🔒", bar_chart: "📊",
   chair: "🪑", desktop_computer: "🖥️" };
-let state = { user: null, channel: "CBILLING", app: null, version: -1, modalKey: null, people: [] };
+let state = { user: null, channel: "CBILLING", app: null, version: -1, modalKey: null, people: [], now: null };
 
 function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
@@ -14,11 +14,43 @@ function personName(id) {
   const person = state.people.find((p) => p.id === id);
   return person ? person.name.split(" (")[0] : id;
 }
+// Slack's date token <!date^unix^format|fallback>, as Slack shows it: in the time zone and
+// language of the person reading (the one chosen above), "Today"/"Yesterday"/"Tomorrow" by
+// the sandbox's clock in that zone; the fallback only when the person has no time zone.
+// `format` and `fallback` come HTML-escaped (mrkdwn escapes the whole text first).
+function slackDate(ts, format, fallback) {
+  const person = state.people.find((p) => p.id === state.user);
+  const when = new Date(Number(ts) * 1000);
+  if (!person || !person.tz || Number.isNaN(when.getTime())) return fallback;
+  const locale = person.locale || "en-US";
+  const shown = (options) => new Intl.DateTimeFormat(locale, { timeZone: person.tz, ...options }).format(when);
+  const dayOf = (instant) => new Intl.DateTimeFormat("en-CA", { timeZone: person.tz }).format(instant);
+  const pretty = (plain) => {
+    const now = state.now ? new Date(state.now) : new Date();
+    const days = Math.round((Date.parse(dayOf(when)) - Date.parse(dayOf(now))) / 86400000);
+    if (Math.abs(days) > 1) return plain;
+    const word = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(days, "day");
+    return word.charAt(0).toUpperCase() + word.slice(1);
+  };
+  const tokens = {
+    date_num: dayOf(when),
+    date: shown({ dateStyle: "long" }),
+    date_short: shown({ dateStyle: "medium" }),
+    date_long: shown({ dateStyle: "full" }),
+    date_pretty: pretty(shown({ dateStyle: "long" })),
+    date_short_pretty: pretty(shown({ dateStyle: "medium" })),
+    date_long_pretty: pretty(shown({ dateStyle: "full" })),
+    time: shown({ timeStyle: "short" }),
+    time_secs: shown({ timeStyle: "medium" }),
+  };
+  const text = format.replace(/\{(\w+)\}/g, (token, name) => tokens[name] ?? token);
+  return `<time datetime="${when.toISOString()}" title="${fallback}">${text}</time>`;
+}
 function mrkdwn(text) {
   let html = escapeHtml(text);
   html = html.replace(/```([\s\S]*?)```/g, (_, code) => `<pre>${code}</pre>`);
   html = html.replace(/&lt;@([UW][A-Z0-9]+)&gt;/g, (_, id) => `<b>@${escapeHtml(personName(id))}</b>`);
-  html = html.replace(/&lt;!date\^(\d+)\^[^|]*\|([^&]*)&gt;/g, (_, ts) => new Date(Number(ts) * 1000).toLocaleString());
+  html = html.replace(/&lt;!date\^(\d+)\^([^|^]*)(?:\^[^|]*)?\|([^&]*)&gt;/g, (_, ts, format, fallback) => slackDate(ts, format, fallback));
   html = html.replace(/&lt;(https?:[^|&]+)\|([^&]+)&gt;/g, '<a href="$1" target="_blank">$2</a>');
   html = html.replace(/`([^`]+)`/g, "<code>$1</code>");
   html = html.replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>");
@@ -240,6 +272,7 @@ async function refresh(force) {
   const response = await fetch(`/ui/state?user=${encodeURIComponent(state.user)}&channel=${encodeURIComponent(channel)}`);
   const data = await response.json();
   $("clock").textContent = data.clock.pacific;
+  state.now = data.clock.utc;
   if (!force && data.version === state.version) return;
   state.version = data.version;
   state.people = data.people;
