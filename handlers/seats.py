@@ -37,9 +37,10 @@ MORE_VALUE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,39})\|([0-9]{1,6})$")
 
 
 def _subscription(r: Request, key: str) -> Subscription | None:
-    overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
-    found = next((s for s in overview.subscriptions if s.key == key), None)
+    """The asker's subscription of that name, or None once the usage says which there are."""
+    found = _own(r.services, r.asker, key)
     if found is None:
+        overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
         keys = ", ".join(sorted(s.key for s in overview.subscriptions)) or "—"
         r.usage(
             t(

@@ -4,6 +4,8 @@ annual commitments; alerts once per crossing; people who leave."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -201,6 +203,17 @@ def test_a_flexible_line_equals_the_line_of_the_counts_rule_3_gives(
 
 # ---- alerts, renewals and people who leave, through the services ----------------------
 
+START = datetime(2026, 1, 10, 17, tzinfo=UTC)
+
+
+@contextmanager
+def account() -> Iterator[tuple[SqlStore, Billing, int]]:
+    """A fresh database, the services on it, and one customer opened on Jan 10."""
+    with fresh_database() as engine:
+        store = SqlStore(engine, workers=0)
+        billing = Billing(store)
+        yield store, billing, billing.open_account("acme.com", START).id
+
 
 def _annual(billing: Billing, customer: int, licences: int) -> None:
     at = datetime(2026, 1, 10, 17, tzinfo=UTC)
@@ -223,10 +236,7 @@ def _kinds(store: SqlStore, customer: int) -> list[tuple[str, int]]:
 
 
 def test_seat_alerts_come_once_per_crossing() -> None:
-    with fresh_database() as engine:
-        store = SqlStore(engine, workers=0)
-        billing = Billing(store)
-        customer = billing.open_account("acme.com", datetime(2026, 1, 10, tzinfo=UTC)).id
+    with account() as (store, billing, customer):
         _annual(billing, customer, 25)
         at = datetime(2026, 1, 12, 17, tzinfo=UTC)
 
@@ -261,11 +271,8 @@ def test_seat_alerts_come_once_per_crossing() -> None:
 
 
 def test_someone_who_leaves_is_released_on_flexible_plans_and_flagged_on_annual_ones() -> None:
-    with fresh_database() as engine:
-        store = SqlStore(engine, workers=0)
-        billing = Billing(store)
-        start = datetime(2026, 1, 10, 17, tzinfo=UTC)
-        customer = billing.open_account("acme.com", start).id
+    with account() as (_store, billing, customer):
+        start = START
         _annual(billing, customer, 5)
         billing.order(
             customer,
@@ -301,11 +308,8 @@ def test_someone_who_leaves_is_released_on_flexible_plans_and_flagged_on_annual_
 
 
 def test_the_30_day_renewal_alert_lists_unused_seats() -> None:
-    with fresh_database() as engine:
-        store = SqlStore(engine, workers=0)
-        billing = Billing(store)
-        start = datetime(2026, 1, 10, 17, tzinfo=UTC)
-        customer = billing.open_account("acme.com", start).id
+    with account() as (store, billing, customer):
+        start = START
         _annual(billing, customer, 5)
         billing.order(
             customer,
@@ -328,11 +332,8 @@ def test_the_30_day_renewal_alert_lists_unused_seats() -> None:
 
 
 def test_a_flexible_invoice_after_someone_left() -> None:
-    with fresh_database() as engine:
-        store = SqlStore(engine, workers=0)
-        billing = Billing(store)
-        start = datetime(2026, 1, 10, 17, tzinfo=UTC)
-        customer = billing.open_account("acme.com", start).id
+    with account() as (store, billing, customer):
+        start = START
         signup = cmd.Signup(
             subscription="ci", product="CI", plan="flexible", licences=2, price="6.00"
         )
