@@ -22,5 +22,5 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy billing
-	$(BIN)/mypy bot handlers storage scheduler services views
+	$(BIN)/mypy bot handlers storage payments scheduler services views
 	$(BIN)/lint-imports
