@@ -21,6 +21,8 @@ from billing.model import (
     AlertKind,
     Card,
     Change,
+    Charge,
+    ChargeStatus,
     Customer,
     DomainRegistration,
     Invoice,
@@ -74,6 +76,8 @@ class Pending:
     transactions: list[Transaction] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     retries: list[Retry] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    answered_charges: list[Charge] = field(default_factory=list)
     finished_retries: list[Retry] = field(default_factory=list)
     domains: list[DomainRegistration] = field(default_factory=list)
     touched_domains: list[DomainRegistration] = field(default_factory=list)
@@ -109,6 +113,7 @@ class Account:
         replays: dict[str, Change] | None = None,
         approvals: list[Approval] | None = None,
         catalogue: list[Product] | None = None,
+        charges: list[Charge] | None = None,
     ) -> None:
         self.customer = customer
         self.subscriptions = subscriptions
@@ -120,6 +125,8 @@ class Account:
         self.credit = credit
         self.domains = domains or []
         self.retries = retries or []
+        self.charges = charges or []
+        """Charges still pending, and every attempt on an invoice still unpaid."""
         self.replays = replays or {}
         self.approvals = approvals or []
         """Open requests, and the one filed under the replayed key, if any."""
@@ -341,6 +348,23 @@ class Account:
     def finish_retry(self, retry: Retry, at: datetime) -> None:
         retry.done_at = at
         self.pending.finished_retries.append(retry)
+
+    def request_charge(self, charge: Charge) -> Charge:
+        self.charges.append(charge)
+        self.pending.charges.append(charge)
+        return charge
+
+    def answer_charge(
+        self, charge: Charge, status: ChargeStatus, at: datetime, reason: str | None = None
+    ) -> None:
+        charge.status = status
+        charge.reason = reason
+        charge.settled_at = at
+        if charge.id is not None and charge not in self.pending.answered_charges:
+            self.pending.answered_charges.append(charge)
+
+    def charges_on(self, invoice: Invoice) -> list[Charge]:
+        return [c for c in self.charges if c.invoice is invoice]
 
     def add_domain(self, registration: DomainRegistration) -> None:
         self.domains.append(registration)

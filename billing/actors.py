@@ -63,3 +63,5 @@ class Actor:
 
 SCHEDULER = Actor(ActorKind.SCHEDULER)
 TIMELINE = Actor(ActorKind.TIMELINE)
+PROCESSOR = Actor.system("processor")
+"""The payment processor's answers, applied by the charge worker or a webhook."""

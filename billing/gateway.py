@@ -136,6 +136,11 @@ class PaymentGateway(Protocol):
         with the completed set-up, so the link is single use."""
         ...
 
+    def adopt(self, brand: str, last4: str, exp_year: int, exp_month: int) -> str | None:
+        """A payment-method id for a card saved before there was a processor, or None when
+        it must be entered again on the hosted page (SPEC: the sandbox keeps it working)."""
+        ...
+
     def payment_method(self, payment_method: str) -> SavedCard:
         """The card behind a payment-method id, as the processor knows it now."""
         ...

@@ -14,9 +14,10 @@ from datetime import datetime
 from billing.account import Account, Retry
 from billing.actors import SCHEDULER
 from billing.calendar import pacific_day, previous_month
+from billing.charging import retry_charge
 from billing.domains import renew_domains
 from billing.invoicing import issue_monthly_invoice
-from billing.lifecycle import end_term, end_trial, retry_charge, suspend_for_non_payment
+from billing.lifecycle import end_term, end_trial, suspend_for_non_payment
 from billing.model import Change
 from billing.reminders import send_reminders
 from billing.store import Due, Store

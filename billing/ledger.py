@@ -1,4 +1,4 @@
-"""Money movements on an account: issuing, automatic charges, payments, credit, refunds.
+"""Money movements on an account: issuing, credit, refunds (charges: billing.charging).
 
 Every movement is a ledger row; an invoice's paid amount and the account's credit are
 derived from those rows, so the ledger never creates or loses a cent.
@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from billing.account import Account
 from billing.calendar import day_start, pacific_day
+from billing.charging import charge_automatically
 from billing.errors import BillingError, PaymentDeclined
 from billing.model import AlertKind, Invoice, InvoiceKind, InvoiceLine, Transaction, TxKind
 
@@ -57,56 +58,8 @@ def apply_credit(account: Account, invoice: Invoice, at: datetime) -> None:
         account.record(Transaction(account.id, at, TxKind.CREDIT_APPLIED, used, invoice))
 
 
-def charge_automatically(
-    account: Account, invoices: list[Invoice], at: datetime, occasion: str
-) -> bool:
-    """Charge what these invoices still owe to the card on file; False when it fails.
-
-    One payment per invoice; a card past its expiry month fails once for the attempt.
-    Without a card on file there is no attempt and so no alert.
-    """
-    owing = [inv for inv in invoices if inv.unpaid > 0]
-    if not owing:
-        return True
-    card = account.card
-    if card is None:
-        return False
-    if not card.valid_on(pacific_day(at)):
-        total = sum((inv.unpaid for inv in owing), Decimal("0.00"))
-        account.alert(
-            AlertKind.PAYMENT_FAILED,
-            at,
-            occasion,
-            amount=total,
-            card=card.describe(),
-            reason="card_expired",
-        )
-        return False
-    for invoice in owing:
-        amount = invoice.unpaid
-        account.record(
-            Transaction(
-                account.id,
-                at,
-                TxKind.PAYMENT,
-                amount,
-                invoice,
-                [(invoice, amount)],
-                memo=account.customer.descriptor,
-            )
-        )
-        account.alert(
-            AlertKind.PAYMENT_SUCCEEDED,
-            at,
-            f"{occasion}:{invoice.key}",
-            invoice=invoice,
-            amount=amount,
-        )
-    return True
-
-
-def receive_payment(account: Account, amount: Decimal, at: datetime, occasion: str) -> Transaction:
-    """A manual payment: settles the oldest unpaid invoices first; the excess becomes credit."""
+def check_payable(account: Account, at: datetime) -> None:
+    """A manual payment needs a card on file that has not expired (refused before charging)."""
     card = account.card
     if card is None:
         raise PaymentDeclined("no payment method on file: set up billing first", field="card")
@@ -114,32 +67,6 @@ def receive_payment(account: Account, amount: Decimal, at: datetime, occasion: s
         raise PaymentDeclined(
             "the card {card} has expired: update it first", field="card", card=card.describe()
         )
-    allocations: list[tuple[Invoice, Decimal]] = []
-    left = amount
-    for invoice in account.unpaid():
-        if left == 0:
-            break
-        part = min(left, invoice.unpaid)
-        allocations.append((invoice, part))
-        left -= part
-    first = allocations[0][0] if allocations else None
-    payment = account.record(
-        Transaction(
-            account.id,
-            at,
-            TxKind.PAYMENT,
-            amount,
-            first,
-            allocations,
-            memo=account.customer.descriptor,
-        )
-    )
-    if left > 0:
-        account.record(Transaction(account.id, at, TxKind.CREDIT, left, memo="overpayment"))
-    account.alert(
-        AlertKind.PAYMENT_SUCCEEDED, at, occasion, invoice=first, amount=amount, credit=left
-    )
-    return payment
 
 
 def refund_credit(account: Account, amount: Decimal | None, at: datetime) -> Decimal:

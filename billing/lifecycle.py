@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from billing.account import Account
 from billing.calendar import ONE_DAY, day_start, pacific_day
-from billing.ledger import charge_automatically
 from billing.model import (
     AlertKind,
     Plan,
@@ -61,12 +60,6 @@ def reactivate(account: Account, at: datetime) -> list[Subscription]:
         start_paid_service(account, sub, pacific_day(at))
         account.alert(AlertKind.REACTIVATED, at, at.isoformat(), sub)
     return revived
-
-
-def retry_charge(account: Account, at: datetime, occasion: str) -> None:
-    """The charge retried after a payment-method change; reactivates if it clears the debt."""
-    charge_automatically(account, account.unpaid(), at, occasion)
-    reactivate(account, at)
 
 
 def end_term(account: Account, sub: Subscription, day: date, at: datetime) -> bool:

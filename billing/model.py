@@ -55,6 +55,13 @@ class TxKind(StrEnum):
     REFUND = "refund"
 
 
+class ChargeStatus(StrEnum):
+    PENDING = "pending"
+    """Recorded, not yet answered by the processor (or its answer not yet applied)."""
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class InvoiceKind(StrEnum):
     MONTHLY = "monthly"
     DOMAIN = "domain"
@@ -91,9 +98,14 @@ class Customer:
 
     @property
     def descriptor(self) -> str:
-        """Card statement descriptor GSUITE_{short domain}, within the 22 characters cards allow."""
-        short = "".join(ch for ch in self.domain.split(".")[0].upper() if ch.isalnum())
-        return f"GSUITE_{short}"[:22]
+        return descriptor(self.domain)
+
+
+def descriptor(domain: str, limit: int = 22) -> str:
+    """Card statement descriptor GSUITE_{short domain}, cut to the processor's limit (22
+    characters for Stripe and for the cards' own)."""
+    short = "".join(ch for ch in domain.split(".")[0].upper() if ch.isalnum())
+    return f"GSUITE_{short}"[:limit]
 
 
 @dataclass
@@ -197,6 +209,8 @@ class Card:
     customer_id: int = 0
     saved_at: datetime | None = None
     id: int | None = None
+    payment_method: str | None = None
+    """The processor's id for it; None for a card saved before there was a processor."""
 
     @property
     def expires(self) -> str:
@@ -208,6 +222,43 @@ class Card:
 
     def describe(self) -> str:
         return f"{self.brand} •••• {self.last4} ({self.expires})"
+
+
+@dataclass
+class Charge:
+    """Money to take through the payment gateway: recorded in the transaction that causes it
+    (an invoice issued, a retry, a manual payment) and submitted only after that commits, so
+    that a crash can neither charge twice nor forget a charge.
+
+    Its outcome is applied at `requested_at`, the instant of the normative arithmetic: the
+    ledger and the alerts read as if the processor had answered at once.
+    """
+
+    customer_id: int
+    amount: Decimal
+    requested_at: datetime
+    occasion: str
+    """The alerts' occasion: with kind and subject, an alert's identity."""
+    invoice: Invoice | None = None
+    """None: a manual payment, which settles the oldest unpaid invoices first."""
+    attempt: int = 1
+    """Charge attempts on the invoice: the first at issue, then each retry or card change."""
+    status: ChargeStatus = ChargeStatus.PENDING
+    reason: str | None = None
+    """Why it failed (billing.gateway.Decline), once failed."""
+    processor_id: str | None = None
+    settled_at: datetime | None = None
+    key: str | None = None
+    """The idempotency key sent to the processor, fixed when the request is saved."""
+    id: int | None = None
+    notify: str | None = None
+    """The Slack user whose order asked for it: its alerts tell them directly too."""
+
+    def idempotency_key(self) -> str:
+        """SPEC's `charge:<invoice number>:<attempt>`; a manual payment is keyed by its order."""
+        if self.invoice is not None:
+            return f"charge:{self.invoice.number}:{self.attempt}"
+        return f"payment:{self.customer_id}:{self.occasion}"
 
 
 @dataclass(slots=True)

@@ -8,8 +8,8 @@ from billing import commands as cmd
 from billing import ledger
 from billing.account import Account
 from billing.calendar import pacific_day
+from billing.charging import request_payment
 from billing.errors import BillingError
-from billing.lifecycle import reactivate
 from billing.model import Card, Change, Occasion, Status
 from billing.reminders import card_warning_day, warn_card_expiring
 
@@ -82,19 +82,14 @@ def _saved(card: Card, retry: datetime | None) -> dict[str, str] | None:
 
 
 def pay(account: Account, order: cmd.Pay, at: datetime, occasion: Occasion) -> Change:
-    """A manual payment; clearing everything overdue reactivates a suspended service at once."""
+    """A manual payment, charged once the order commits; when the processor takes it, clearing
+    everything overdue reactivates a suspended service at once (billing.charging)."""
     if order.card is not None:
         save_card(account, _card_of(order.card), at, occasion.retry_after)
+    ledger.check_payable(account, at)
     before = {"balance_due": str(account.balance_due()), "credit": str(account.credit)}
-    ledger.receive_payment(account, order.amount, at, occasion.name)
-    revived = reactivate(account, at)
-    after = {
-        "amount": str(order.amount),
-        "balance_due": str(account.balance_due()),
-        "credit": str(account.credit),
-        "reactivated": [sub.key for sub in revived],
-    }
-    return Change(order.name, account.customer.domain, before, after)
+    request_payment(account, order.amount, at, occasion.name)
+    return Change(order.name, account.customer.domain, before, {"amount": str(order.amount)})
 
 
 def refund_credit(

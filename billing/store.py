@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -110,3 +112,44 @@ class Reader(Protocol):
         ...
 
     def products(self) -> list[Product]: ...
+
+
+@dataclass(frozen=True)
+class WaitingCharge:
+    """What the worker sends to the processor for one charge."""
+
+    id: int
+    customer_id: int
+    key: str
+    amount: Decimal
+    currency: str
+    domain: str
+    requested_at: datetime
+    tries: int
+    first_sent_at: datetime | None
+    card: tuple[str, str, int, int, str | None] | None
+    """The card on file now: brand, last 4, expiry year and month, processor id."""
+
+
+class ChargeQueue(Protocol):
+    """Charges waiting for the processor, read and rescheduled without loading an account."""
+
+    def waiting(
+        self, now: datetime, limit: int, customer_id: int | None = None
+    ) -> list[WaitingCharge]:
+        """Pending charges due to be sent at `now`, oldest first."""
+        ...
+
+    def postpone(self, charge: WaitingCharge, sent_at: datetime, retry_at: datetime) -> None:
+        """No answer came: send the same key again at `retry_at`."""
+        ...
+
+    def sent(self, charge: WaitingCharge, sent_at: datetime) -> None:
+        """The key went out: its age now counts against the processor's key lifetime."""
+        ...
+
+    def processor_customer(self, customer_id: int, gateway: str) -> str | None: ...
+
+    def keep_processor_customer(self, customer_id: int, gateway: str, processor_id: str) -> str:
+        """Record the processor's customer; the first one recorded wins (two workers)."""
+        ...

@@ -13,10 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 import handlers
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from handlers.answers import AnswerPool
 from services.approvals import Approvals
 from services.billing import Billing
+from services.charging import Charger, sandbox_charger
 from services.context import Services, system_clock
 from services.people import Directory
 from services.workspaces import Workspaces, WorkspaceSettings
@@ -54,10 +55,23 @@ def store_for(settings: Settings, engine: Engine | None = None) -> SqlStore:
     return SqlStore(engine, workers=settings.batch_workers)
 
 
+def charger_for(
+    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+) -> Charger:
+    """The charge worker with the gateway the settings name."""
+    if settings.payments == "stripe":
+        raise ConfigError("LICENSEBOT_PAYMENTS=stripe: the Stripe gateway is not available yet")
+    return sandbox_charger(store, clock)
+
+
 def services(
     settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
 ) -> Services:
-    billing = Billing(store, retry_after=timedelta(hours=settings.reactivation_hours))
+    billing = Billing(
+        store,
+        retry_after=timedelta(hours=settings.reactivation_hours),
+        charges=charger_for(settings, store, clock),
+    )
     return Services(
         billing=billing,
         approvals=Approvals(store, store, billing),

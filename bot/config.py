@@ -4,7 +4,7 @@ never appear in a repr, a log line or an error message."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         None, ge=0, le=64, validation_alias="LICENSEBOT_BATCH_WORKERS"
     )
     """Processes sharing the monthly invoice run on PostgreSQL (default: half the cores)."""
+    payments: Literal["sandbox", "stripe"] = Field(
+        "sandbox", validation_alias="LICENSEBOT_PAYMENTS"
+    )
+    """The payment gateway: the built-in sandbox (test cards) or Stripe."""
+    stripe_api_key: SecretStr | None = Field(None, validation_alias="STRIPE_API_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
+    stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
+    """Another Stripe-compatible server (a local one in tests)."""
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -6,6 +6,7 @@ due as the simulated clock moves, so a what-if costs exactly what the real thing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,15 @@ from sqlalchemy import Engine
 from billing.actors import TIMELINE
 from billing.calendar import to_pacific
 from billing.errors import BillingError
+from billing.history import AlertRecord
+from billing.model import AlertKind
 from billing.money import fmt
 from bot.timeline import Step, Timeline, TimelineError
+from payments.sandbox import SandboxGateway
 from scheduler.runner import Runner
 from services.billing import Billing
+from services.charging import Charger
+from storage.charges import SqlChargeQueue
 from storage.db import MEMORY_URL, make_engine
 from storage.models import Base
 from storage.store import SqlStore
@@ -25,6 +31,24 @@ from storage.store import SqlStore
 
 def instant(at: datetime) -> str:
     return to_pacific(at).isoformat()
+
+
+class SimulatedClock:
+    """The instant the timeline has reached: the charge worker and the sandbox processor
+    read it, so a charge is sent and answered at its step's or job's own instant."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def settling(self, charger: Charger) -> Callable[[datetime], int]:
+        def settle(at: datetime) -> int:
+            self.at = at
+            return charger.run(at)
+
+        return settle
 
 
 def _apply(billing: Billing, customer_id: int, step: Step) -> None:
@@ -37,12 +61,15 @@ def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]
     engine = engine or make_engine(MEMORY_URL)
     Base.metadata.create_all(engine)
     store = SqlStore(engine)
-    billing = Billing(store)
     origin = timeline.steps[0].at if timeline.steps else timeline.until
+    clock = SimulatedClock(origin)
+    charger = Charger(store, SqlChargeQueue(store), SandboxGateway(engine, clock), clock)
+    billing = Billing(store, charges=charger)
     customer = billing.open_account(timeline.domain, origin)
-    runner = Runner(store, origin)
+    runner = Runner(store, origin, settle=clock.settling(charger))
     for step in timeline.steps:
         runner.run_until(step.at)
+        clock.at = step.at
         try:
             _apply(billing, customer.id, step)
         except BillingError as error:
@@ -102,8 +129,13 @@ def report(store: SqlStore, billing: Billing, customer_id: int, at: datetime) ->
             }
             for sub in overview.subscriptions
         ],
-        "alerts": [
-            {"at": instant(alert.at), "kind": alert.kind, "subscription": alert.subscription}
-            for alert in store.alerts(customer_id)
-        ],
+        "alerts": [alert_of(alert) for alert in store.alerts(customer_id)],
     }
+
+
+def alert_of(alert: AlertRecord) -> dict[str, Any]:
+    """An alert as SPEC prints it; a failed payment also says why (`reason`)."""
+    shown = {"at": instant(alert.at), "kind": alert.kind, "subscription": alert.subscription}
+    if alert.kind == AlertKind.PAYMENT_FAILED.value and "reason" in alert.facts:
+        shown["reason"] = alert.facts["reason"]
+    return shown

@@ -19,10 +19,17 @@ DAILY = "daily"
 
 class Runner:
     def __init__(
-        self, store: SqlStore, origin: datetime, now: Callable[[], datetime] | None = None
+        self,
+        store: SqlStore,
+        origin: datetime,
+        now: Callable[[], datetime] | None = None,
+        settle: Callable[[datetime], object] | None = None,
     ) -> None:
-        """`origin`: where the daily clock starts when no run has been recorded yet."""
+        """`origin`: where the daily clock starts when no run has been recorded yet.
+        `settle`: sends the charges an occurrence recorded, after it has committed and before
+        the next one runs (the charge worker), so that each occurrence sees the answers."""
         self.store = store
+        self.settle = settle
         self.log = JobLog(store)
         self.origin = origin
         self.now = now
@@ -45,13 +52,19 @@ class Runner:
             if retry_at is not None and retry_at < daily and retry_at <= until:
                 for retry in self.store.due_retries(retry_at):
                     run_retry(self.store, retry, retry.due_at)
+                self._settle(retry_at)
                 ran += 1
                 continue
             if daily > until:
                 return ran
             if not self.run_daily(daily):
                 return ran  # another replica holds it: its result shows at the next tick
+            self._settle(daily)
             ran += 1
+
+    def _settle(self, occurrence: datetime) -> None:
+        if self.settle is not None:
+            self.settle(occurrence)
 
     def run_daily(self, occurrence: datetime) -> bool:
         """Run the 00:00 occurrence unless it already ran; False if another replica has it."""

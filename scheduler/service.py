@@ -44,7 +44,13 @@ def deliverer_for(services: Services, store: SqlStore, client: WebClient) -> Del
 
 
 def start_scheduler(services: Services, store: SqlStore, client: WebClient) -> BackgroundScheduler:
-    runner = Runner(store, origin=services.clock(), now=services.clock)
+    charges = services.billing.charges
+    runner = Runner(
+        store,
+        origin=services.clock(),
+        now=services.clock,
+        settle=None if charges is None else lambda _: charges.run(),
+    )
     deliverer = deliverer_for(services, store, client)
     running, delivering = threading.Lock(), threading.Lock()
 
@@ -52,6 +58,8 @@ def start_scheduler(services: Services, store: SqlStore, client: WebClient) -> B
         if running.acquire(blocking=False):  # the midnight and interval triggers never overlap
             try:
                 runner.run_until(services.clock())
+                if charges is not None:  # charges sent again after a timeout or an outage
+                    charges.run()
             except Exception:
                 log.exception("billing jobs failed; they run again at the next tick")
             finally:

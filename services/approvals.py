@@ -70,7 +70,10 @@ class Approvals:
             if approval is None or approval.status not in OPEN:
                 return None
             self._settle(account, approval, approve, by, at)
-            return approval
+            charging = bool(account.pending.charges)
+        if charging:
+            self.billing.send_charges(customer_id, at)
+        return approval
 
     def finish_interrupted(self, at: datetime) -> list[Approval]:
         """Apply the requests an older release approved but stopped before applying, in the

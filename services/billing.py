@@ -14,12 +14,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from billing import commands as cmd
 from billing.account import Account
 from billing.actors import Actor
 from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import month_start, pacific_day
+from billing.charging import assume_taken
 from billing.invoicing import current_cycle_lines, monthly_lines
 from billing.model import (
     REACTIVATION_DELAY,
@@ -51,10 +53,26 @@ GLANCES = 4096
 """Overviews kept in memory, the most recently read customers first."""
 
 
+class Charges(Protocol):
+    """The charge worker (services.charging.Charger), as the billing service uses it."""
+
+    def run(
+        self, now: datetime | None = None, customer_id: int | None = None, limit: int = ...
+    ) -> int: ...
+
+
 class Billing:
-    def __init__(self, store: Store, retry_after: timedelta = REACTIVATION_DELAY) -> None:
+    def __init__(
+        self,
+        store: Store,
+        retry_after: timedelta = REACTIVATION_DELAY,
+        charges: Charges | None = None,
+    ) -> None:
+        """`charges`: sends what an order asks to charge (a payment, an invoice it issues)
+        as soon as the order has committed; without it, the scheduler's worker does."""
         self.store = store
         self.retry_after = retry_after
+        self.charges = charges
         self._glances: OrderedDict[int, tuple[tuple[int | None, date], Overview]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -74,7 +92,17 @@ class Billing:
         with self.store.account(customer_id, replay_key=key) as account:
             if key is not None and key in account.replays:
                 return replace(account.replays[key], replayed=True)
-            return self.place(account, order, at=at, actor=actor, key=key)
+            change = self.place(account, order, at=at, actor=actor, key=key)
+            charging = bool(account.pending.charges)
+        if charging:
+            self.send_charges(customer_id, at)
+        return change
+
+    def send_charges(self, customer_id: int, at: datetime) -> None:
+        """Send the charges an order recorded, now that it has committed: the admin who paid
+        hears the answer at once (the scheduler's worker sends anything left)."""
+        if self.charges is not None:
+            self.charges.run(at, customer_id)
 
     def place(
         self,
@@ -89,6 +117,8 @@ class Billing:
         change = ORDERS.of(order).apply(account, order, at, self.occasion(order, key, at))
         for alert in account.pending.alerts:  # whoever caused an alert is told directly too
             alert.notify = alert.notify or actor.slack_user
+        for charge in account.pending.charges:  # and of the charges' outcomes
+            charge.notify = charge.notify or actor.slack_user
         return account.audit(actor, at, replace(change, action=order.name), key)
 
     def quote(self, customer_id: int, order: cmd.Command, at: datetime) -> Quote:
@@ -101,12 +131,13 @@ class Billing:
             return entry.lines(after, order, change)
 
         with self.store.account(customer_id, write=False) as account:
-            return quote(
-                account,
-                lambda copy: entry.apply(copy, order, at, occasion),
-                at,
-                forecast,
-            )
+
+            def dry_run(copy: Account) -> Change:
+                change = entry.apply(copy, order, at, occasion)
+                assume_taken(copy)
+                return change
+
+            return quote(account, dry_run, at, forecast)
 
     def occasion(self, order: cmd.Command, key: str | None, at: datetime) -> Occasion:
         return Occasion(f"{order.name}:{key or at.isoformat()}", self.retry_after)

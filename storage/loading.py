@@ -32,6 +32,8 @@ from billing.errors import Refusal
 from billing.model import (
     Card,
     Change,
+    Charge,
+    ChargeStatus,
     Customer,
     DomainRegistration,
     Invoice,
@@ -51,6 +53,7 @@ from storage.models import (
     AllocationRow,
     ApprovalRow,
     AuditRow,
+    ChargeRow,
     CustomerRow,
     DomainRegistrationRow,
     InvoiceLineRow,
@@ -135,7 +138,14 @@ def seat_of(row: CoreRow) -> Seat:
 
 def card_of(row: PaymentMethodRow | CoreRow) -> Card:
     return Card(
-        row.brand, row.last4, row.exp_year, row.exp_month, row.customer_id, row.saved_at, row.id
+        row.brand,
+        row.last4,
+        row.exp_year,
+        row.exp_month,
+        row.customer_id,
+        row.saved_at,
+        row.id,
+        row.processor_method,
     )
 
 
@@ -226,6 +236,7 @@ def load_accounts(
     invoices = open_invoices(session, ids) if full else {}
     domains = registrations(session, ids) if full else {}
     retries = pending_retries(session, ids) if full else {}
+    charges = charges_of(session, ids, invoices) if full else {}
     replays = replay(session, ids[0], replay_key) if replay_key and len(ids) == 1 else {}
     approvals = open_approvals(session, ids, replay_key) if requests else {}
     products = catalogue(session) if requests else []
@@ -239,6 +250,7 @@ def load_accounts(
             credit=credits.get(row.id, ZERO),
             domains=domains.get(row.id, []),
             retries=retries.get(row.id, []),
+            charges=charges.get(row.id, []),
             replays=replays,
             approvals=approvals.get(row.id, []),
             catalogue=products,
@@ -366,6 +378,54 @@ def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[Domain
                 row.registered_at,
                 row.next_renewal_on,
                 row.id,
+            )
+        )
+    return found
+
+
+def charges_of(
+    session: Session, ids: Sequence[int], open_by_customer: dict[int, list[Invoice]]
+) -> dict[int, list[Charge]]:
+    """Charges still pending, and every attempt on an invoice still unpaid (its attempts are
+    numbered on, and the last one says whether a retry may follow)."""
+    invoices = {inv.id: inv for found in open_by_customer.values() for inv in found}
+    rows = fetch(
+        session,
+        select(ChargeRow.__table__)
+        .where(
+            among(session, ChargeRow.customer_id, ids),
+            or_(
+                ChargeRow.status == ChargeStatus.PENDING.value,
+                ChargeRow.invoice_id.in_(
+                    select(InvoiceRow.id).where(
+                        among(session, InvoiceRow.customer_id, ids), InvoiceRow.paid_at.is_(None)
+                    )
+                ),
+            ),
+        )
+        .order_by(ChargeRow.id),
+    )
+    missing = {row.invoice_id for row in rows if row.invoice_id is not None} - set(invoices)
+    if missing:  # paid meanwhile (a manual payment) while its charge was still on its way
+        paid = fetch(session, select(InvoiceRow.__table__).where(InvoiceRow.id.in_(missing)))
+        invoices.update((inv.id, inv) for inv in invoices_of(session, paid))
+    found: dict[int, list[Charge]] = defaultdict(list)
+    for row in rows:
+        found[row.customer_id].append(
+            Charge(
+                row.customer_id,
+                row.amount,
+                row.requested_at,
+                row.occasion,
+                invoices[row.invoice_id] if row.invoice_id is not None else None,
+                row.attempt,
+                ChargeStatus(row.status),
+                row.reason,
+                row.processor_id,
+                row.settled_at,
+                row.key,
+                row.id,
+                row.notify,
             )
         )
     return found

@@ -173,6 +173,8 @@ class PaymentMethodRow(Base):
     exp_month: Mapped[int]
     saved_at: Mapped[datetime]
     replaced_at: Mapped[datetime | None]
+    processor_method: Mapped[str | None] = mapped_column(String(100))
+    """The processor's payment-method id; None for a card saved before there was one."""
 
 
 class InvoiceRow(Base):
@@ -275,6 +277,79 @@ class RetryRow(Base):
     due_at: Mapped[datetime]
     occasion: Mapped[str] = mapped_column(String(80))
     done_at: Mapped[datetime | None]
+
+
+class ChargeRow(Base):
+    """Money requested through the payment gateway, submitted after its transaction commits;
+    `key` is the processor's idempotency key, so a resent attempt never charges twice."""
+
+    __tablename__ = "charges"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        UniqueConstraint("invoice_id", "attempt"),
+        CheckConstraint("amount > 0", name="amount"),
+        Index(
+            "ix_charges_waiting",
+            "next_try_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    attempt: Mapped[int]
+    key: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    requested_at: Mapped[datetime]
+    occasion: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    processor_id: Mapped[str | None] = mapped_column(String(100))
+    settled_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(default=0)
+    """Submissions that got no answer (timeouts, outages): the back-off grows with them."""
+    next_try_at: Mapped[datetime]
+    first_sent_at: Mapped[datetime | None]
+    """When the key was first sent: past the processor's key lifetime, look it up first."""
+    notify: Mapped[str | None] = mapped_column(String(30))
+    """The Slack user whose order asked for it, told of the outcome directly."""
+
+
+class ProcessorCustomerRow(Base):
+    """The payment processor's customer for an account, one per gateway."""
+
+    __tablename__ = "processor_customers"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20), primary_key=True)
+    processor_id: Mapped[str] = mapped_column(String(100))
+
+
+class SandboxChargeRow(Base):
+    """The sandbox gateway's own books: one row per idempotency key, as a processor keeps
+    them, so that tests can count what was really charged."""
+
+    __tablename__ = "sandbox_charges"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(40), unique=True)
+    processor_customer: Mapped[str] = mapped_column(String(100))
+    payment_method: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    succeeded: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class SandboxRefundRow(Base):
+    __tablename__ = "sandbox_refunds"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    refund_id: Mapped[str] = mapped_column(String(40), unique=True)
+    charge_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    succeeded: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class DomainRegistrationRow(Base):

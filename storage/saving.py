@@ -24,6 +24,7 @@ from storage.models import (
     ApprovalRow,
     AuditRow,
     Base,
+    ChargeRow,
     CustomerRow,
     DomainRegistrationRow,
     InvoiceLineRow,
@@ -361,6 +362,7 @@ def _save_cards(session: Session, pendings: Sequence[tuple[Account, Any]]) -> No
                         "exp_year": card.exp_year,
                         "exp_month": card.exp_month,
                         "saved_at": card.saved_at,
+                        "processor_method": card.payment_method,
                     }
                 ],
             )
@@ -445,6 +447,56 @@ def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> N
             for inv, amount in parts
         ]
     insert_rows(session, AllocationRow, allocations)
+    _save_charges(session, pendings)
+
+
+def _save_charges(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    """Charge requests, keyed now that their invoices are numbered, and answers to them."""
+    charges = [c for _, p in pendings for c in p.charges]
+    for charge in charges:
+        charge.key = charge.key or charge.idempotency_key()
+    insert_numbered(
+        session,
+        ChargeRow,
+        [
+            (
+                c,
+                {
+                    "customer_id": c.customer_id,
+                    "invoice_id": c.invoice.id if c.invoice else None,
+                    "attempt": c.attempt,
+                    "key": c.key,
+                    "amount": c.amount,
+                    "requested_at": c.requested_at,
+                    "occasion": c.occasion,
+                    "status": c.status.value,
+                    "reason": c.reason,
+                    "processor_id": c.processor_id,
+                    "settled_at": c.settled_at,
+                    "tries": 0,
+                    "next_try_at": c.requested_at,
+                    "first_sent_at": None,
+                    "notify": c.notify,
+                },
+            )
+            for c in charges
+        ],
+    )
+    update_by_id(
+        session,
+        ChargeRow,
+        [
+            {
+                "id": c.id,
+                "status": c.status.value,
+                "reason": c.reason,
+                "processor_id": c.processor_id,
+                "settled_at": c.settled_at,
+            }
+            for _, p in pendings
+            for c in p.answered_charges
+        ],
+    )
 
 
 def _save_requests_and_catalogue(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:

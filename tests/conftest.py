@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from services.billing import Billing
+from services.charging import sandbox_charger
 from storage.db import make_engine
 from storage.models import Base
 from storage.store import SqlStore
@@ -26,7 +27,7 @@ def store(engine: Engine) -> SqlStore:
 
 @pytest.fixture
 def billing(store: SqlStore) -> Billing:
-    return Billing(store)
+    return Billing(store, charges=sandbox_charger(store))
 
 
 @pytest.fixture

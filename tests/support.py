@@ -7,8 +7,9 @@ recreating fourteen tables), so the suite stays fast on both databases.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,12 @@ from sqlalchemy import Engine, text
 
 from bot.simulate import simulate
 from bot.timeline import read_timeline
+from scheduler.runner import Runner
+from services.billing import Billing
+from services.charging import sandbox_charger
 from storage.db import MEMORY_URL, make_engine
 from storage.models import Base
+from storage.store import SqlStore
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -106,3 +111,17 @@ def signup(at: str, key: str, plan: str, licences: int, price: str, **extra: Any
 
 def setup_card(at: str, expires: str = "2030-12", last4: str = "4242") -> dict[str, Any]:
     return step(at, "setup_billing", card={"brand": "visa", "last4": last4, "expires": expires})
+
+
+def billing_of(store: SqlStore) -> Billing:
+    """The billing service as the bot builds it: charges sent to the sandbox gateway as soon
+    as the order that records them commits."""
+    return Billing(store, charges=sandbox_charger(store))
+
+
+def runner_of(
+    store: SqlStore, origin: datetime, now: Callable[[], datetime] | None = None
+) -> Runner:
+    """The scheduler's runner with the charge worker after each occurrence, as the bot runs it."""
+    charger = sandbox_charger(store)
+    return Runner(store, origin, now=now, settle=lambda at: charger.run(at))

@@ -21,12 +21,10 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.jobs import run_invoicing
-from scheduler.runner import Runner
-from services.billing import Billing
 from storage.db import make_engine
 from storage.models import Base, InvoiceRow, TransactionRow
 from storage.store import SqlStore
-from tests.support import DATABASE_URL, ON_POSTGRES, fresh_database
+from tests.support import DATABASE_URL, ON_POSTGRES, billing_of, fresh_database, runner_of
 
 CUSTOMERS = 40
 RUN_AT = datetime(2026, 3, 1, tzinfo=PACIFIC)
@@ -56,7 +54,7 @@ CHILD = textwrap.dedent(
 def seed(engine: Engine) -> None:
     """Customers in paid service since January, some users added in February."""
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     t0 = datetime(2026, 1, 5, 9, tzinfo=PACIFIC)
     for n in range(CUSTOMERS):
         customer = billing.open_account(f"c{n}.example", t0)
@@ -79,7 +77,7 @@ def seed(engine: Engine) -> None:
             at=t0,
             actor=Actor.parse("seed"),
         )
-    Runner(store, t0).run_until(datetime(2026, 2, 10, tzinfo=PACIFIC))
+    runner_of(store, t0).run_until(datetime(2026, 2, 10, tzinfo=PACIFIC))
     for n in range(0, CUSTOMERS, 3):
         billing.order(
             n + 1,
@@ -87,7 +85,7 @@ def seed(engine: Engine) -> None:
             at=datetime(2026, 2, 14, 10, tzinfo=PACIFIC),
             actor=Actor.parse("seed"),
         )
-    Runner(store, t0).run_until(datetime(2026, 2, 28, 12, tzinfo=PACIFIC))
+    runner_of(store, t0).run_until(datetime(2026, 2, 28, 12, tzinfo=PACIFIC))
 
 
 def books(engine: Engine) -> tuple[int, int, dict[str, Decimal]]:

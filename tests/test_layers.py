@@ -1,4 +1,4 @@
-"""The packages point one way: billing <- storage <- services <- views <- handlers and
+"""The packages point one way: billing <- storage <- payments <- services <- views <- handlers and
 scheduler <- bot, with no view or handler reading storage itself. import-linter checks the
 contracts in pyproject.toml over every import, those inside functions included."""
 
@@ -34,7 +34,16 @@ def test_the_packages_keep_their_layers() -> None:
 def test_the_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     """The contracts catch what `bot/runtime.py` once hid: a cycle made by an import inside a
     function (here the domain reaching up to storage, which imports the domain)."""
-    for package in ("billing", "storage", "services", "views", "handlers", "scheduler", "bot"):
+    for package in (
+        "billing",
+        "storage",
+        "payments",
+        "services",
+        "views",
+        "handlers",
+        "scheduler",
+        "bot",
+    ):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / "storage" / "store.py").write_text("import billing.rules\n")

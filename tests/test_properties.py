@@ -18,11 +18,19 @@ from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.errors import BillingError
 from billing.jobs import run_daily, run_retry
-from scheduler.runner import Runner
-from services.billing import Billing
 from storage.models import AllocationRow, Base, InvoiceLineRow, InvoiceRow, TransactionRow
 from storage.store import SqlStore
-from tests.support import ON_POSTGRES, fresh_database, lines_of, run, setup_card, signup, timeline
+from tests.support import (
+    ON_POSTGRES,
+    billing_of,
+    fresh_database,
+    lines_of,
+    run,
+    runner_of,
+    setup_card,
+    signup,
+    timeline,
+)
 
 ORIGIN = datetime(2026, 1, 1, 9, 0, tzinfo=PACIFIC)
 KEYS = ("a", "b", "c")
@@ -110,9 +118,9 @@ def counts(engine: Engine) -> Counter[str]:
 
 def replay(engine: Engine, steps: list[Action], days: int = 230) -> tuple[SqlStore, int, datetime]:
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("prop.example", ORIGIN)
-    runner = Runner(store, ORIGIN)
+    runner = runner_of(store, ORIGIN)
     for index, action in enumerate(steps):
         at = ORIGIN + timedelta(minutes=action.minutes)
         runner.run_until(at)
@@ -175,7 +183,7 @@ def test_the_ledger_never_creates_or_loses_a_cent(steps: list[Action]) -> None:
             assert Decimal(0) <= invoice.paid <= invoice.total
             assert (invoice.paid_at is not None) == (invoice.paid == invoice.total)
         # Balance identity (SPEC 10, settled 11), checked against the raw ledger.
-        balance = Billing(store).balance(customer_id, end)
+        balance = billing_of(store).balance(customer_id, end)
         assert balance.credit >= 0
         assert balance.total == balance.current_cycle + balance.balance_due - balance.credit
         assert (
@@ -190,7 +198,7 @@ def test_running_a_job_occurrence_twice_equals_running_it_once(steps: list[Actio
     with fresh_database() as engine:
         store, customer_id, end = replay(engine, steps)
         before = counts(engine), ledger_sums(engine, customer_id)
-        last_midnight = Runner(store, ORIGIN).next_daily() - timedelta(days=1)
+        last_midnight = runner_of(store, ORIGIN).next_daily() - timedelta(days=1)
         run_daily(store, last_midnight)
         with engine.connect() as connection:
             months = (

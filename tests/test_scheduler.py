@@ -17,12 +17,11 @@ from billing.actors import Actor
 from billing.calendar import PACIFIC, day_start, pacific_day
 from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import MAX_ATTEMPTS, Deliverer
-from scheduler.runner import Runner
-from services.billing import Billing
 from storage.models import AlertRow, AuditRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
 from tests.slack.bot import Clock
+from tests.support import billing_of, runner_of
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=PACIFIC)
 TEST = Actor.system("test")
@@ -106,16 +105,16 @@ def drive(
     at every moment; with `restart_at`, a new runner and deliverer take over there."""
     clock = Clock(T0)
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("late.example", T0)
-    runner, sender = Runner(store, T0, now=clock), deliverer(store, slack, clock)
+    runner, sender = runner_of(store, T0, now=clock), deliverer(store, slack, clock)
     pending = list(steps)
     for moment in instants(T0, until, steps):
         clock.set(moment)
         if restart_at is not None and moment >= restart_at:
             store = SqlStore(engine)  # a new process over the same database
             runner, sender, restart_at = (
-                Runner(store, T0, now=clock),
+                runner_of(store, T0, now=clock),
                 deliverer(store, slack, clock),
                 None,
             )
@@ -165,12 +164,12 @@ def test_alerts_missed_while_down_are_posted_once_when_back(
     engine: Engine, slack: SlackApi
 ) -> None:
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("down.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
         billing.order(customer.id, order, at=at, actor=TEST, key=method)
     clock = Clock(datetime(2026, 2, 9, 12, tzinfo=PACIFIC))  # down from Jan 6 to Feb 9
-    Runner(store, T0, now=clock).run_until(clock())
+    runner_of(store, T0, now=clock).run_until(clock())
     deliverer(store, slack, clock).sweep()
     assert sent(engine) == EXPECTED[:8]
     assert len(slack.calls_to("chat.postMessage")) == 8
@@ -181,7 +180,7 @@ def test_two_schedulers_in_parallel_post_each_alert_once(
 ) -> None:
     engine = shared_engine
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("twins.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
         billing.order(customer.id, order, at=at, actor=TEST, key=method)
@@ -193,7 +192,7 @@ def test_two_schedulers_in_parallel_post_each_alert_once(
         try:
             own = SqlStore(engine)
             barrier.wait()
-            Runner(own, T0, now=clock).run_until(clock())
+            runner_of(own, T0, now=clock).run_until(clock())
             deliverer(own, slack, clock).sweep()
         except BaseException as error:
             errors.append(error)
@@ -204,7 +203,7 @@ def test_two_schedulers_in_parallel_post_each_alert_once(
     for thread in threads:
         thread.join()
     assert errors == []
-    Runner(store, T0, now=clock).run_until(clock())  # whatever a lock made one replica skip
+    runner_of(store, T0, now=clock).run_until(clock())  # whatever a lock made one replica skip
     deliverer(store, slack, clock).sweep()
     assert sent(engine) == EXPECTED[:8]
     assert len(slack.calls_to("chat.postMessage")) == 8
@@ -212,7 +211,7 @@ def test_two_schedulers_in_parallel_post_each_alert_once(
 
 def one_alert(engine: Engine) -> tuple[SqlStore, Clock]:
     store = SqlStore(engine)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("one.example", T0)
     billing.order(customer.id, LATE_PAYMENT[1][2], at=T0, actor=TEST)  # card_expiring, at once
     return store, Clock(T0)
@@ -291,7 +290,7 @@ def test_the_apscheduler_wiring_runs_the_jobs_and_delivers(engine: Engine, slack
     customer = found.billing.open_account("wired.example", T0)
     for at, method, order in LATE_PAYMENT[:2]:
         found.billing.order(customer.id, order, at=at, actor=TEST, key=method)
-    Runner(store, T0).run_until(T0 + timedelta(days=1))  # it ran on Jan 5, then went down
+    runner_of(store, T0).run_until(T0 + timedelta(days=1))  # it ran on Jan 5, then went down
     scheduler = start_scheduler(found, store, web_client(settings, retries=False))
     try:
         slack.wait_for_call("chat.postMessage", count=8, timeout=15)
@@ -307,7 +306,7 @@ def test_the_same_alert_about_several_subscriptions_at_one_instant_is_one_messag
     (day 1 = Jan 5: Jan 11, 15, 17) and convert together on Jan 19: one message each time,
     naming both; every alert row is marked sent."""
     store, clock = SqlStore(engine), Clock(T0)
-    billing = Billing(store)
+    billing = billing_of(store)
     customer = billing.open_account("pair.example", T0)
     for key in ("ci", "ci2"):
         signup = cmd.Signup(
@@ -321,7 +320,7 @@ def test_the_same_alert_about_several_subscriptions_at_one_instant_is_one_messag
     card = cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2030-12"))
     billing.order(customer.id, card, at=T0, actor=TEST, key="card")
     until = datetime(2026, 1, 19, 1, 0, tzinfo=PACIFIC)
-    Runner(store, T0, now=clock).run_until(until)
+    runner_of(store, T0, now=clock).run_until(until)
     clock.set(until)
     assert deliverer(store, slack, clock).sweep().sent == 8
     posted = [call["text"] for call in slack.calls_to("chat.postMessage")]

@@ -18,10 +18,9 @@ from billing.actors import TIMELINE
 from billing.errors import BillingError
 from bot.simulate import simulate
 from bot.timeline import TimelineError, read_timeline
-from scheduler.runner import Runner
 from services.billing import Billing
 from storage.store import SqlStore
-from tests.support import fresh_database
+from tests.support import billing_of, fresh_database, runner_of
 
 SIGNUP_CI = {
     "at": "2026-01-10T09:00:00-08:00",
@@ -211,7 +210,7 @@ def account() -> Iterator[tuple[SqlStore, Billing, int]]:
     """A fresh database, the services on it, and one customer opened on Jan 10."""
     with fresh_database() as engine:
         store = SqlStore(engine, workers=0)
-        billing = Billing(store)
+        billing = billing_of(store)
         yield store, billing, billing.open_account("acme.com", START).id
 
 
@@ -322,7 +321,7 @@ def test_the_30_day_renewal_alert_lists_unused_seats() -> None:
         )
         billing.order(customer, cmd.HolderLeft(holder="U2"), at=start, actor=TIMELINE)
         # paid from Jan 24, 2026: the term's last day is Jan 23, 2027; 30 days before: Dec 24, 2026
-        Runner(store, start).run_until(datetime(2026, 12, 24, 8, 0, tzinfo=UTC))
+        runner_of(store, start).run_until(datetime(2026, 12, 24, 8, 0, tzinfo=UTC))
         (alert,) = [a for a in store.alerts(customer) if str(a.kind) == "renewal_upcoming"]
         assert (alert.facts["days_left"], alert.facts["unassigned"], alert.facts["reclaim"]) == (
             30,
@@ -348,9 +347,9 @@ def test_a_flexible_invoice_after_someone_left() -> None:
             customer, cmd.Assign(subscription="ci", to=["U1", "U2"]), at=start, actor=TIMELINE
         )
         left = datetime(2026, 2, 10, 20, tzinfo=UTC)  # Feb 10, 12:00 Pacific
-        Runner(store, start).run_until(left)
+        runner_of(store, start).run_until(left)
         billing.order(customer, cmd.HolderLeft(holder="U1"), at=left, actor=TIMELINE, key="left")
-        Runner(store, left).run_until(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+        runner_of(store, left).run_until(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
         amounts = [str(line.amount) for inv in store.invoices(customer) for line in inv.lines]
         # Jan 24-31: 8 days x 2 = 16; 6 x 16 / 31 = 3.0967 -> 3.10
         # Feb 1-10: 2 users (20, still held on the day they left), Feb 11-28: 1 (18) = 38;

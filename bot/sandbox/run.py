@@ -133,7 +133,13 @@ def start_sandbox(
     bot_url = f"http://127.0.0.1:{bot_server.port}/slack/events"
     web.sender = SlackSender(bot_url, secret, team=TEAM)
 
-    runner = Runner(store, origin=clock(), now=clock)
+    charges = found.billing.charges
+    runner = Runner(
+        store,
+        origin=clock(),
+        now=clock,
+        settle=None if charges is None else lambda at: charges.run(at),
+    )
     deliverer = deliverer_for(found, store, web_client(settings, retries=False))
     stop = threading.Event()
     sandbox = Sandbox(

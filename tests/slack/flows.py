@@ -21,9 +21,9 @@ from billing.calendar import PACIFIC
 from billing.model import Plan
 from bot.sandbox.signing import SlackResponse, checkboxes, plain, radio, state
 from bot.sandbox.signing import select as chosen
-from scheduler.runner import Runner
 from storage.models import AuditRow, Base, ProductRow
 from tests.slack.bot import Running
+from tests.support import runner_of
 
 CATALOGUE = (
     ("chrome_enterprise", "Chrome Enterprise Upgrade", Decimal("50.00"), Decimal("6.00")),
@@ -224,7 +224,7 @@ def card_on_file(bot: Running, expires: str = "2030-12") -> None:
 
 def advance(bot: Running, until: datetime) -> None:
     """Run the scheduled billing jobs up to `until`, then set the bot's clock there."""
-    Runner(bot.store, bot.clock()).run_until(until)
+    runner_of(bot.store, bot.clock()).run_until(until)
     bot.clock.set(until)
 
 

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
-from scheduler.runner import Runner
 from tests.slack.bot import PLAIN, SUPER, Running
+from tests.support import runner_of
 
 
 def an_invoice(bot: Running) -> str:
@@ -36,7 +36,7 @@ def an_invoice(bot: Running) -> str:
         at=t0,
         actor=Actor.parse("test"),
     )
-    Runner(bot.store, t0).run_until(datetime(2026, 2, 1, 1, tzinfo=PACIFIC))
+    runner_of(bot.store, t0).run_until(datetime(2026, 2, 1, 1, tzinfo=PACIFIC))
     (invoice,) = bot.store.invoices(customer)
     return invoice.number
 

@@ -13,8 +13,12 @@ from typing import Any
 
 from billing.account import Account, AuditEntry, Pending, Retry
 from billing.approvals import OPEN, Approval, ApprovalStatus
-from billing.model import Alert, Change, Customer, Product
-from billing.store import Due
+from billing.model import Alert, Change, ChargeStatus, Customer, Product
+from billing.store import Due, WaitingCharge
+from payments.sandbox import SandboxGateway
+from services.charging import Charger
+from storage.db import MEMORY_URL, make_engine
+from storage.models import Base
 
 
 class FakeStore:
@@ -27,6 +31,8 @@ class FakeStore:
         self.teams: dict[str, int] = {}
         self.requests: dict[int, Approval] = {}
         self.commits = 0
+        self.postponed: dict[int, tuple[int, datetime, datetime | None]] = {}
+        self.processor_customers: dict[tuple[int, str], str] = {}
         self._ids = itertools.count(1)
 
     # ---- customers -----------------------------------------------------------------
@@ -64,6 +70,7 @@ class FakeStore:
         for thing in [
             *pending.subscriptions,
             *pending.invoices,
+            *pending.charges,
             *pending.transactions,
             *pending.cards,
             *pending.retries,
@@ -73,6 +80,8 @@ class FakeStore:
         ]:
             if thing.id is None:
                 thing.id = next(self._ids)
+        for charge in pending.charges:
+            charge.key = charge.key or charge.idempotency_key()
         for entry in pending.audit:
             if entry.idempotency_key is not None:
                 self.replays[(account.id, entry.idempotency_key)] = entry.change
@@ -109,6 +118,53 @@ class FakeStore:
         return sorted(
             (r for r in retries if r.done_at is None and r.due_at <= until), key=lambda r: r.due_at
         )
+
+    # ---- the charge queue (billing.store.ChargeQueue) ----------------------------------
+    def waiting(
+        self, now: datetime, limit: int, customer_id: int | None = None
+    ) -> list[WaitingCharge]:
+        found = []
+        for account in self.accounts.values():
+            if customer_id is not None and account.id != customer_id:
+                continue
+            card = account.card
+            reference = (
+                None
+                if card is None
+                else (card.brand, card.last4, card.exp_year, card.exp_month, card.payment_method)
+            )
+            for c in account.charges:
+                tries, retry_at, first = self.postponed.get(c.id or 0, (0, c.requested_at, None))
+                if c.status is ChargeStatus.PENDING and retry_at <= now:
+                    assert c.id is not None and c.key is not None
+                    found.append(
+                        WaitingCharge(
+                            c.id,
+                            account.id,
+                            c.key,
+                            c.amount,
+                            account.customer.currency,
+                            account.customer.domain,
+                            c.requested_at,
+                            tries,
+                            first,
+                            reference,
+                        )
+                    )
+        return found[:limit]
+
+    def postpone(self, charge: WaitingCharge, sent_at: datetime, retry_at: datetime) -> None:
+        self.postponed[charge.id] = (charge.tries + 1, retry_at, charge.first_sent_at or sent_at)
+
+    def sent(self, charge: WaitingCharge, sent_at: datetime) -> None:
+        tries, retry_at, first = self.postponed.get(charge.id, (0, charge.requested_at, None))
+        self.postponed[charge.id] = (tries, retry_at, first or sent_at)
+
+    def processor_customer(self, customer_id: int, gateway: str) -> str | None:
+        return self.processor_customers.get((customer_id, gateway))
+
+    def keep_processor_customer(self, customer_id: int, gateway: str, processor_id: str) -> str:
+        return self.processor_customers.setdefault((customer_id, gateway), processor_id)
 
     # ---- approvals -----------------------------------------------------------------
     def approval_posted(self, customer_id: int, approval_id: int, channel: str, ts: str) -> None:
@@ -151,3 +207,14 @@ class FakeStore:
 
     def kept(self, customer_id: int) -> Any:
         return self.accounts[customer_id]
+
+
+def sandbox_gateway(clock: Callable[[], datetime]) -> SandboxGateway:
+    """The built-in gateway on its own in-memory database: its books, apart from the fake's."""
+    engine = make_engine(MEMORY_URL)
+    Base.metadata.create_all(engine)
+    return SandboxGateway(engine, clock)
+
+
+def charger(store: FakeStore, clock: Callable[[], datetime]) -> Charger:
+    return Charger(store, store, sandbox_gateway(clock), clock)

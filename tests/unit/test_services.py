@@ -18,7 +18,8 @@ from billing.jobs import run_daily
 from billing.model import AlertKind, InvoiceKind, Product, Status
 from services.approvals import Approvals
 from services.billing import Billing
-from tests.unit.fakes import FakeStore
+from services.charging import Charger
+from tests.unit.fakes import FakeStore, charger
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
 ADA, GRACE = Actor.slack("UADA"), Actor.slack("UGRACE")
@@ -38,8 +39,22 @@ def store() -> FakeStore:
 
 
 @pytest.fixture
-def billing(store: FakeStore) -> Billing:
-    return Billing(store)
+def charges(store: FakeStore) -> Charger:
+    return charger(store, lambda: T0)
+
+
+@pytest.fixture
+def billing(store: FakeStore, charges: Charger) -> Billing:
+    return Billing(store, charges=charges)
+
+
+def run_days(store: FakeStore, billing: Billing, first: datetime, days: range) -> None:
+    """The daily jobs at 00:00 of each day, each followed by the charges it recorded."""
+    for n in days:
+        at = first + timedelta(days=n)
+        run_daily(store, at)
+        assert billing.charges is not None
+        billing.charges.run(at)
 
 
 def in_service(store: FakeStore, billing: Billing) -> int:
@@ -47,9 +62,8 @@ def in_service(store: FakeStore, billing: Billing) -> int:
     customer = billing.open_account("acme.example", T0).id
     billing.order(customer, CHROME, at=T0, actor=ADA, key="signup")
     billing.order(customer, CARD, at=T0, actor=ADA, key="card")
-    day = T0.replace(hour=0)
-    for n in range(1, 60):  # Jan 11 .. Mar 10: the trial ends, two monthly invoices
-        run_daily(store, day + timedelta(days=n))
+    # Jan 11 .. Mar 10: the trial ends, two monthly invoices
+    run_days(store, billing, T0.replace(hour=0), range(1, 60))
     return customer
 
 
@@ -105,8 +119,8 @@ def test_a_quote_of_a_payment_names_what_it_settles_and_the_credit_it_leaves(
     billing.order(customer, CHROME, at=T0, actor=ADA)
     expired = cmd.SetupBilling(card=cmd.CardDetails(brand="visa", last4="4242", expires="2026-01"))
     billing.order(customer, expired, at=T0, actor=ADA)
-    for n in range(1, 23):  # to Feb 1: January's invoice, its charge failing on the expired card
-        run_daily(store, T0.replace(hour=0) + timedelta(days=n))
+    # to Feb 1: January's invoice, its charge failing on the expired card
+    run_days(store, billing, T0.replace(hour=0), range(1, 23))
     [invoice] = store.kept(customer).unpaid()
     # Jan 24..31 paid: (60 / 12) x 25 x 8 / 31 = 32.258... -> 32.26
     assert invoice.total == Decimal("32.26")

@@ -1,0 +1,137 @@
+"""The queue of charges waiting for the processor, read and rescheduled without loading an
+account: the worker takes the answer back to the account only once it has one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing.model import ChargeStatus
+from billing.store import WaitingCharge
+from storage.models import (
+    ChargeRow,
+    CustomerRow,
+    PaymentMethodRow,
+    ProcessorCustomerRow,
+    table_of,
+)
+from storage.store import SqlStore
+
+
+class SqlChargeQueue:
+    """billing.store.ChargeQueue on the database."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def waiting(
+        self, now: datetime, limit: int, customer_id: int | None = None
+    ) -> list[WaitingCharge]:
+        """Pending charges due to be sent at `now`, oldest first."""
+        charges, customers, cards = (
+            table_of(ChargeRow),
+            table_of(CustomerRow),
+            table_of(PaymentMethodRow),
+        )
+        query = (
+            select(
+                charges,
+                customers.c.domain,
+                customers.c.currency,
+                cards.c.brand,
+                cards.c.last4,
+                cards.c.exp_year,
+                cards.c.exp_month,
+                cards.c.processor_method,
+            )
+            .join(customers, customers.c.id == charges.c.customer_id)
+            .outerjoin(
+                cards,
+                (cards.c.customer_id == charges.c.customer_id) & cards.c.replaced_at.is_(None),
+            )
+            .where(charges.c.status == ChargeStatus.PENDING.value, charges.c.next_try_at <= now)
+            .order_by(charges.c.next_try_at, charges.c.id)
+            .limit(limit)
+        )
+        if customer_id is not None:
+            query = query.where(charges.c.customer_id == customer_id)
+        with self.store.reads.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [_waiting(row) for row in rows]
+
+    def postpone(self, charge: WaitingCharge, sent_at: datetime, retry_at: datetime) -> None:
+        """No answer came: send the same key again at `retry_at`."""
+        table = table_of(ChargeRow)
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == charge.id, table.c.status == ChargeStatus.PENDING.value)
+                .values(
+                    tries=charge.tries + 1,
+                    next_try_at=retry_at,
+                    first_sent_at=charge.first_sent_at or sent_at,
+                )
+            )
+
+    def sent(self, charge: WaitingCharge, sent_at: datetime) -> None:
+        """The key went out: from now on its age counts against the processor's key life."""
+        if charge.first_sent_at is not None:
+            return
+        table = table_of(ChargeRow)
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == charge.id, table.c.first_sent_at.is_(None))
+                .values(first_sent_at=sent_at)
+            )
+
+    def processor_customer(self, customer_id: int, gateway: str) -> str | None:
+        table = table_of(ProcessorCustomerRow)
+        with self.store.reads.connect() as connection:
+            return connection.execute(
+                select(table.c.processor_id).where(
+                    table.c.customer_id == customer_id, table.c.gateway == gateway
+                )
+            ).scalar()
+
+    def keep_processor_customer(self, customer_id: int, gateway: str, processor_id: str) -> str:
+        """Record the processor's customer; the first one recorded wins (two workers)."""
+        try:
+            with self.store.engine.begin() as connection:
+                connection.execute(
+                    insert(table_of(ProcessorCustomerRow)),
+                    {"customer_id": customer_id, "gateway": gateway, "processor_id": processor_id},
+                )
+        except IntegrityError:
+            pass
+        kept = self.processor_customer(customer_id, gateway)
+        assert kept is not None
+        return kept
+
+
+def _waiting(row: RowMapping) -> WaitingCharge:
+    card = (
+        None
+        if row["brand"] is None
+        else (
+            row["brand"],
+            row["last4"],
+            row["exp_year"],
+            row["exp_month"],
+            row["processor_method"],
+        )
+    )
+    return WaitingCharge(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        key=row["key"],
+        amount=row["amount"],
+        currency=row["currency"],
+        domain=row["domain"],
+        requested_at=row["requested_at"],
+        tries=row["tries"],
+        first_sent_at=row["first_sent_at"],
+        card=card,
+    )
