@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app, services, store_for, web_client
 from bot.config import Settings
@@ -56,6 +58,47 @@ def _start_scheduler(settings: Settings, found: Services, store: SqlStore) -> Ba
     return start_scheduler(found, store, web_client(settings, retries=False))
 
 
+PING_SECONDS = 2.0
+"""How often the Socket Mode client pings Slack and checks its connection. A connection
+Slack closes without a `disconnect` message first is only replaced at the next check (the
+client's own reconnect on a close frame finds the old socket still open and does nothing):
+at Bolt's default of 10 s the bot would be unreachable for up to that long."""
+
+
+def _connect(app: App, settings: Settings) -> SocketModeHandler | None:
+    """Socket Mode: the client asks apps.connections.open, on the bot's Web API base URL,
+    where to connect, with the app-level token. A token Slack refuses is said in one line
+    (None); a WebSocket that cannot be opened yet is retried by the client, and said so."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(
+        app, settings.slack_app_token.get_secret_value(), ping_interval=PING_SECONDS
+    )
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
+    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
+        handler.close()  # type: ignore[no-untyped-call]
+        print(
+            "licensebot: Slack refused the app-level token or could not be reached"
+            f" ({_reason(error)})",
+            file=sys.stderr,
+        )
+        return None
+    if handler.client.is_connected():
+        log.info("licensebot connected in Socket Mode")
+    else:
+        log.warning("licensebot could not open its Socket Mode connection yet; retrying")
+    return handler
+
+
+def _reason(error: Exception) -> str:
+    """Slack's error code (invalid_auth, say), or the kind of network failure."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or type(error).__name__)
+    return type(error).__name__
+
+
 def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     store = store_for(settings, _prepare(settings))
     found = services(settings, store)
@@ -81,13 +124,9 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
             stop.wait()
             server.stop()  # requests under way finish; the answers after them below
         else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            assert settings.slack_app_token is not None
-            handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            # slack_bolt leaves connect() and close() without annotations.
-            handler.connect()  # type: ignore[no-untyped-call]
-            log.info("licensebot connected in Socket Mode")
+            handler = _connect(app, settings)
+            if handler is None:
+                return 2
             stop.wait()
             handler.close()  # type: ignore[no-untyped-call]
     except KeyboardInterrupt:

@@ -90,6 +90,9 @@ class SlackApi(Recorder):
         for person in people:
             self.workspace.add_person(person)
         self.answers = Answers(self.workspace, self.team, strict=strict, base_url=self._base)
+        self.socket_mode: Callable[[], str] | None = None
+        """What ``apps.connections.open`` answers, called with the app-level token: a function
+        issuing a fresh WebSocket URL (a local Socket Mode server's). None: no Socket Mode."""
         self._base_url: str | None = None
         self._server: ThreadingServer | None = None
         self._thread: threading.Thread | None = None
@@ -222,10 +225,22 @@ class SlackApi(Recorder):
         if reply is None:
             if "authorization" not in headers and "token" not in args:
                 reply = _json(200, {"ok": False, "error": "not_authed"})
+            elif method == "apps.connections.open":
+                reply = _json(200, self._connections_open(headers, args))
             else:
                 reply = _json(200, self.answers(method, args))
         self.record_call(Call(method, args, headers, arrived, reply[0]))
         return reply
+
+    def _connections_open(self, headers: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
+        """Slack opens Socket Mode connections for app-level tokens only; each call hands out
+        a new URL, good for one connection."""
+        token = str(args.get("token") or headers.get("authorization", "").removeprefix("Bearer "))
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.socket_mode is None:  # as for an app token Slack does not know
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode()}
 
     def _response(self, name: str, args: dict[str, Any], arrived: float) -> Reply:
         failed = self._failed(f"response/{name}")
