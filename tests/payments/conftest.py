@@ -62,7 +62,7 @@ class LocalStripe:
         """A request of the test's own (setting up cards), straight to the server."""
         answer = requests.post(self.url + path, data=data, auth=(API_KEY, ""), timeout=5)
         answer.raise_for_status()
-        body: dict[str, Any] = answer.json()
+        body: dict[str, Any] = answer.json() if answer.content else {}
         return body
 
     def get(self, path: str) -> dict[str, Any]:
