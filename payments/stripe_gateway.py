@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from math import ceil, floor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -31,6 +31,7 @@ from billing.gateway import (
     ChargeOutcome,
     Decline,
     GatewayUnavailable,
+    PaymentGateway,
     ProcessorPayment,
     RefundOutcome,
     SavedCard,
@@ -194,6 +195,11 @@ class StripeGateway:
         if not session.url:
             raise RuntimeError(f"Stripe returned Checkout Session {session.id} without a URL")
         return session.url
+
+    def adopt(self, brand: str, last4: str, exp_year: int, exp_month: int) -> str | None:
+        """Never: a card saved before Stripe was configured has no PaymentMethod there, and
+        only the hosted page may collect one (SPEC item 2), so it is entered again."""
+        return None
 
     def payment_method(self, payment_method: str) -> SavedCard:
         with _unavailable_on_outage("payment_method"):
@@ -432,3 +438,9 @@ def _id(value: object) -> str | None:
         return value
     identifier = getattr(value, "id", None)
     return identifier if isinstance(identifier, str) else None
+
+
+if TYPE_CHECKING:  # mypy checks the adapter against the port
+
+    def _is_a_gateway(gateway: StripeGateway) -> PaymentGateway:
+        return gateway

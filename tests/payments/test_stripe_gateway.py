@@ -428,6 +428,10 @@ def test_card_entry_is_a_checkout_session_in_setup_mode(
     }
 
 
+def test_a_card_saved_before_stripe_is_never_adopted(gateway: StripeGateway) -> None:
+    assert gateway.adopt("visa", "4242", 2030, 12) is None
+
+
 def test_a_payment_method_is_read_as_the_card_the_bot_keeps(
     gateway: StripeGateway, card: CardMaker
 ) -> None:
