@@ -77,6 +77,8 @@ class Pending:
     alerts: list[Alert] = field(default_factory=list)
     retries: list[Retry] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
+    events: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+    """Processor events applied: id, gateway, kind, when received."""
     answered_charges: list[Charge] = field(default_factory=list)
     finished_retries: list[Retry] = field(default_factory=list)
     domains: list[DomainRegistration] = field(default_factory=list)
@@ -362,6 +364,14 @@ class Account:
         charge.settled_at = at
         if charge.id is not None and charge not in self.pending.answered_charges:
             self.pending.answered_charges.append(charge)
+
+    def note_event(self, event_id: str, gateway: str, kind: str, at: datetime) -> None:
+        """A processor event applied in this unit of work: recorded with it, so it is applied
+        once (a second one with the same id fails the whole transaction)."""
+        self.pending.events.append((event_id, gateway, kind, at))
+
+    def charge_keyed(self, key: str) -> Charge | None:
+        return next((c for c in self.charges if c.key == key), None)
 
     def charges_on(self, invoice: Invoice) -> list[Charge]:
         return [c for c in self.charges if c.invoice is invoice]

@@ -91,20 +91,29 @@ def request_payment(account: Account, amount: Decimal, at: datetime, occasion: s
     return account.request_charge(Charge(account.id, amount, at, occasion))
 
 
-def apply_outcome(account: Account, charge: Charge, outcome: ChargeOutcome) -> Change | None:
-    """Apply the processor's answer to a pending charge, at the charge's own instant; None
-    when it was applied already."""
-    if charge.status is not ChargeStatus.PENDING:
+def apply_outcome(
+    account: Account, charge: Charge, outcome: ChargeOutcome, at: datetime | None = None
+) -> Change | None:
+    """Apply the processor's answer to a pending charge, at the charge's own instant (or `at`,
+    when the processor reports it later); None when it was applied already.
+
+    A charge that failed for want of the payer's authentication is still taken if the payer
+    then completes it (SPEC 5: it waits for the admin, who completes it from a link)."""
+    waited = (
+        charge.status is ChargeStatus.FAILED
+        and charge.reason == Decline.AUTHENTICATION_REQUIRED.value
+        and outcome.succeeded
+    )
+    if charge.status is not ChargeStatus.PENDING and not waited:
         return None
     told = len(account.pending.alerts)
-    change = _apply(account, charge, outcome)
+    change = _apply(account, charge, outcome, at or charge.requested_at)
     for alert in account.pending.alerts[told:]:
         alert.notify = alert.notify or charge.notify
     return change
 
 
-def _apply(account: Account, charge: Charge, outcome: ChargeOutcome) -> Change:
-    at = charge.requested_at
+def _apply(account: Account, charge: Charge, outcome: ChargeOutcome, at: datetime) -> Change:
     charge.processor_id = outcome.charge_id or charge.processor_id
     if outcome.succeeded:
         account.answer_charge(charge, ChargeStatus.SUCCEEDED, at)

@@ -10,6 +10,7 @@ from billing.account import Account
 from billing.calendar import pacific_day
 from billing.charging import request_payment
 from billing.errors import BillingError
+from billing.gateway import SavedCard
 from billing.model import Card, Change, Occasion, Status
 from billing.reminders import card_warning_day, warn_card_expiring
 
@@ -103,3 +104,21 @@ def refund_credit(
         before,
         {"refunded": str(amount), "credit": str(account.credit)},
     )
+
+
+def card_refreshed(
+    account: Account, saved: SavedCard, at: datetime, retry_after: timedelta
+) -> Change | None:
+    """The processor's news of the card on file (a new expiry sent by the card network): the
+    same payment method, its reference brought up to date. None when it is not the card on
+    file any more, or nothing changed (a late or repeated event)."""
+    current = account.card
+    if current is None or current.payment_method != saved.payment_method:
+        return None
+    card = Card(saved.brand, saved.last4, saved.exp_year, saved.exp_month)
+    card.payment_method = saved.payment_method
+    if (card.brand, card.last4, card.expires) == (current.brand, current.last4, current.expires):
+        return None
+    before = _card_snapshot(current)
+    retry = save_card(account, card, at, retry_after)
+    return Change("card_updated", account.customer.domain, before, _saved(card, retry))

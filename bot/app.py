@@ -13,14 +13,20 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 import handlers
-from bot.config import ConfigError, Settings
+from bot.config import Settings
+from bot.gate import WSGI
+from bot.webhooks import PATH as WEBHOOK_PATH
+from bot.webhooks import stripe_webhook
 from handlers.answers import AnswerPool
+from payments.stripe_gateway import StripeGateway
 from services.approvals import Approvals
 from services.billing import Billing
 from services.charging import Charger, sandbox_charger
 from services.context import Services, system_clock
 from services.people import Directory
+from services.processor_events import ProcessorEvents
 from services.workspaces import Workspaces, WorkspaceSettings
+from storage.charges import SqlChargeQueue
 from storage.db import make_engine
 from storage.store import SqlStore
 
@@ -58,10 +64,26 @@ def store_for(settings: Settings, engine: Engine | None = None) -> SqlStore:
 def charger_for(
     settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
 ) -> Charger:
-    """The charge worker with the gateway the settings name."""
+    """The charge worker with the gateway the settings name (the sandbox by default)."""
     if settings.payments == "stripe":
-        raise ConfigError("LICENSEBOT_PAYMENTS=stripe: the Stripe gateway is not available yet")
+        assert settings.stripe_api_key is not None  # load_settings says so in one line
+        gateway = StripeGateway(
+            settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
+        )
+        return Charger(store, SqlChargeQueue(store), gateway, clock)
     return sandbox_charger(store, clock)
+
+
+def webhooks(settings: Settings, store: SqlStore, found: Services) -> dict[str, WSGI]:
+    """The processor's webhook endpoint, in Stripe mode."""
+    charges = found.billing.charges
+    if settings.payments != "stripe" or settings.stripe_webhook_secret is None or charges is None:
+        return {}
+    gateway = charges.gateway
+    events = ProcessorEvents(store, found.billing, gateway.name)
+    secret = settings.stripe_webhook_secret.get_secret_value()
+    cards = gateway if isinstance(gateway, StripeGateway) else None
+    return {WEBHOOK_PATH: stripe_webhook(events, secret, cards, found.clock)}
 
 
 def services(

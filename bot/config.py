@@ -103,6 +103,13 @@ def load_settings(socket_mode: bool = False) -> Settings:
             else str(first["msg"]).removeprefix("Value error, ")
         )
         raise ConfigError(f"{name}: {problem}") from None
+    if settings.payments == "stripe":
+        for name, value in (
+            ("STRIPE_API_KEY", settings.stripe_api_key),
+            ("STRIPE_WEBHOOK_SECRET", settings.stripe_webhook_secret),
+        ):
+            if value is None:
+                raise ConfigError(f"{name}: is missing (LICENSEBOT_PAYMENTS=stripe needs it)")
     if socket_mode and settings.slack_app_token is None:
         raise ConfigError(
             "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token; or use --http)"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app, services, store_for, web_client
+from bot.app import build_app, services, store_for, web_client, webhooks
 from bot.config import Settings
 from bot.logs import configure
 from handlers.request_messages import announce
@@ -119,8 +119,12 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
             from bot.server import serve
 
             secret = settings.slack_signing_secret.get_secret_value()
-            server = serve(app, store.engine, secret, port).start()
-            log.info("licensebot listening on :%s (POST /slack/events, GET /healthz)", port)
+            routes = webhooks(settings, store, found)
+            server = serve(app, store.engine, secret, port, routes=routes).start()
+            paths = ", ".join(
+                ["POST /slack/events", *(f"POST {p}" for p in routes), "GET /healthz"]
+            )
+            log.info("licensebot listening on :%s (%s)", port, paths)
             stop.wait()
             server.stop()  # requests under way finish; the answers after them below
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from slack_bolt import App
@@ -22,7 +22,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from bot.gate import BODY_LIMIT, gate
+from bot.gate import BODY_LIMIT, WSGI, gate
 
 EVENTS_PATH = "/slack/events"
 HTTP_THREADS = 16
@@ -37,8 +37,13 @@ log = logging.getLogger(__name__)
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
-def application(app: App, engine: Engine, signing_secret: str) -> Callable[..., Iterable[bytes]]:
+def application(
+    app: App, engine: Engine, signing_secret: str, routes: Mapping[str, WSGI] | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """Slack's one URL, the health check, and `routes` (the processor's webhook), each
+    verifying its own caller's signature."""
     slack = gate(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
+    others = dict(routes or {})
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -46,6 +51,8 @@ def application(app: App, engine: Engine, signing_secret: str) -> Callable[..., 
             return _health(engine, start_response)
         if path == EVENTS_PATH:
             return slack(environ, start_response)
+        if path in others:
+            return others[path](environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
         return [b""]
 
@@ -110,6 +117,11 @@ class HttpServer:
 
 
 def serve(
-    app: App, engine: Engine, signing_secret: str, port: int, host: str = "0.0.0.0"
+    app: App,
+    engine: Engine,
+    signing_secret: str,
+    port: int,
+    host: str = "0.0.0.0",
+    routes: Mapping[str, WSGI] | None = None,
 ) -> HttpServer:
-    return HttpServer(application(app, engine, signing_secret), host, port)
+    return HttpServer(application(app, engine, signing_secret, routes), host, port)

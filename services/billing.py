@@ -22,6 +22,7 @@ from billing.actors import Actor
 from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import month_start, pacific_day
 from billing.charging import assume_taken
+from billing.gateway import PaymentGateway
 from billing.invoicing import current_cycle_lines, monthly_lines
 from billing.model import (
     REACTIVATION_DELAY,
@@ -55,6 +56,8 @@ GLANCES = 4096
 
 class Charges(Protocol):
     """The charge worker (services.charging.Charger), as the billing service uses it."""
+
+    gateway: PaymentGateway
 
     def run(
         self, now: datetime | None = None, customer_id: int | None = None, limit: int = ...

@@ -4,8 +4,9 @@ account: the worker takes the answer back to the account only once it has one.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, Select, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.model import ChargeStatus
@@ -15,6 +16,7 @@ from storage.models import (
     CustomerRow,
     PaymentMethodRow,
     ProcessorCustomerRow,
+    ProcessorEventRow,
     table_of,
 )
 from storage.store import SqlStore
@@ -135,3 +137,42 @@ def _waiting(row: RowMapping) -> WaitingCharge:
         first_sent_at=row["first_sent_at"],
         card=card,
     )
+
+
+class ProcessorLinks:
+    """Which customer a processor's event is about, read from what the bot sent it."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def _one(self, query: Select[Any]) -> int | None:
+        with self.store.reads.connect() as connection:
+            return connection.execute(query.limit(1)).scalar()
+
+    def by_charge_key(self, key: str) -> int | None:
+        table = table_of(ChargeRow)
+        return self._one(select(table.c.customer_id).where(table.c.key == key))
+
+    def by_processor_customer(self, gateway: str, processor_id: str) -> int | None:
+        table = table_of(ProcessorCustomerRow)
+        return self._one(
+            select(table.c.customer_id).where(
+                table.c.gateway == gateway, table.c.processor_id == processor_id
+            )
+        )
+
+    def by_payment_method(self, payment_method: str) -> int | None:
+        table = table_of(PaymentMethodRow)
+        return self._one(
+            select(table.c.customer_id).where(
+                table.c.processor_method == payment_method, table.c.replaced_at.is_(None)
+            )
+        )
+
+    def by_charge_id(self, charge_id: str) -> int | None:
+        table = table_of(ChargeRow)
+        return self._one(select(table.c.customer_id).where(table.c.processor_id == charge_id))
+
+    def seen(self, event_id: str) -> bool:
+        table = table_of(ProcessorEventRow)
+        return self._one(select(literal(1)).where(table.c.id == event_id)) is not None

@@ -325,6 +325,18 @@ class ProcessorCustomerRow(Base):
     processor_id: Mapped[str] = mapped_column(String(100))
 
 
+class ProcessorEventRow(Base):
+    """A processor's notification, applied once: its id is the key (a redelivery, or two
+    replicas receiving it, meets this row and changes nothing)."""
+
+    __tablename__ = "processor_events"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    received_at: Mapped[datetime]
+
+
 class SandboxChargeRow(Base):
     """The sandbox gateway's own books: one row per idempotency key, as a processor keeps
     them, so that tests can count what was really charged."""

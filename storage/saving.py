@@ -30,6 +30,7 @@ from storage.models import (
     InvoiceLineRow,
     InvoiceRow,
     PaymentMethodRow,
+    ProcessorEventRow,
     ProductRow,
     QuantityChangeRow,
     RetryRow,
@@ -480,6 +481,15 @@ def _save_charges(session: Session, pendings: Sequence[tuple[Account, Any]]) -> 
                 },
             )
             for c in charges
+        ],
+    )
+    insert_rows(
+        session,
+        ProcessorEventRow,
+        [
+            {"id": e, "gateway": g, "kind": k, "customer_id": a.id, "received_at": at}
+            for a, p in pendings
+            for e, g, k, at in p.events
         ],
     )
     update_by_id(

@@ -1,4 +1,5 @@
-"""payment gateway: charges submitted after commit, processor customers, the sandbox's books
+"""payment gateway: charges submitted after commit, processor customers and events, the
+sandbox's books
 
 Every charge so far was taken inside the transaction that recorded it, so no charge is
 waiting: the new `charges` table starts empty and every ledger row keeps its meaning. Cards
@@ -80,6 +81,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id", "gateway", name=op.f("pk_processor_customers")),
     )
     op.create_table(
+        "processor_events",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("gateway", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", ID, nullable=True),
+        sa.Column("received_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_processor_events_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_processor_events")),
+    )
+    op.create_table(
         "sandbox_charges",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("charge_id", sa.String(length=40), nullable=False),
@@ -114,6 +129,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sandbox_refunds_charge_id"), table_name="sandbox_refunds")
     op.drop_table("sandbox_refunds")
     op.drop_table("sandbox_charges")
+    op.drop_table("processor_events")
     op.drop_table("processor_customers")
     op.drop_index("ix_charges_waiting", table_name="charges")
     op.drop_index(op.f("ix_charges_customer_id"), table_name="charges")
