@@ -118,7 +118,7 @@ def test_invoices_show_the_billing_month_and_when_they_were_issued() -> None:
     )
     fr = text(invoices_blocks("fr", [invoice(FLEXIBLE)], at))
     assert "*INV-000001* · janvier 2026 · 37,74" in fr
-    assert "2026-01" not in fr.replace("flexible plan, 2026-01", "")
+    assert "2026-01" not in fr
     assert period(invoice(), "en") == "January 2026"
 
 
