@@ -117,7 +117,7 @@ def test_modals_are_in_french(bot: Running) -> None:
             "setup_billing",
             card_values(expires="2025-12"),
             "expires",
-            ("this card expired at the end of {expires}", {"expires": "2025-12"}),
+            ("this card expired at the end of {expires}", {"expires": "12/2025"}),
         ),
         (
             "pay",
