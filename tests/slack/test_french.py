@@ -220,6 +220,20 @@ def test_every_message_has_a_french_translation() -> None:
     assert missing == [], json.dumps(missing, ensure_ascii=False, indent=1)
 
 
+def test_french_sets_a_no_break_space_before_a_colon_and_inside_guillemets() -> None:
+    """House rule: "Facture émise\u00a0: …", "«\u00a0{code}\u00a0»"; an ordinary space there
+    lets a line break before the colon. Slack's :emoji: codes are not colons of the text."""
+    catalogue = _catalogue("fr")
+    wrong = sorted(
+        translated
+        for translated in catalogue.values()
+        if re.search(r"(?<=\S) :(?![a-z_]+:)", translated)
+        or "« " in translated
+        or " »" in translated
+    )
+    assert wrong == [], json.dumps(wrong, ensure_ascii=False, indent=1)
+
+
 def test_translations_keep_their_placeholders() -> None:
     """A translation that drops or renames a {placeholder} would fail when shown."""
     import string
