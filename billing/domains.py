@@ -9,6 +9,7 @@ from billing.account import Account
 from billing.calendar import ONE_DAY, add_months, pacific_day
 from billing.errors import BillingError
 from billing.ledger import draft, issue
+from billing.lines import LineFacts, LineKind
 from billing.model import Change, DomainRegistration, Invoice, InvoiceKind, InvoiceLine, Occasion
 from billing.money import round_cents
 from billing.orders import ensure_direct
@@ -24,7 +25,7 @@ def year_invoice(
 ) -> Invoice:
     last = add_months(first, 12) - ONE_DAY
     line = InvoiceLine(
-        description=f"Domain registration {registration.domain}, {first}–{last}",
+        description=LineFacts(LineKind.DOMAIN, registration.domain, first, last).description,
         amount=round_cents(registration.price),
         quantity_days=0,
         period_start=first,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from billing.account import Account
 from billing.calendar import days_in_month, month_end, month_start, pacific_day, previous_month
 from billing.ledger import draft, issue
+from billing.lines import LineFacts, LineKind
 from billing.model import InvoiceKind, InvoiceLine, Plan, Subscription, SuspensionReason
 from billing.proration import annual_amount, flexible_amount
 from billing.usage import DayRange, licence_days, subtract, whole_days
@@ -49,7 +50,7 @@ def usage_line(sub: Subscription, first: date, last: date) -> InvoiceLine:
     quantity_days = licence_days(sub.changes, billable_days(sub, first, last))
     amount = prorated(sub, quantity_days, days_in_month(first.year, first.month))
     return InvoiceLine(
-        description=f"{sub.product}, {sub.plan.value} plan, {first.year:04d}-{first.month:02d}",
+        description=LineFacts(LineKind.USAGE, sub.product, first, last, sub.plan).description,
         amount=amount,
         quantity_days=quantity_days,
         subscription_id=sub.id,

@@ -221,7 +221,18 @@ class Card:
         return (day.year, day.month) <= (self.exp_year, self.exp_month)
 
     def describe(self) -> str:
-        return f"{self.brand} •••• {self.last4} ({self.expires})"
+        return card_reference(self.brand, self.last4, self.exp_year, self.exp_month)
+
+
+def expiry_text(year: int, month: int) -> str:
+    """A card's expiry as people read it, month first as cards print it, the year in full:
+    "12/2030", the same in English and French (`Card.expires`, "2030-12", is the data)."""
+    return f"{month:02d}/{year:04d}"
+
+
+def card_reference(brand: str, last4: str, year: int, month: int) -> str:
+    """A card as every screen shows it: "visa •••• 4242 (12/2030)"."""
+    return f"{brand} •••• {last4} ({expiry_text(year, month)})"
 
 
 @dataclass

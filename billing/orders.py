@@ -14,6 +14,7 @@ from billing.calendar import ONE_DAY, month_start, pacific_day
 from billing.errors import BillingError, NotAllowed, ResellerManaged
 from billing.invoicing import issue_monthly_invoice, monthly_lines
 from billing.ledger import draft, issue
+from billing.lines import LineFacts, LineKind
 from billing.model import (
     AlertKind,
     Change,
@@ -195,7 +196,9 @@ def _remainder_invoice(account: Account, sub: Subscription, at: datetime) -> Inv
     amount = remainder_amount(sub.price, sub.licences, day, sub.term_end)
     first = day + ONE_DAY
     line = InvoiceLine(
-        description=f"{sub.product}, rest of the annual commitment {first}–{sub.term_end}",
+        description=LineFacts(
+            LineKind.REMAINDER, sub.product, first, sub.term_end, sub.plan
+        ).description,
         amount=amount,
         quantity_days=sub.licences * ((sub.term_end - day).days),
         subscription_id=sub.id,

@@ -294,16 +294,23 @@ def test_simulate_as_text_is_a_statement_of_the_same_figures(tmp_path: Path) -> 
         timeout=60,
     )
     text = done.stdout
-    final = text[text.index("period 2026-06-01/2026-06-11") :].split("\n  INV-")[0]
-    assert "issued 2026-06-11 12:00 PT · paid" in final
+    # Babel's period and time: thin spaces around the dash, a narrow no-break space before PM.
+    june, noon = "Jun 1\u2009–\u200911, 2026", "12:00\u202fPM"
+    final = text[text.index(f"· {june} ·") :].split("\n  INV-")[0]
+    assert f"· {june} · issued Jun 11, 2026 at {noon} · paid" in final
+    # Days as each plan counts them: users on a flexible plan, licences on an annual one.
     assert re.search(
-        r"Cloud Identity Premium, flexible plan, 2026-06 +77 licence-days +\$15\.40", final
+        rf"Cloud Identity Premium, flexible plan, {june} +77 user-days +\$15\.40", final
     )
     assert re.search(
-        r"Chrome Enterprise Upgrade, annual plan, 2026-06 +275 licence-days +\$45\.83", final
+        rf"Chrome Enterprise Upgrade, annual plan, {june} +275 licence-days +\$45\.83", final
     )
     assert re.search(r"Total +\$61\.23", final)
-    assert (
-        "Balance due (issued, unpaid)" in text and "2026-06-11 12:00 PT · transferred · ci" in text
-    )
+    assert "Balance due (issued, unpaid)" in text
+    assert f"Jun 11, 2026 at {noon} · transferred · ci" in text
+    assert text.startswith("Dates and times are in Pacific time, the time zone of the billing")
+    assert " PT" not in text and "2026-06" not in text
+    assert not re.search(r"flexible plan, [^\n]*licence-days", text)
+    assert "ci · flexible plan · transferred · 7 users · term ends Jun 11, 2026" in text
+    assert "chrome · annual plan · transferred · 25 licences held · term ends Jun 11, 2026" in text
     assert "{" not in text, "no JSON"

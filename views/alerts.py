@@ -19,7 +19,8 @@ from views.i18n import (
     Nn_,
     Plural,
     billing_day,
-    card_month,
+    card_expiry,
+    card_text,
     holder_text,
     instant,
     labelled,
@@ -174,7 +175,7 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
             ),
             lang,
         ),
-        "card": facts.get("card", ""),
+        "card": card_text(str(facts.get("card", ""))),
         "domain": facts.get("domain", alert.domain),
         "reseller": facts.get("reseller", ""),
         "used": facts.get("used", ""),
@@ -209,7 +210,7 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
                     t(lang, label),
                     billing_day(date.fromisoformat(value), lang)
                     if name != "expires"
-                    else card_month(value, lang),
+                    else card_expiry(value),
                 )
             )
     ready = _billing_ready(alert)

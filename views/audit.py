@@ -13,7 +13,18 @@ from slack_sdk.models.blocks import Block
 
 from billing.actors import Actor, ActorKind
 from billing.history import AuditPage, AuditRecord
-from views.i18n import N_, billing_day, code, instant, money, number, price, t
+from views.i18n import (
+    N_,
+    billing_day,
+    card_snapshot,
+    card_text,
+    code,
+    instant,
+    money,
+    number,
+    price,
+    t,
+)
 from views.kit import actions, button, context, header, section
 
 ACTIONS = {
@@ -75,14 +86,23 @@ def _shown(lang: str, name: str, raw: Any) -> str:
         return str(raw)
     if name in CODED:
         return code(lang, str(raw))
+    if name == "card":
+        return card_text(str(raw))
     if isinstance(raw, int) and not isinstance(raw, bool):
         return number(raw, lang)
     return str(raw)
 
 
+def _with_card(snapshot: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A card change records the card's brand, last4 and expires: the trail shows them as
+    one card, as every screen does."""
+    card = card_snapshot(snapshot)
+    return snapshot if card is None else {**snapshot, "card": card}
+
+
 def changes(lang: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
     """What the change made different: `licences 25 → 50`, or `total $12.00` for what is new."""
-    before, after = before or {}, after or {}
+    before, after = _with_card(before or {}), _with_card(after or {})
     parts = []
     for name, label in FIELDS.items():
         if name not in after or after.get(name) == before.get(name):

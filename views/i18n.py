@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -23,7 +25,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from billing.calendar import pacific_day
 from billing.errors import BillingError, Refusal
-from billing.model import Invoice, InvoiceKind, InvoiceLine, Plan
+from billing.model import Invoice, InvoiceKind, InvoiceLine, Plan, card_reference, expiry_text
 from billing.quotes import Line
 from billing.seats import SLACK_USER, is_device
 
@@ -215,13 +217,39 @@ def short_month(value: date, language: str) -> str:
     return format_skeleton("yMMM", value, locale=LOCALES[language])
 
 
-def card_month(expires: str, language: str) -> str:
-    """A card's expiry month, stored as YYYY-MM: "December 2030", "décembre 2030"."""
-    try:
-        year, month = (int(part) for part in expires.split("-"))
-        return billing_month(date(year, month, 1), language)
-    except ValueError:
-        return expires
+def _year_month(expires: str) -> tuple[int, int] | None:
+    """A card's expiry as stored, YYYY-MM; None for anything else."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", expires)
+    if found is None or not 1 <= int(found[2]) <= 12:
+        return None
+    return int(found[1]), int(found[2])
+
+
+def card_expiry(expires: str) -> str:
+    """A card's expiry, stored as YYYY-MM, as every screen shows it: "12/2030"."""
+    found = _year_month(expires)
+    return expires if found is None else expiry_text(*found)
+
+
+STORED_REFERENCE = re.compile(r"\((\d{4}-\d{2})\)$")
+"""A card reference as releases before "12/2030" wrote it, kept in older alerts' facts and
+refusals: "visa •••• 4242 (2030-12)"."""
+
+
+def card_text(reference: str) -> str:
+    """A card reference taken from stored facts, its expiry as every screen shows it."""
+    return STORED_REFERENCE.sub(lambda found: f"({card_expiry(found[1])})", reference)
+
+
+def card_snapshot(snapshot: Mapping[str, Any]) -> str | None:
+    """The card a change records (brand, last4, expires: an audit row's before and after),
+    as every screen shows a card; None when the snapshot holds no card."""
+    if not {"brand", "last4", "expires"} <= snapshot.keys():
+        return None
+    found = _year_month(str(snapshot["expires"]))
+    if found is None:
+        return None
+    return card_reference(str(snapshot["brand"]), str(snapshot["last4"]), *found)
 
 
 def billing_period(start: date, end: date, language: str) -> str:
@@ -281,6 +309,10 @@ def value(lang: str, name: str, raw: object) -> str:
         return number(raw, lang)
     if name in CODES:
         return code(lang, str(raw))
+    if name == "expires":
+        return card_expiry(str(raw))
+    if name == "card":
+        return card_text(str(raw))
     return str(raw)
 
 

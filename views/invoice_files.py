@@ -18,11 +18,13 @@ from billing.history import LedgerEntry
 from billing.model import Customer, Invoice
 from billing.store import Reader
 from views.i18n import N_, billing_day, days_unit, days_used, labelled, money, period, t
+from views.lines import line_text
 
 LATIN = str.maketrans(
     {
         "\u202f": " ",
         "\u00a0": " ",
+        "\u2009": " ",
         "–": "-",
         "—": "-",
         "•": "*",
@@ -119,13 +121,11 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
     for line in invoice.lines:
         cells = (
             line.subscription_key or "-",
-            line.description,
+            line_text(line, lang),
             days_used(line, lang) if line.quantity_days else "",
             money(line.amount, lang),
         )
-        for width, value, align in zip(widths, cells, "LLRR", strict=True):
-            page.cell(width, 6, _latin(value[:60]), align=align)
-        page.ln()
+        _row(page, widths, cells)
     page.ln(2)
     page.set_font("helvetica", "", 10)
     summary = [
@@ -160,6 +160,23 @@ def pdf(document: InvoiceDocument, lang: str) -> bytes:
     return bytes(page.output())
 
 
+def _row(page: FPDF, widths: tuple[int, ...], cells: tuple[str, ...]) -> None:
+    """One line of the invoice: its description (the second cell) wraps within its column,
+    as a French period is longer than the English one; the other cells stand on its first
+    line."""
+    wrapped = page.multi_cell(widths[1], 6, _latin(cells[1]), dry_run=True, output="LINES")
+    height = 6 * max(1, len(wrapped) if isinstance(wrapped, list) else 1)
+    if page.will_page_break(height):
+        page.add_page()
+    top = page.get_y()
+    for column, (width, value, align) in enumerate(zip(widths, cells, "LLRR", strict=True)):
+        if column == 1:
+            page.multi_cell(width, 6, _latin(value), align=align, new_x="RIGHT", new_y="TOP")
+        else:
+            page.cell(width, 6, _latin(value), align=align)
+    page.set_xy(page.l_margin, top + height)
+
+
 def csv_bytes(document: InvoiceDocument, lang: str) -> bytes:
     invoice = document.invoice
     out = io.StringIO()
@@ -185,7 +202,7 @@ def csv_bytes(document: InvoiceDocument, lang: str) -> bytes:
                 invoice.issued_at.isoformat(),
                 invoice.period,
                 line.subscription_key or "",
-                line.description,
+                line_text(line, lang),
                 line.quantity_days,
                 days_unit(line, lang) if line.quantity_days else "",
                 str(line.amount),

@@ -12,7 +12,7 @@ from billing.model import Change, InvoiceKind
 from billing.quotes import Line, Quote
 from services.forms import N_
 from services.orders import ORDERS
-from views.i18n import instant, render, t
+from views.i18n import card_snapshot, instant, render, t
 
 INVOICED_NOW = {
     InvoiceKind.CANCELLATION: N_("The rest of the annual commitment is invoiced now: {amount}."),
@@ -83,4 +83,4 @@ def aftermath(lang: str, change: Change, now: datetime, tz: str | None = None) -
 
 
 def _card(snapshot: dict[str, Any]) -> str:
-    return f"{snapshot.get('brand')} •••• {snapshot.get('last4')} ({snapshot.get('expires')})"
+    return card_snapshot(snapshot) or "—"

@@ -28,6 +28,7 @@ from views.i18n import (
     tn,
 )
 from views.kit import actions, button, context, header, packed, section
+from views.lines import line_text
 
 NOT_ALLOWED = N_("Only the organisation's admins can use licensebot. Ask an admin.")
 
@@ -195,7 +196,7 @@ def invoices_blocks(
     for invoice in list(invoices)[-limit:][::-1]:
         lines = "\n".join(
             "• "
-            + labelled(lang, line.description, money(line.amount, lang))
+            + labelled(lang, line_text(line, lang), money(line.amount, lang))
             + (f" ({days_used(line, lang)})" if line.quantity_days else "")
             for line in invoice.lines
         )

@@ -8,9 +8,10 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block
 
+from billing.calendar import month_end
 from billing.model import Card, Subscription
 from billing.reminders import card_warning_day
-from views.i18n import N_, card_month, t
+from views.i18n import N_, billing_day, t
 from views.kit import button, section
 from views.openers import CARD
 
@@ -18,7 +19,8 @@ NO_BILLING = N_(
     ":warning: Billing is not set up: each subscription is suspended when its free trial ends."
 )
 EXPIRED = N_(":warning: The card {card} has expired: automatic payments fail until it is updated.")
-EXPIRING = N_(":warning: The card {card} expires at the end of {month}: update it before then.")
+EXPIRING = N_(":warning: The card {card} works until {day}: update it before then.")
+"""The card's own reference gives its expiry month; the warning gives the last day it works."""
 
 
 def warnings(
@@ -32,8 +34,8 @@ def warnings(
     if not card.valid_on(today):
         return [_with_button(t(lang, EXPIRED, card=card.describe()), t(lang, "Update the card"))]
     if today >= card_warning_day(card):
-        month = card_month(card.expires, lang)
-        text = t(lang, EXPIRING, card=card.describe(), month=month)
+        last = month_end(date(card.exp_year, card.exp_month, 1))
+        text = t(lang, EXPIRING, card=card.describe(), day=billing_day(last, lang))
         return [_with_button(text, t(lang, "Update the card"))]
     return []
 

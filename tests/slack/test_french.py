@@ -117,7 +117,7 @@ def test_modals_are_in_french(bot: Running) -> None:
             "setup_billing",
             card_values(expires="2025-12"),
             "expires",
-            ("this card expired at the end of {expires}", {"expires": "2025-12"}),
+            ("this card expired at the end of {expires}", {"expires": "12/2025"}),
         ),
         (
             "pay",
@@ -218,6 +218,20 @@ def test_every_message_has_a_french_translation() -> None:
     catalogue = _catalogue("fr")
     missing = sorted(message for message in messages() if not catalogue.get(message))
     assert missing == [], json.dumps(missing, ensure_ascii=False, indent=1)
+
+
+def test_french_sets_a_no_break_space_before_a_colon_and_inside_guillemets() -> None:
+    """House rule: "Facture émise\u00a0: …", "«\u00a0{code}\u00a0»"; an ordinary space there
+    lets a line break before the colon. Slack's :emoji: codes are not colons of the text."""
+    catalogue = _catalogue("fr")
+    wrong = sorted(
+        translated
+        for translated in catalogue.values()
+        if re.search(r"(?<=\S) :(?![a-z_]+:)", translated)
+        or "« " in translated
+        or " »" in translated
+    )
+    assert wrong == [], json.dumps(wrong, ensure_ascii=False, indent=1)
 
 
 def test_translations_keep_their_placeholders() -> None:

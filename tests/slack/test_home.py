@@ -60,7 +60,7 @@ def test_home_shows_subscriptions_licences_balance_estimate_and_alerts(bot: Runn
         assert f"*{label}*\n{money(amount)}" in shown
     assert f"Next invoice, if nothing changes: {money(overview.next_invoice)}." in shown
     assert overview.next_invoice > 0
-    assert "Card on file: visa •••• 4242 (2030-12)" in shown
+    assert "Card on file: visa •••• 4242 (12/2030)" in shown
     assert "Recent alerts" in shown
     for alert in alerts[-8:]:
         assert alert.kind.replace("_", " ") in shown
@@ -160,7 +160,7 @@ def test_home_and_status_warn_while_billing_is_not_set_up(bot: Running) -> None:
 def test_home_and_status_warn_of_a_card_about_to_expire_then_expired(bot: Running) -> None:
     sign_up(bot, "chrome")
     card_on_file(bot, expires="2026-01")  # saved Jan 10, within 30 days of Feb 1
-    soon = "The card visa •••• 4242 (2026-01) expires at the end of January 2026"
+    soon = "The card visa •••• 4242 (01/2026) works until Jan 31, 2026: update it before then."
     assert soon in view_text(open_home(bot, SUPER))
     assert soon in view_text(ask(bot, ADMIN, "status"))
     bot.clock.set(datetime(2026, 2, 2, 9, 0, tzinfo=PACIFIC))

@@ -503,7 +503,7 @@ def test_transfer_needs_the_box_ticked(bot: Running) -> None:
 
 def test_set_up_billing_saves_a_card_reference_without_a_confirmation(bot: Running) -> None:
     answer = submit(bot, SUPER, "setup_billing", card_values(brand="mastercard", last4="5454"))
-    assert "Done: Set up billing with mastercard •••• 5454, expiring 2028-12" in result_text(answer)
+    assert "Done: Set up billing with mastercard •••• 5454, expiring 12/2028" in result_text(answer)
     [card] = rows(bot.store.engine, "SELECT brand, last4, exp_year, exp_month FROM payment_methods")
     assert tuple(card) == ("mastercard", "5454", 2028, 12)
     assert ("slack:USUPER", "setup_billing", "acme.example") in audit_actions(bot.store.engine)
@@ -512,7 +512,7 @@ def test_set_up_billing_saves_a_card_reference_without_a_confirmation(bot: Runni
 def test_change_card_updates_the_expiry(bot: Running) -> None:
     card_on_file(bot, "2027-01")
     answer = submit(bot, SUPER, "update_card", {"expires": plain("2031-05")})
-    assert "Done: Update the card (expiry 2031-05)" in result_text(answer)
+    assert "Done: Update the card (expiry 05/2031)" in result_text(answer)
     current = rows(
         bot.store.engine,
         "SELECT exp_year, exp_month FROM payment_methods WHERE replaced_at IS NULL",
@@ -530,7 +530,7 @@ def test_a_card_change_says_what_changed_and_when_the_service_comes_back(bot: Ru
     assert subscriptions(bot)["chrome"].status == "suspended"
     answer = submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})
     said = result_text(answer)
-    assert "Card: visa •••• 4242 (2026-01) → visa •••• 4242 (2030-12)." in said
+    assert "Card: visa •••• 4242 (01/2026) → visa •••• 4242 (12/2030)." in said
     # 10:00 + 4 h = 14:00 Pacific, Feb 9 (22:00 UTC): a date token, shown in each reader's own
     # zone, its fallback in the asker's (Los Angeles here)
     assert (
@@ -543,7 +543,7 @@ def test_a_card_change_says_what_changed_and_when_the_service_comes_back(bot: Ru
 def test_a_card_change_with_nothing_owed_promises_no_charge(bot: Running) -> None:
     card_on_file(bot, "2027-01")
     said = result_text(submit(bot, SUPER, "update_card", {"expires": plain("2031-05")}))
-    assert "Card: visa •••• 4242 (2027-01) → visa •••• 4242 (2031-05)." in said
+    assert "Card: visa •••• 4242 (01/2027) → visa •••• 4242 (05/2031)." in said
     assert "charged to it" not in said
 
 
@@ -578,7 +578,7 @@ def test_a_card_number_or_security_code_is_refused_and_never_stored(
 
 def test_an_expired_card_is_refused_on_its_field(bot: Running) -> None:
     answer = submit(bot, SUPER, "setup_billing", card_values(expires="2025-12"))
-    refused(answer, "expires", "this card expired at the end of 2025-12")
+    refused(answer, "expires", "this card expired at the end of 12/2025")
     assert rows(bot.store.engine, "SELECT id FROM payment_methods") == []
 
 

@@ -66,8 +66,10 @@ def test_an_invoice_line_counts_user_days_on_a_flexible_plan_licence_days_on_an_
 ):
     at = datetime(2026, 2, 2, tzinfo=PACIFIC)
     en = text(invoices_blocks("en", [invoice(FLEXIBLE, ANNUAL)], at))
-    assert "Cloud Identity Premium, flexible plan, 2026-01: $37.74 (195 user-days)" in en
-    assert "Chrome Enterprise Upgrade, annual plan, 2026-01: $516.67 (3,100 licence-days)" in en
+    assert "Cloud Identity Premium, flexible plan, January 2026: $37.74 (195 user-days)" in en
+    assert (
+        "Chrome Enterprise Upgrade, annual plan, January 2026: $516.67 (3,100 licence-days)" in en
+    )
     fr = text(invoices_blocks("fr", [invoice(FLEXIBLE, ANNUAL)], at))
     assert "(195 jours-utilisateurs)" in fr
     assert f"(3{NNBSP}100 jours-licences)" in fr
