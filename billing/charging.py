@@ -86,6 +86,24 @@ def retryable(account: Account, invoice: Invoice) -> bool:
     return reason not in HARD_DECLINES | WAITS_FOR_PAYER
 
 
+def retry_on_schedule(account: Account, at: datetime, days: tuple[int, ...]) -> list[Invoice]:
+    """SPEC 6: charge a still-unpaid invoice again at 00:00 Pacific on each of `days` after
+    its issue day, unless its last failure was a hard decline or waits for the payer."""
+    today = pacific_day(at)
+    card = account.card
+    if card is None or not card.valid_on(today):  # an expired card is a hard decline
+        return []
+    due = [
+        invoice
+        for invoice in account.unpaid()
+        if (today - pacific_day(invoice.issued_at)).days in days and retryable(account, invoice)
+    ]
+    for invoice in due:
+        after = (today - pacific_day(invoice.issued_at)).days
+        charge_automatically(account, [invoice], at, f"schedule:{after}")
+    return due
+
+
 def request_payment(account: Account, amount: Decimal, at: datetime, occasion: str) -> Charge:
     """A manual payment, charged once the order has committed."""
     return account.request_charge(Charge(account.id, amount, at, occasion))

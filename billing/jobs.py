@@ -14,7 +14,7 @@ from datetime import datetime
 from billing.account import Account, Retry
 from billing.actors import SCHEDULER
 from billing.calendar import pacific_day, previous_month
-from billing.charging import retry_charge
+from billing.charging import retry_charge, retry_on_schedule
 from billing.domains import renew_domains
 from billing.invoicing import issue_monthly_invoice
 from billing.lifecycle import end_term, end_trial, suspend_for_non_payment
@@ -112,6 +112,20 @@ def suspend_overdue(store: Store, at: datetime) -> int:
     return _each(store, Due.OVERDUE, at, rule)
 
 
+def retry_unpaid(store: Store, at: datetime, days: tuple[int, ...]) -> int:
+    """The optional retry schedule (LICENSEBOT_RETRY_DAYS): unpaid invoices charged again."""
+    if not days:
+        return 0
+
+    def rule(account: Account) -> list[Change]:
+        return [
+            Change("retry_charge", invoice.key, None, {"days_after_issue": list(days)})
+            for invoice in retry_on_schedule(account, at, days)
+        ]
+
+    return _each(store, Due.UNPAID, at, rule)
+
+
 def remind(store: Store, at: datetime) -> int:
     def rule(account: Account) -> list[Change]:
         send_reminders(account, pacific_day(at))
@@ -131,10 +145,14 @@ DAILY: tuple[Callable[[Store, datetime], int], ...] = (
 """The jobs of 00:00 Pacific, in the order they run at the same instant."""
 
 
-def run_daily(store: Store, at: datetime) -> None:
+def run_daily(store: Store, at: datetime, retry_days: tuple[int, ...] = ()) -> None:
+    """The 00:00 jobs; with `retry_days`, unpaid invoices are charged again on those days
+    after their issue day, just before overdue accounts are suspended."""
     for job in DAILY:
         if job is run_invoicing and pacific_day(at).day != 1:
             continue
+        if job is suspend_overdue:
+            retry_unpaid(store, at, retry_days)
         job(store, at)
 
 

@@ -23,6 +23,8 @@ class Due(StrEnum):
     TRIALS_ENDED = "trials_ended"
     DOMAIN_RENEWALS = "domain_renewals"
     OVERDUE = "overdue"
+    UNPAID = "unpaid"
+    """Customers with an invoice still unpaid (the optional retry schedule)."""
     REMINDERS = "reminders"
 
 

@@ -93,6 +93,7 @@ def services(
         store,
         retry_after=timedelta(hours=settings.reactivation_hours),
         charges=charger_for(settings, store, clock),
+        retry_days=settings.retry_days,
     )
     return Services(
         billing=billing,

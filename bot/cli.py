@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,11 +19,17 @@ EXIT_BAD_INPUT = 2
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from bot.config import retry_days
     from bot.simulate import simulate
     from bot.timeline import TimelineError, load_timeline
 
     try:
-        result = simulate(load_timeline(Path(args.file)))
+        days = retry_days(os.environ.get("LICENSEBOT_RETRY_DAYS", ""))
+    except ValueError as error:
+        print(f"licensebot simulate: LICENSEBOT_RETRY_DAYS: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = simulate(load_timeline(Path(args.file)), retry_days=days)
     except TimelineError as error:
         print(f"licensebot simulate: {args.file}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

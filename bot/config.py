@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(None, validation_alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
+    retry_days: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), validation_alias="LICENSEBOT_RETRY_DAYS"
+    )
+    """Days after its issue day an unpaid invoice is charged again (default: none)."""
     """Another Stripe-compatible server (a local one in tests)."""
 
     @field_validator("slack_bot_token")
@@ -75,6 +79,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{bad[0]!r} is not a Slack user id (like U012ABCDEF)")
         return ids
 
+    @field_validator("retry_days", mode="before")
+    @classmethod
+    def _retry_days(cls, value: object) -> tuple[int, ...]:
+        return retry_days(value if isinstance(value, str) else ",".join(map(str, value or ())))  # type: ignore[call-overload]
+
     @field_validator("billing_channel", "approvals_channel")
     @classmethod
     def _channel(cls, value: str) -> str:
@@ -88,6 +97,15 @@ class Settings(BaseSettings):
         if value not in ("en", "fr"):
             raise ValueError("must be en or fr")
         return value
+
+
+def retry_days(text: str) -> tuple[int, ...]:
+    """LICENSEBOT_RETRY_DAYS ("1,3,5"): distinct days from 1 to 6, before the suspension on
+    the 7th (SPEC "Payments through a processor" 6)."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not all(item.isdigit() and 1 <= int(item) <= 6 for item in items):
+        raise ValueError("must be days after issue from 1 to 6, like 1,3,5")
+    return tuple(sorted({int(item) for item in items}))
 
 
 def load_settings(socket_mode: bool = False) -> Settings:

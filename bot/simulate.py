@@ -55,8 +55,11 @@ def _apply(billing: Billing, customer_id: int, step: Step) -> None:
     billing.order(customer_id, step.order, at=step.at, actor=TIMELINE, key=f"step-{step.index}")
 
 
-def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]:
-    """Replay `timeline` on `engine` (an empty database), by default a fresh in-memory one."""
+def simulate(
+    timeline: Timeline, engine: Engine | None = None, retry_days: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """Replay `timeline` on `engine` (an empty database), by default a fresh in-memory one;
+    `retry_days` as LICENSEBOT_RETRY_DAYS says (the CLI reads it)."""
     own = engine is None
     engine = engine or make_engine(MEMORY_URL)
     Base.metadata.create_all(engine)
@@ -64,9 +67,9 @@ def simulate(timeline: Timeline, engine: Engine | None = None) -> dict[str, Any]
     origin = timeline.steps[0].at if timeline.steps else timeline.until
     clock = SimulatedClock(origin)
     charger = Charger(store, SqlChargeQueue(store), SandboxGateway(engine, clock), clock)
-    billing = Billing(store, charges=charger)
+    billing = Billing(store, charges=charger, retry_days=retry_days)
     customer = billing.open_account(timeline.domain, origin)
-    runner = Runner(store, origin, settle=clock.settling(charger))
+    runner = Runner(store, origin, settle=clock.settling(charger), retry_days=retry_days)
     for step in timeline.steps:
         runner.run_until(step.at)
         clock.at = step.at

@@ -24,12 +24,15 @@ class Runner:
         origin: datetime,
         now: Callable[[], datetime] | None = None,
         settle: Callable[[datetime], object] | None = None,
+        retry_days: tuple[int, ...] = (),
     ) -> None:
         """`origin`: where the daily clock starts when no run has been recorded yet.
         `settle`: sends the charges an occurrence recorded, after it has committed and before
         the next one runs (the charge worker), so that each occurrence sees the answers."""
         self.store = store
         self.settle = settle
+        self.retry_days = retry_days
+        """LICENSEBOT_RETRY_DAYS: days after issue an unpaid invoice is charged again."""
         self.log = JobLog(store)
         self.origin = origin
         self.now = now
@@ -75,7 +78,7 @@ class Runner:
                 return False
             started = clock()
             if not self.log.finished(DAILY, occurrence):
-                run_daily(self.store, occurrence)
+                run_daily(self.store, occurrence, self.retry_days)
                 self.log.record(DAILY, occurrence, started, clock())
         self._last_daily = occurrence
         return True

@@ -50,6 +50,7 @@ def start_scheduler(services: Services, store: SqlStore, client: WebClient) -> B
         origin=services.clock(),
         now=services.clock,
         settle=None if charges is None else lambda _: charges.run(),
+        retry_days=services.billing.retry_days,
     )
     deliverer = deliverer_for(services, store, client)
     running, delivering = threading.Lock(), threading.Lock()

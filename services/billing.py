@@ -70,12 +70,15 @@ class Billing:
         store: Store,
         retry_after: timedelta = REACTIVATION_DELAY,
         charges: Charges | None = None,
+        retry_days: tuple[int, ...] = (),
     ) -> None:
         """`charges`: sends what an order asks to charge (a payment, an invoice it issues)
         as soon as the order has committed; without it, the scheduler's worker does."""
         self.store = store
         self.retry_after = retry_after
         self.charges = charges
+        self.retry_days = retry_days
+        """Days after issue the scheduler charges an unpaid invoice again (SPEC 6)."""
         self._glances: OrderedDict[int, tuple[tuple[int | None, date], Overview]] = OrderedDict()
         self._lock = threading.Lock()
 

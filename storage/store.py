@@ -403,6 +403,7 @@ def _due_queries() -> dict[Due, Any]:
         .join(CustomerRow, CustomerRow.id == reg.customer_id)
         .where(reg.next_renewal_on <= day, CustomerRow.reseller.is_(None)),
         Due.OVERDUE: select(inv.customer_id).where(inv.paid_at.is_(None), inv.due_at <= at, active),
+        Due.UNPAID: select(inv.customer_id).where(inv.paid_at.is_(None)),
         Due.REMINDERS: reminders,
     }
 

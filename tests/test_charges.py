@@ -21,6 +21,9 @@ from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.gateway import ChargeOutcome, GatewayUnavailable
 from billing.model import ChargeStatus
+from bot.config import retry_days
+from bot.simulate import simulate
+from bot.timeline import read_timeline
 from payments.sandbox import SandboxGateway
 from services.billing import Billing
 from services.charging import Charger, backoff, sandbox_charger
@@ -275,3 +278,50 @@ def test_sigkill_between_charging_and_recording_then_a_restart_charges_once(
     assert statuses == [ChargeStatus.SUCCEEDED.value]
     assert payments == [Decimal("25.00")], "and the books recorded it once"
     assert [a.kind for a in store.alerts(customer)] == ["payment_succeeded"]
+
+
+def scheduled(last4: str, days: tuple[int, ...]) -> list[tuple[str, str | None]]:
+    with fresh_database() as engine:
+        result = simulate(
+            read_timeline(january(last4, until="2026-02-09T00:00:00-08:00")), engine, days
+        )
+    return failures(result)
+
+
+def test_the_retry_schedule_charges_a_soft_decline_again_on_its_days() -> None:
+    """LICENSEBOT_RETRY_DAYS=1,3: the invoice of Feb 1 is charged again at 00:00 on Feb 2 and
+    Feb 4 (each a new attempt, each failure one alert); suspension stays on Feb 8."""
+    assert scheduled("9995", (1, 3)) == [
+        (FEB_1, "insufficient_funds"),
+        ("2026-02-02T00:00:00-08:00", "insufficient_funds"),
+        ("2026-02-04T00:00:00-08:00", "insufficient_funds"),
+    ]
+
+
+@pytest.mark.parametrize("last4", ["3184"])
+def test_the_retry_schedule_leaves_a_charge_waiting_for_the_payer(last4: str) -> None:
+    assert scheduled(last4, (1, 3, 5)) == [(FEB_1, "authentication_required")]
+
+
+def test_the_retry_schedule_never_charges_an_expired_card_again() -> None:
+    with fresh_database() as engine:
+        document = timeline(
+            signup("2026-01-10T09:00:00-08:00", "chrome", "annual", 25, "60.00"),
+            setup_card("2026-01-10T10:00:00-08:00", expires="2026-01"),
+            until="2026-02-09T00:00:00-08:00",
+        )
+        result = simulate(read_timeline(document), engine, (1, 3, 5))
+    assert failures(result) == [(FEB_1, "expired_card")]
+
+
+def test_without_a_retry_schedule_nothing_is_charged_again() -> None:
+    """Settled detail 5, the default: no automatic retry but the one after a card change."""
+    assert scheduled("0002", ()) == [(FEB_1, "card_declined")]
+
+
+def test_the_retry_days_setting_is_read_strictly() -> None:
+    assert retry_days("5, 1,3") == (1, 3, 5)
+    assert retry_days("") == ()
+    for bad in ("0", "7", "1;3", "x"):
+        with pytest.raises(ValueError):
+            retry_days(bad)

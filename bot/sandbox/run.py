@@ -139,6 +139,7 @@ def start_sandbox(
         origin=clock(),
         now=clock,
         settle=None if charges is None else lambda at: charges.run(at),
+        retry_days=found.billing.retry_days,
     )
     deliverer = deliverer_for(found, store, web_client(settings, retries=False))
     stop = threading.Event()
