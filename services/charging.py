@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from billing.account import Account
 from billing.actors import PROCESSOR
 from billing.charging import apply_outcome
 from billing.gateway import ChargeOutcome, Decline, GatewayUnavailable, PaymentGateway
@@ -35,6 +37,8 @@ KEY_LIFETIME = timedelta(hours=24)
 FIRST_WAIT = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 BATCH = 200
+APPLY_BATCH = 100
+"""Accounts whose answers are applied in one transaction."""
 
 
 def backoff(tries: int) -> timedelta:
@@ -50,8 +54,11 @@ class Charger:
         queue: ChargeQueue,
         gateway: PaymentGateway,
         clock: Callable[[], datetime],
+        concurrency: int = 1,
     ) -> None:
+        """`concurrency`: charges sent at once (each waits on the processor, not the CPU)."""
         self.store = store
+        self.concurrency = concurrency
         self.queue = queue
         self.gateway = gateway
         self.clock = clock
@@ -60,20 +67,36 @@ class Charger:
         self, now: datetime | None = None, customer_id: int | None = None, limit: int = BATCH
     ) -> int:
         """Send every charge due at `now` (one customer's, or all); returns how many were
-        answered. `now` defaults to the clock (`simulate` gives its simulated instant)."""
+        answered. `now` defaults to the clock (`simulate` gives its simulated instant).
+
+        A batch is sent first (`concurrency` at a time: each waits on the processor), then
+        its answers are applied in locked batches of accounts, one transaction per batch;
+        whatever dies between the two leaves the charges pending, sent again with their keys.
+        """
         answered = 0
         while True:
             waiting = self.queue.waiting(now or self.clock(), limit, customer_id)
-            done = sum(self.send(charge, now) for charge in waiting)
-            answered += done
-            if len(waiting) < limit or done == 0:
+            answers = [a for a in self._ask_all(waiting, now) if a is not None]
+            self.apply(answers)
+            answered += len(answers)
+            if len(waiting) < limit or not answers:
                 return answered
 
-    def send(self, charge: WaitingCharge, now: datetime | None = None) -> bool:
-        """Ask the processor about one charge and apply its answer; False when none came."""
+    def _ask_all(
+        self, waiting: list[WaitingCharge], now: datetime | None
+    ) -> list[tuple[WaitingCharge, ChargeOutcome] | None]:
+        if self.concurrency <= 1 or len(waiting) <= 1:
+            return [self.ask(charge, now) for charge in waiting]
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="charge") as pool:
+            return list(pool.map(lambda charge: self.ask(charge, now), waiting))
+
+    def ask(
+        self, charge: WaitingCharge, now: datetime | None = None
+    ) -> tuple[WaitingCharge, ChargeOutcome] | None:
+        """The processor's answer for one charge; None when none came (sent again later)."""
         now = now or self.clock()
         try:
-            outcome = self._ask(charge, now)
+            return charge, self._ask(charge, now)
         except GatewayUnavailable as error:
             log.warning(
                 "charge %s: no answer from %s (%s); sent again later",
@@ -82,9 +105,7 @@ class Charger:
                 type(error).__name__,
             )
             self.queue.postpone(charge, now, now + backoff(charge.tries))
-            return False
-        self.apply(charge, outcome)
-        return True
+            return None
 
     def _ask(self, charge: WaitingCharge, now: datetime) -> ChargeOutcome:
         if charge.first_sent_at is not None and now - charge.first_sent_at > KEY_LIFETIME:
@@ -118,14 +139,32 @@ class Charger:
         made = self.gateway.create_customer(charge.customer_id, charge.domain)
         return self.queue.keep_processor_customer(charge.customer_id, self.gateway.name, made)
 
-    def apply(self, charge: WaitingCharge, outcome: ChargeOutcome) -> None:
-        with self.store.account(charge.customer_id) as account:
-            pending = next((c for c in account.charges if c.id == charge.id), None)
-            if pending is None:
-                return
-            change = apply_outcome(account, pending, outcome)
-            if change is not None:
-                account.audit(PROCESSOR, pending.requested_at, change)
+    def apply(self, answers: list[tuple[WaitingCharge, ChargeOutcome]]) -> int:
+        """Apply answers to their accounts, a locked batch of accounts per transaction."""
+        by_customer: dict[int, list[tuple[int, ChargeOutcome]]] = {}
+        for charge, outcome in answers:
+            by_customer.setdefault(charge.customer_id, []).append((charge.id, outcome))
+        if not by_customer:
+            return 0
+        return self.store.for_accounts(list(by_customer), Answers(by_customer), APPLY_BATCH)
+
+
+class Answers:
+    """The processor's answers, as a rule over a batch of accounts."""
+
+    def __init__(self, by_customer: dict[int, list[tuple[int, ChargeOutcome]]]) -> None:
+        self.by_customer = by_customer
+
+    def __call__(self, accounts: list[Account]) -> int:
+        applied = 0
+        for account in accounts:
+            for charge_id, outcome in self.by_customer.get(account.id, []):
+                pending = next((c for c in account.charges if c.id == charge_id), None)
+                change = None if pending is None else apply_outcome(account, pending, outcome)
+                if pending is not None and change is not None:
+                    account.audit(PROCESSOR, pending.requested_at, change)
+                    applied += 1
+        return applied
 
 
 def sandbox_charger(
