@@ -79,6 +79,22 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             {"SLACK_APP_TOKEN": None},
             "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token",
         ),
+        (
+            {"LICENSEBOT_PAYMENTS": "paypal"},
+            "LICENSEBOT_PAYMENTS: Input should be 'sandbox' or 'stripe'",
+        ),
+        (
+            {"LICENSEBOT_PAYMENTS": "stripe"},
+            "STRIPE_API_KEY: is missing (LICENSEBOT_PAYMENTS=stripe needs it)",
+        ),
+        (
+            {"LICENSEBOT_PAYMENTS": "stripe", "STRIPE_API_KEY": "sk_test_x"},
+            "STRIPE_WEBHOOK_SECRET: is missing",
+        ),
+        (
+            {"LICENSEBOT_RETRY_DAYS": "1,9"},
+            "LICENSEBOT_RETRY_DAYS: must be days after issue from 1 to 6, like 1,3,5",
+        ),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line_with_exit_2_and_no_secret(
