@@ -29,6 +29,7 @@ from views import audit as view_audit
 from views import seat_files as view_seat_files
 from views import seats as view_seats
 from views.forms import CONFIRM
+from views.kit import LINKS
 
 
 def register(app: App, services: Services, answers: AnswerPool) -> None:
@@ -48,6 +49,7 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.event("user_change")(seats.user_change)
     app.event({"type": "message", "subtype": "file_share"})(seat_files.shared)
     app.action(view_seat_files.APPLY_VALID)(ack=acknowledge, lazy=[seat_files.apply_valid])
+    app.action(LINKS)(fallbacks.nothing)
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
     app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)

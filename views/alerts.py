@@ -28,7 +28,7 @@ from views.i18n import (
     t,
     tn,
 )
-from views.kit import actions, button, context, section
+from views.kit import actions, button, context, link, section
 from views.openers import CARD, opener
 from views.replies import INVOICE_CSV, INVOICE_PDF
 
@@ -116,13 +116,17 @@ PREFILLED = frozenset({"seats_low", "seats_exhausted"})
 """Alerts whose button opens its form for the alert's subscription."""
 
 
+EXPIRED = N_("Why: the card on file has expired.")
 DECLINES = {
-    "card_expired": N_("Why: the card on file has expired."),
+    "expired_card": EXPIRED,
+    "card_expired": EXPIRED,  # as alerts saved before the payment gateway say it
     "insufficient_funds": N_("Why: the card has insufficient funds."),
     "authentication_required": N_("Why: the bank asks the cardholder to confirm the payment."),
     "processing_error": N_("Why: the card's bank could not process it; it can be tried again."),
 }
-"""Why a charge failed, as the processor says it (the sandbox knows only an expired card)."""
+"""Why a charge failed, in the processor's codes (billing.gateway.Decline); any other code,
+`card_declined` included, is a plain decline."""
+AUTHENTICATE = N_("Confirm the payment")
 DECLINED = N_("Why: the card was declined.")
 
 READY = N_(
@@ -227,7 +231,15 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         blocks.append(context(t(lang, READY)))
     elif alert.kind in NEXT_STEPS:
         blocks.append(context(t(lang, NEXT_STEPS[alert.kind])))
-    if alert.kind in BUTTONS and not ready:
+    if alert.kind == "payment_failed" and facts.get("action_url"):
+        text, action_id = BUTTONS[alert.kind]
+        blocks.append(
+            actions(
+                link(t(lang, AUTHENTICATE), str(facts["action_url"])),
+                button(t(lang, text), action_id),
+            )
+        )
+    elif alert.kind in BUTTONS and not ready:
         text, action_id = BUTTONS[alert.kind]
         value = f"subscription={alert.subscription}" if alert.kind in PREFILLED else ""
         blocks.append(actions(button(t(lang, text), action_id, value, style="primary")))

@@ -84,6 +84,16 @@ def button(text: str, action_id: str, value: str = "", style: str | None = None)
     )
 
 
+LINKS = "link"
+"""The action id of every button that opens a page: Slack still tells the app of the click,
+which is acknowledged and nothing more."""
+
+
+def link(text: str, url: str) -> ButtonElement:
+    """A button that opens `url` in the browser (a processor's page)."""
+    return ButtonElement(text=PlainTextObject(text=text[:75]), action_id=LINKS, url=url[:3000])
+
+
 def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlock:
     return ActionsBlock(elements=list(elements), block_id=block_id)
 

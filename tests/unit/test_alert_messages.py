@@ -85,6 +85,32 @@ def test_a_failed_payment_says_why() -> None:
     assert "Motif\u00a0: la carte a été refusée." in other
 
 
+@pytest.mark.parametrize(
+    ("reason", "why"),
+    [
+        ("expired_card", "Why: the card on file has expired."),
+        ("insufficient_funds", "Why: the card has insufficient funds."),
+        ("card_declined", "Why: the card was declined."),
+        ("processing_error", "Why: the card's bank could not process it; it can be tried again."),
+    ],
+)
+def test_each_decline_of_the_gateway_says_why(reason: str, why: str) -> None:
+    text, buttons = shown(notice("payment_failed", {"amount": "32.26", "reason": reason}), "en")
+    assert why in text and buttons == ["Pay now"]
+
+
+def test_a_payment_waiting_for_authentication_links_to_where_it_is_confirmed() -> None:
+    url = "https://pay.example/authenticate?charge=ch_1"
+    facts = {"amount": "32.26", "reason": "authentication_required", "action_url": url}
+    _, blocks = message(notice("payment_failed", facts), "fr")
+    found: list[Any] = dicts(blocks)
+    [row] = [b for b in found if b["type"] == "actions"]
+    assert [(e["text"]["text"], e.get("url")) for e in row["elements"]] == [
+        ("Confirmer le paiement", url),
+        ("Payer maintenant", None),
+    ]
+
+
 def test_a_suspension_gives_the_amount_due_with_a_pay_button() -> None:
     text, buttons = shown(notice("suspended_non_payment", {"amount": "132.26"}), "en")
     assert "Balance due: $132.26" in text and buttons == ["Pay now"]
