@@ -14,18 +14,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.gateway import (
     WAITS_FOR_PAYER,
     ChargeOutcome,
     Decline,
+    EventKind,
+    GatewayEvent,
     ProcessorPayment,
     RefundOutcome,
     SavedCard,
 )
-from storage.models import SandboxChargeRow, SandboxRefundRow
+from storage.models import SandboxChargeRow, SandboxRefundRow, table_of
 
 DECLINES = {
     "0002": Decline.CARD_DECLINED,
@@ -139,6 +141,48 @@ class SandboxGateway:
 
     def _authenticate_url(self, charge_id: str) -> str | None:
         return f"{self.base_url}/sandbox/authenticate?charge={charge_id}" if self.base_url else None
+
+    def authenticate(self, charge_id: str, at: datetime) -> GatewayEvent | None:
+        """The payer confirms a charge that waited for authentication (the sandbox's page at
+        the alert's link): it is taken, and told as a processor tells it, by an event. None
+        when there is no such charge waiting."""
+        table = table_of(SandboxChargeRow)
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(table).where(
+                    table.c.charge_id == charge_id,
+                    table.c.reason == Decline.AUTHENTICATION_REQUIRED.value,
+                )
+            ).first()
+            if row is None:
+                return None
+            connection.execute(
+                update(table)
+                .where(table.c.charge_id == charge_id)
+                .values(succeeded=True, reason=None)
+            )
+        return GatewayEvent(
+            id=_id("evt_sandbox", charge_id),
+            kind=EventKind.PAYMENT_SUCCEEDED,
+            created=at,
+            processor_customer=row.processor_customer,
+            key=row.key,
+            charge_id=charge_id,
+            amount=row.amount,
+            currency=row.currency,
+        )
+
+    def waiting_charge(self, charge_id: str) -> tuple[Decimal, str] | None:
+        """The amount and currency of a charge waiting for the payer, for its page."""
+        table = table_of(SandboxChargeRow)
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(table.c.amount, table.c.currency).where(
+                    table.c.charge_id == charge_id,
+                    table.c.reason == Decline.AUTHENTICATION_REQUIRED.value,
+                )
+            ).first()
+        return None if row is None else (row.amount, row.currency)
 
     def charges(self) -> int:
         """How many charges the sandbox has taken or refused, every key once."""

@@ -29,6 +29,7 @@ from billing.account import Account, Retry
 from billing.approvals import OPEN, Approval, ApprovalStatus
 from billing.calendar import ONE_DAY, day_start, month_end
 from billing.errors import Refusal
+from billing.gateway import Decline
 from billing.model import (
     Card,
     Change,
@@ -386,8 +387,9 @@ def registrations(session: Session, ids: Sequence[int]) -> dict[int, list[Domain
 def charges_of(
     session: Session, ids: Sequence[int], open_by_customer: dict[int, list[Invoice]]
 ) -> dict[int, list[Charge]]:
-    """Charges still pending, and every attempt on an invoice still unpaid (its attempts are
-    numbered on, and the last one says whether a retry may follow)."""
+    """Charges still pending or waiting for the payer's authentication, and every attempt on
+    an invoice still unpaid (its attempts are numbered on, and the last one says whether a
+    retry may follow)."""
     invoices = {inv.id: inv for found in open_by_customer.values() for inv in found}
     rows = fetch(
         session,
@@ -396,6 +398,7 @@ def charges_of(
             among(session, ChargeRow.customer_id, ids),
             or_(
                 ChargeRow.status == ChargeStatus.PENDING.value,
+                ChargeRow.reason == Decline.AUTHENTICATION_REQUIRED.value,
                 ChargeRow.invoice_id.in_(
                     select(InvoiceRow.id).where(
                         among(session, InvoiceRow.customer_id, ids), InvoiceRow.paid_at.is_(None)

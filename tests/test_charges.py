@@ -27,6 +27,7 @@ from bot.timeline import read_timeline
 from payments.sandbox import SandboxGateway
 from services.billing import Billing
 from services.charging import Charger, backoff, sandbox_charger
+from services.processor_events import Applied, ProcessorEvents
 from storage.charges import SqlChargeQueue
 from storage.db import make_engine
 from storage.models import Base, ChargeRow, SandboxChargeRow, TransactionRow
@@ -325,3 +326,39 @@ def test_the_retry_days_setting_is_read_strictly() -> None:
     for bad in ("0", "7", "1;3", "x"):
         with pytest.raises(ValueError):
             retry_days(bad)
+
+
+def test_a_charge_waiting_for_authentication_is_taken_once_the_payer_confirms_it(
+    store: SqlStore, engine: Engine
+) -> None:
+    """SPEC 5: `authentication_required` waits for the admin, who completes it from the
+    alert's link; the payment is then recorded when it was confirmed, once."""
+    billing = Billing(store)
+    customer = billing.open_account("confirm.example", T0).id
+    card = cmd.CardDetails(brand="visa", last4="3184", expires="2031-12")
+    billing.order(customer, cmd.SetupBilling(card=card), at=T0, actor=ADA)
+    billing.order(customer, cmd.Pay(amount="25.00"), at=T0, actor=ADA, key="pay")  # type: ignore[arg-type]
+    gateway = SandboxGateway(engine, lambda: T0, base_url="http://sandbox.test")
+    Charger(store, SqlChargeQueue(store), gateway, lambda: T0).run()
+    [failed] = store.alerts(customer)
+    assert failed.kind == "payment_failed"
+    assert failed.facts["reason"] == "authentication_required"
+    url = failed.facts["action_url"]
+    assert url.startswith("http://sandbox.test/sandbox/authenticate?charge=ch_sandbox_")
+    charge_id = url.split("charge=")[1]
+    confirmed = T0 + timedelta(hours=2)
+    event = gateway.authenticate(charge_id, confirmed)
+    assert event is not None
+    events = ProcessorEvents(store, billing, "sandbox")
+    assert events.apply(event, confirmed) is Applied.APPLIED
+    assert events.apply(event, confirmed) is Applied.DUPLICATE
+    assert gateway.authenticate(charge_id, confirmed) is None, "confirmed once"
+    with engine.connect() as connection:
+        paid = connection.execute(
+            select(TransactionRow.at, TransactionRow.kind, TransactionRow.amount)
+        ).all()
+    assert [(at, kind, amount) for at, kind, amount in paid] == [
+        (confirmed, "payment", Decimal("25.00")),
+        (confirmed, "credit", Decimal("25.00")),
+    ]
+    assert [a.kind for a in store.alerts(customer)] == ["payment_failed", "payment_succeeded"]
