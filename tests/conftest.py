@@ -31,16 +31,24 @@ def billing(store: SqlStore) -> Billing:
 
 
 @pytest.fixture
-def shared_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A database several threads can use at once (a file, for SQLite)."""
+def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A database other threads and processes can open too (a file, for SQLite): its URL
+    and an engine on it."""
     if ON_POSTGRES:
         with fresh_database() as engine:
-            yield engine
+            yield DATABASE_URL, engine
         return
-    engine = make_engine(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    engine = make_engine(url)
     Base.metadata.create_all(engine)
-    yield engine
+    yield url, engine
     engine.dispose()
+
+
+@pytest.fixture
+def shared_engine(database: tuple[str, Engine]) -> Engine:
+    """A database several threads can use at once."""
+    return database[1]
 
 
 @pytest.fixture

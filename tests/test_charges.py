@@ -7,10 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,12 +27,9 @@ from services.billing import Billing
 from services.charging import Charger, backoff, sandbox_charger
 from services.processor_events import Applied, ProcessorEvents
 from storage.charges import SqlChargeQueue
-from storage.db import make_engine
-from storage.models import Base, ChargeRow, SandboxChargeRow, TransactionRow
+from storage.models import ChargeRow, SandboxChargeRow, TransactionRow
 from storage.store import SqlStore
 from tests.support import (
-    DATABASE_URL,
-    ON_POSTGRES,
     alerts_of,
     fresh_database,
     run,
@@ -236,19 +231,6 @@ CHILD = textwrap.dedent(
     Charger(store, SqlChargeQueue(store), DiesAfterCharging(engine, lambda: at), lambda: at).run()
     """
 )
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if ON_POSTGRES:
-        with fresh_database() as engine:
-            yield DATABASE_URL, engine
-        return
-    url = f"sqlite:///{tmp_path / 'charges.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    yield url, engine
-    engine.dispose()
 
 
 def test_sigkill_between_charging_and_recording_then_a_restart_charges_once(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +23,7 @@ from billing.jobs import run_invoicing
 from storage.db import make_engine
 from storage.models import Base, InvoiceRow, TransactionRow
 from storage.store import SqlStore
-from tests.support import DATABASE_URL, ON_POSTGRES, billing_of, fresh_database, runner_of
+from tests.support import ON_POSTGRES, billing_of, runner_of
 
 CUSTOMERS = 40
 RUN_AT = datetime(2026, 3, 1, tzinfo=PACIFIC)
@@ -103,19 +102,6 @@ def books(engine: Engine) -> tuple[int, int, dict[str, Decimal]]:
     for kind, amount in rows:
         totals[kind] = totals.get(kind, Decimal("0.00")) + amount
     return invoices, keys, totals
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if ON_POSTGRES:
-        with fresh_database() as engine:
-            yield DATABASE_URL, engine
-        return
-    url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    yield url, engine
-    engine.dispose()
 
 
 def reference_books() -> tuple[int, int, dict[str, Decimal]]:
