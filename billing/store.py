@@ -152,6 +152,10 @@ class ChargeQueue(Protocol):
 
     def processor_customer(self, customer_id: int, gateway: str) -> str | None: ...
 
+    def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]:
+        """Each charge's status and, once failed, why (billing.gateway.Decline)."""
+        ...
+
     def keep_processor_customer(self, customer_id: int, gateway: str, processor_id: str) -> str:
         """Record the processor's customer; the first one recorded wins (two workers)."""
         ...

@@ -38,7 +38,7 @@ from services.orders import LEGACY_NAMES, ORDERS, Order
 from services.people import Role
 from views import forms
 from views.i18n import refusal, t
-from views.quotes import aftermath, describe, quote_lines
+from views.quotes import aftermath, declined, describe, quote_lines
 from views.replies import NOT_ALLOWED
 
 FILED = "licensebot_filed"
@@ -180,6 +180,9 @@ def commit(services: Services, asker: Asker, order: cmd.Command, key: str) -> Ou
             )
         except BillingError as error:
             return Outcome(False, refusal(lang, error), field=error.field)
+        refused_by_card = declined(lang, change)
+        if refused_by_card is not None:
+            return Outcome(False, refused_by_card)
         note = t(lang, " (already done: this request arrived twice)") if change.replayed else ""
         then = aftermath(lang, change, services.clock(), asker.person.tz)
         done = t(lang, "Done: {summary}.", summary=summary) + note

@@ -29,6 +29,7 @@ from billing.model import (
     Balance,
     Card,
     Change,
+    ChargeStatus,
     Customer,
     Occasion,
     Subscription,
@@ -58,6 +59,8 @@ class Charges(Protocol):
     """The charge worker (services.charging.Charger), as the billing service uses it."""
 
     gateway: PaymentGateway
+
+    def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]: ...
 
     def run(
         self, now: datetime | None = None, customer_id: int | None = None, limit: int = ...
@@ -99,10 +102,25 @@ class Billing:
             if key is not None and key in account.replays:
                 return replace(account.replays[key], replayed=True)
             change = self.place(account, order, at=at, actor=actor, key=key)
-            charging = bool(account.pending.charges)
+            charging = list(account.pending.charges)
         if charging:
             self.send_charges(customer_id, at)
+            change = self._with_payment(change, [c.id for c in charging if c.id is not None])
         return change
+
+    def _with_payment(self, change: Change, charge_ids: list[int]) -> Change:
+        """The order's change with what became of the money it asked for, as the processor
+        answered at once: "succeeded", "pending" (no answer yet), or "failed" and why."""
+        if self.charges is None or change.after is None:
+            return change
+        answers = self.charges.outcomes(charge_ids)
+        failed = [reason for status, reason in answers if status == ChargeStatus.FAILED.value]
+        waiting = any(status == ChargeStatus.PENDING.value for status, _ in answers)
+        payment = "failed" if failed else "pending" if waiting else "succeeded"
+        after = {**change.after, "payment": payment}
+        if failed:
+            after["reason"] = failed[0]
+        return replace(change, after=after)
 
     def send_charges(self, customer_id: int, at: datetime) -> None:
         """Send the charges an order recorded, now that it has committed: the admin who paid

@@ -139,6 +139,9 @@ class Charger:
         made = self.gateway.create_customer(charge.customer_id, charge.domain)
         return self.queue.keep_processor_customer(charge.customer_id, self.gateway.name, made)
 
+    def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]:
+        return self.queue.outcomes(charge_ids)
+
     def apply(self, answers: list[tuple[WaitingCharge, ChargeOutcome]]) -> int:
         """Apply answers to their accounts, a locked batch of accounts per transaction."""
         by_customer: dict[int, list[tuple[int, ChargeOutcome]]] = {}

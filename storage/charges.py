@@ -89,6 +89,15 @@ class SqlChargeQueue:
                 .values(first_sent_at=sent_at)
             )
 
+    def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]:
+        table = table_of(ChargeRow)
+        with self.store.reads.connect() as connection:
+            rows = connection.execute(
+                select(table.c.id, table.c.status, table.c.reason).where(table.c.id.in_(charge_ids))
+            ).all()
+        found = {row.id: (row.status, row.reason) for row in rows}
+        return [found[i] for i in charge_ids if i in found]
+
     def processor_customer(self, customer_id: int, gateway: str) -> str | None:
         table = table_of(ProcessorCustomerRow)
         with self.store.reads.connect() as connection:

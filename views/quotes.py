@@ -12,6 +12,7 @@ from billing.model import Change, InvoiceKind
 from billing.quotes import Line, Quote
 from services.forms import N_
 from services.orders import ORDERS
+from views.alerts import DECLINED, DECLINES
 from views.i18n import card_snapshot, instant, render, t
 
 INVOICED_NOW = {
@@ -56,10 +57,21 @@ def quote_lines(lang: str, quote: Quote) -> list[str]:
 CARD_ORDERS = ("setup_billing", "update_card")
 
 
+def declined(lang: str, change: Change) -> str | None:
+    """What a payment the card declined says (nothing was paid), or None if it went through."""
+    after = change.after or {}
+    if after.get("payment") != "failed":
+        return None
+    why = t(lang, DECLINES.get(str(after.get("reason")), DECLINED))
+    return t(lang, "The card declined the payment: nothing was paid.") + " " + why
+
+
 def aftermath(lang: str, change: Change, now: datetime, tz: str | None = None) -> str:
     """What an order just did, beyond its summary: a card change says what changed and,
     when something is owed, when it is charged to the new card (the service a failed payment
     suspended comes back then), in the reader's time zone."""
+    if change.after is not None and change.after.get("payment") == "pending":
+        return t(lang, "The card is being charged: its result is posted in the billing channel.")
     if change.action not in CARD_ORDERS or change.after is None:
         return ""
     said = []

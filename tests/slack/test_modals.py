@@ -616,6 +616,21 @@ def test_pay_confirms_what_it_settles_then_records_the_payment(bot: Running) -> 
     )
 
 
+def test_a_payment_the_card_declines_says_so_and_pays_nothing(bot: Running) -> None:
+    """Settled detail 16 as the admin sees it: the sandbox's 9995 card has no funds."""
+    card = cmd.CardDetails(brand="visa", last4="9995", expires="2030-12")
+    bot.services.billing.order(
+        bot.customer_id, cmd.SetupBilling(card=card), at=bot.clock(), actor=Actor.parse("test")
+    )
+    values = {"method": chosen("card"), "amount": plain("25.00")}
+    _, done = submit_and_confirm(bot, SUPER, "pay", values)
+    said = result_text(done)
+    assert "The card declined the payment: nothing was paid." in said
+    assert "Why: the card has insufficient funds." in said
+    assert "Done" not in said
+    assert ledger(bot) == []
+
+
 @pytest.mark.parametrize(
     ("values", "field", "says"),
     [

@@ -160,6 +160,10 @@ class FakeStore:
         tries, retry_at, first = self.postponed.get(charge.id, (0, charge.requested_at, None))
         self.postponed[charge.id] = (tries, retry_at, first or sent_at)
 
+    def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]:
+        charges = {c.id: c for a in self.accounts.values() for c in a.charges}
+        return [(charges[i].status.value, charges[i].reason) for i in charge_ids if i in charges]
+
     def processor_customer(self, customer_id: int, gateway: str) -> str | None:
         return self.processor_customers.get((customer_id, gateway))
 
