@@ -99,7 +99,7 @@ class Billing:
             if key is not None and key in account.replays:
                 return replace(account.replays[key], replayed=True)
             change = self.place(account, order, at=at, actor=actor, key=key)
-            charging = bool(account.pending.charges)
+            charging = bool(account.pending.charges or account.pending.refunds)
         if charging:
             self.send_charges(customer_id, at)
         return change
@@ -125,6 +125,8 @@ class Billing:
             alert.notify = alert.notify or actor.slack_user
         for charge in account.pending.charges:  # and of the charges' outcomes
             charge.notify = charge.notify or actor.slack_user
+        for refund in account.pending.refunds:  # and of a refund that fails
+            refund.notify = refund.notify or actor.slack_user
         return account.audit(actor, at, replace(change, action=order.name), key)
 
     def quote(self, customer_id: int, order: cmd.Command, at: datetime) -> Quote:
