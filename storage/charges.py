@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.model import ChargeStatus
+from billing.model import ChargeStatus, TxKind
+from billing.reconciliation import Movement
 from billing.store import WaitingCharge, WaitingRefund
 from storage.models import (
     ChargeRow,
@@ -18,6 +19,7 @@ from storage.models import (
     ProcessorCustomerRow,
     ProcessorEventRow,
     RefundRow,
+    TransactionRow,
     table_of,
 )
 from storage.store import SqlStore
@@ -178,6 +180,36 @@ def _waiting(row: RowMapping) -> WaitingCharge:
         first_sent_at=row["first_sent_at"],
         card=card,
     )
+
+
+def ledger_movements(store: SqlStore, start: datetime, end: datetime) -> list[Movement]:
+    """The ledger's payments through the processor and its refunds that have not failed,
+    dated in [start, end), for reconciliation."""
+    tx, refunds = table_of(TransactionRow), table_of(RefundRow)
+    with store.reads.connect() as connection:
+        payments = connection.execute(
+            select(tx.c.customer_id, tx.c.processor_id, tx.c.amount, tx.c.at).where(
+                tx.c.kind == TxKind.PAYMENT.value,
+                tx.c.processor_id.is_not(None),
+                tx.c.at >= start,
+                tx.c.at < end,
+            )
+        ).all()
+        paid_back = connection.execute(
+            select(
+                refunds.c.customer_id,
+                refunds.c.charge_id,
+                refunds.c.amount,
+                refunds.c.requested_at,
+            ).where(
+                refunds.c.status != ChargeStatus.FAILED.value,
+                refunds.c.requested_at >= start,
+                refunds.c.requested_at < end,
+            )
+        ).all()
+    return [Movement("payment", p, amount, at, c) for c, p, amount, at in payments] + [
+        Movement("refund", p, amount, at, c) for c, p, amount, at in paid_back
+    ]
 
 
 class ProcessorLinks:
