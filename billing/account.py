@@ -27,6 +27,8 @@ from billing.model import (
     DomainRegistration,
     Invoice,
     Product,
+    Refund,
+    RefundSource,
     Seat,
     Status,
     Subscription,
@@ -80,6 +82,8 @@ class Pending:
     events: list[tuple[str, str, str, datetime]] = field(default_factory=list)
     """Processor events applied: id, gateway, kind, when received."""
     answered_charges: list[Charge] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    answered_refunds: list[Refund] = field(default_factory=list)
     finished_retries: list[Retry] = field(default_factory=list)
     domains: list[DomainRegistration] = field(default_factory=list)
     touched_domains: list[DomainRegistration] = field(default_factory=list)
@@ -116,6 +120,9 @@ class Account:
         approvals: list[Approval] | None = None,
         catalogue: list[Product] | None = None,
         charges: list[Charge] | None = None,
+        refunds: list[Refund] | None = None,
+        refund_sources: list[RefundSource] | None = None,
+        won_disputes: set[str] | None = None,
     ) -> None:
         self.customer = customer
         self.subscriptions = subscriptions
@@ -129,6 +136,13 @@ class Account:
         self.retries = retries or []
         self.charges = charges or []
         """Charges still pending, and every attempt on an invoice still unpaid."""
+        self.refunds = refunds or []
+        """Refunds through the processor (one customer's unit of work only)."""
+        self.refund_sources = refund_sources or []
+        """Payments whose excess credit may still be paid back against them, newest first
+        (one customer's unit of work only)."""
+        self.won_disputes = set(won_disputes or ())
+        """The processor's charges whose dispute was won (one customer's unit of work only)."""
         self.replays = replays or {}
         self.approvals = approvals or []
         """Open requests, and the one filed under the replayed key, if any."""
@@ -247,14 +261,26 @@ class Account:
         self.pending.cards.append(card)
 
     # ---- ledger --------------------------------------------------------------------
-    def add_invoice(self, invoice: Invoice) -> bool:
-        """Add an invoice unless one with its key was already issued (idempotency)."""
+    def add_invoice(
+        self, invoice: Invoice, kind: TxKind = TxKind.CHARGE, processor_id: str | None = None
+    ) -> bool:
+        """Add an invoice unless one with its key was already issued (idempotency); its
+        ledger row is a `charge` (a disputed payment's amount owed again: a `dispute`)."""
         if invoice.key in self.invoice_keys:
             return False
         self.invoice_keys.add(invoice.key)
         self.open_invoices.append(invoice)
         self.pending.invoices.append(invoice)
-        self.record(Transaction(self.id, invoice.issued_at, TxKind.CHARGE, invoice.total, invoice))
+        self.record(
+            Transaction(
+                self.id,
+                invoice.issued_at,
+                kind,
+                invoice.total,
+                invoice,
+                processor_id=processor_id,
+            )
+        )
         return True
 
     def record(self, tx: Transaction) -> Transaction:
@@ -369,6 +395,29 @@ class Account:
         """A processor event applied in this unit of work: recorded with it, so it is applied
         once (a second one with the same id fails the whole transaction)."""
         self.pending.events.append((event_id, gateway, kind, at))
+
+    def request_refund(self, refund: Refund) -> Refund:
+        self.refunds.append(refund)
+        self.pending.refunds.append(refund)
+        return refund
+
+    def answer_refund(
+        self,
+        refund: Refund,
+        status: ChargeStatus,
+        at: datetime,
+        reason: str | None = None,
+        refund_id: str | None = None,
+    ) -> None:
+        refund.status = status
+        refund.reason = reason
+        refund.refund_id = refund_id or refund.refund_id
+        refund.settled_at = at
+        if refund.id is not None and refund not in self.pending.answered_refunds:
+            self.pending.answered_refunds.append(refund)
+
+    def refund_keyed(self, key: str) -> Refund | None:
+        return next((r for r in self.refunds if r.key == key), None)
 
     def charge_keyed(self, key: str) -> Charge | None:
         return next((c for c in self.charges if c.key == key), None)

@@ -175,6 +175,7 @@ def _receive(account: Account, charge: Charge, amount: Decimal, at: datetime) ->
             first,
             allocations,
             memo=account.customer.descriptor,
+            processor_id=charge.processor_id,
         )
     )
     if left > 0:

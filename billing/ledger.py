@@ -1,4 +1,5 @@
-"""Money movements on an account: issuing, credit, refunds (charges: billing.charging).
+"""Money movements on an account: issuing and credit (charges: billing.charging; refunds:
+billing.refunds).
 
 Every movement is a ledger row; an invoice's paid amount and the account's credit are
 derived from those rows, so the ledger never creates or loses a cent.
@@ -7,12 +8,11 @@ derived from those rows, so the ledger never creates or loses a cent.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from billing.account import Account
 from billing.calendar import day_start, pacific_day
 from billing.charging import charge_automatically
-from billing.errors import BillingError, PaymentDeclined
+from billing.errors import PaymentDeclined
 from billing.model import AlertKind, Invoice, InvoiceKind, InvoiceLine, Transaction, TxKind
 
 PAYMENT_TERMS = timedelta(days=7)
@@ -67,18 +67,3 @@ def check_payable(account: Account, at: datetime) -> None:
         raise PaymentDeclined(
             "the card {card} has expired: update it first", field="card", card=card.describe()
         )
-
-
-def refund_credit(account: Account, amount: Decimal | None, at: datetime) -> Decimal:
-    available = account.credit
-    if available <= 0:
-        raise BillingError("there is no credit to refund", field="amount")
-    refund = available if amount is None else amount
-    if refund > available:
-        raise BillingError(
-            "only {available} of credit can be refunded", field="amount", available=available
-        )
-    account.record(
-        Transaction(account.id, at, TxKind.REFUND, refund, memo=account.customer.descriptor)
-    )
-    return refund

@@ -53,6 +53,12 @@ class TxKind(StrEnum):
     CREDIT = "credit"
     CREDIT_APPLIED = "credit_applied"
     REFUND = "refund"
+    """Credit paid back through the processor, against one payment (reserved when asked:
+    a refund the processor refuses is put back as `credit`)."""
+    DISPUTE = "dispute"
+    """A payment the card holder disputed: its amount owed again, as a `dispute` invoice."""
+    DISPUTE_WON = "dispute_won"
+    """The disputed money back from the processor: it settles the dispute invoice."""
 
 
 class ChargeStatus(StrEnum):
@@ -67,6 +73,8 @@ class InvoiceKind(StrEnum):
     DOMAIN = "domain"
     CANCELLATION = "cancellation"
     FINAL = "final"
+    DISPUTE = "dispute"
+    """The amount of a disputed payment, owed again until the dispute is won."""
 
 
 class AlertKind(StrEnum):
@@ -85,6 +93,11 @@ class AlertKind(StrEnum):
     TRANSFERRED = "transferred"
     SEATS_LOW = "seats_low"
     SEATS_EXHAUSTED = "seats_exhausted"
+    REFUND_FAILED = "refund_failed"
+    PAYMENT_DISPUTED = "payment_disputed"
+    DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
+    RECONCILIATION_DIFFERENCE = "reconciliation_difference"
 
 
 @dataclass
@@ -335,6 +348,45 @@ class Transaction:
     """For a payment: how much of it settled which invoice; the rest became credit."""
     memo: str = ""
     id: int | None = None
+    processor_id: str | None = None
+    """For a payment, a refund or a dispute: the processor's charge it is about."""
+
+
+@dataclass(frozen=True)
+class RefundSource:
+    """A payment through the processor whose excess became credit, and how much of that
+    credit has not been paid back against it yet."""
+
+    transaction_id: int
+    processor_id: str
+    at: datetime
+    refundable: Decimal
+
+
+@dataclass
+class Refund:
+    """Credit to pay back through the processor against one payment: recorded with its
+    `refund` ledger row (the credit is reserved at once), sent after commit with the key
+    `refund:<transaction id>`, its answer applied in a transaction of its own."""
+
+    customer_id: int
+    amount: Decimal
+    requested_at: datetime
+    occasion: str
+    charge_id: str
+    """The processor's charge (the payment) it pays back."""
+    transaction: Transaction
+    """Its `refund` ledger row."""
+    status: ChargeStatus = ChargeStatus.PENDING
+    reason: str | None = None
+    refund_id: str | None = None
+    settled_at: datetime | None = None
+    key: str | None = None
+    id: int | None = None
+    notify: str | None = None
+
+    def idempotency_key(self) -> str:
+        return f"refund:{self.transaction.id}"
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from billing import commands as cmd
-from billing import ledger
+from billing import ledger, refunds
 from billing.account import Account
 from billing.calendar import pacific_day
 from billing.charging import request_payment
@@ -96,14 +96,14 @@ def pay(account: Account, order: cmd.Pay, at: datetime, occasion: Occasion) -> C
 def refund_credit(
     account: Account, order: cmd.RefundCredit, at: datetime, occasion: Occasion
 ) -> Change:
+    """Credit paid back to the card through the processor, against the payments that made
+    it (billing.refunds); what cannot go back stays as credit, and the change says so."""
     before = {"credit": str(account.credit)}
-    amount = ledger.refund_credit(account, order.amount, at)
-    return Change(
-        order.name,
-        account.customer.domain,
-        before,
-        {"refunded": str(amount), "credit": str(account.credit)},
-    )
+    amount, left = refunds.refund_credit(account, order.amount, at, occasion.name)
+    after = {"refunded": str(amount), "credit": str(left)}
+    if order.amount is None and left > 0:
+        after["not_refundable"] = str(left)
+    return Change(order.name, account.customer.domain, before, after)
 
 
 def card_refreshed(

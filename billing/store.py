@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from billing.account import Account, Retry
 from billing.approvals import Approval
@@ -131,6 +131,31 @@ class WaitingCharge:
     first_sent_at: datetime | None
     card: tuple[str, str, int, int, str | None] | None
     """The card on file now: brand, last 4, expiry year and month, processor id."""
+
+
+@dataclass(frozen=True)
+class WaitingRefund:
+    """What the worker sends to the processor for one refund."""
+
+    id: int
+    customer_id: int
+    key: str
+    charge_id: str
+    amount: Decimal
+    currency: str
+    requested_at: datetime
+    tries: int
+
+
+@runtime_checkable
+class RefundQueue(Protocol):
+    """Refunds waiting for the processor, read and rescheduled without loading an account."""
+
+    def waiting_refunds(
+        self, now: datetime, limit: int, customer_id: int | None = None
+    ) -> list[WaitingRefund]: ...
+
+    def postpone_refund(self, refund: WaitingRefund, retry_at: datetime) -> None: ...
 
 
 class ChargeQueue(Protocol):

@@ -21,6 +21,7 @@ from billing.calendar import PACIFIC
 from scheduler.delivery import Deliverer
 from scheduler.runner import Runner
 from services.context import Services
+from services.reconciliation import Reconciler
 from storage.outbox import Outbox
 from storage.store import SqlStore
 
@@ -51,6 +52,7 @@ def start_scheduler(services: Services, store: SqlStore, client: WebClient) -> B
         now=services.clock,
         settle=None if charges is None else lambda _: charges.run(),
         retry_days=services.billing.retry_days,
+        reconcile=None if charges is None else Reconciler(store, charges.gateway).run,
     )
     deliverer = deliverer_for(services, store, client)
     running, delivering = threading.Lock(), threading.Lock()

@@ -70,7 +70,7 @@ class Approvals:
             if approval is None or approval.status not in OPEN:
                 return None
             self._settle(account, approval, approve, by, at)
-            charging = bool(account.pending.charges)
+            charging = bool(account.pending.charges or account.pending.refunds)
         if charging:
             self.billing.send_charges(customer_id, at)
         return approval

@@ -103,8 +103,10 @@ class Billing:
                 return replace(account.replays[key], replayed=True)
             change = self.place(account, order, at=at, actor=actor, key=key)
             charging = list(account.pending.charges)
-        if charging:
+            refunding = bool(account.pending.refunds)
+        if charging or refunding:
             self.send_charges(customer_id, at)
+        if charging:
             change = self._with_payment(change, [c.id for c in charging if c.id is not None])
         return change
 
@@ -143,6 +145,8 @@ class Billing:
             alert.notify = alert.notify or actor.slack_user
         for charge in account.pending.charges:  # and of the charges' outcomes
             charge.notify = charge.notify or actor.slack_user
+        for refund in account.pending.refunds:  # and of a refund that fails
+            refund.notify = refund.notify or actor.slack_user
         return account.audit(actor, at, replace(change, action=order.name), key)
 
     def quote(self, customer_id: int, order: cmd.Command, at: datetime) -> Quote:

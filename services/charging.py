@@ -19,9 +19,16 @@ from datetime import UTC, datetime, timedelta
 from billing.account import Account
 from billing.actors import PROCESSOR
 from billing.charging import apply_outcome
-from billing.gateway import ChargeOutcome, Decline, GatewayUnavailable, PaymentGateway
+from billing.gateway import (
+    ChargeOutcome,
+    Decline,
+    GatewayUnavailable,
+    PaymentGateway,
+    RefundOutcome,
+)
 from billing.model import descriptor
-from billing.store import ChargeQueue, Store, WaitingCharge
+from billing.refunds import apply_refund
+from billing.store import ChargeQueue, RefundQueue, Store, WaitingCharge, WaitingRefund
 from payments.sandbox import SandboxGateway
 from storage.charges import SqlChargeQueue
 from storage.store import SqlStore
@@ -62,6 +69,8 @@ class Charger:
         self.queue = queue
         self.gateway = gateway
         self.clock = clock
+        self.refunds = queue if isinstance(queue, RefundQueue) else None
+        """Refunds of credit go through the same worker, the same way (billing.refunds)."""
 
     def run(
         self, now: datetime | None = None, customer_id: int | None = None, limit: int = BATCH
@@ -80,7 +89,52 @@ class Charger:
             self.apply(answers)
             answered += len(answers)
             if len(waiting) < limit or not answers:
+                break
+        return answered + self.run_refunds(now, customer_id, limit)
+
+    def run_refunds(
+        self, now: datetime | None = None, customer_id: int | None = None, limit: int = BATCH
+    ) -> int:
+        """Send every refund due at `now`; returns how many were answered."""
+        if self.refunds is None:
+            return 0
+        answered = 0
+        while True:
+            waiting = self.refunds.waiting_refunds(now or self.clock(), limit, customer_id)
+            done = sum(self.send_refund(refund, now) for refund in waiting)
+            answered += done
+            if len(waiting) < limit or done == 0:
                 return answered
+
+    def send_refund(self, refund: WaitingRefund, now: datetime | None = None) -> bool:
+        """Ask the processor to pay back one refund (its key, however many times it is
+        sent) and apply the answer; False when none came (it is sent again later)."""
+        assert self.refunds is not None
+        now = now or self.clock()
+        try:
+            outcome = self.gateway.refund(
+                refund.charge_id, refund.amount, refund.currency, refund.key
+            )
+        except GatewayUnavailable as error:
+            log.warning(
+                "refund %s: no answer from %s (%s); sent again later",
+                refund.key,
+                self.gateway.name,
+                type(error).__name__,
+            )
+            self.refunds.postpone_refund(refund, now + backoff(refund.tries))
+            return False
+        self.apply_refund(refund, outcome)
+        return True
+
+    def apply_refund(self, refund: WaitingRefund, outcome: RefundOutcome) -> None:
+        with self.store.account(refund.customer_id) as account:
+            pending = next((r for r in account.refunds if r.id == refund.id), None)
+            if pending is None:
+                return
+            change = apply_refund(account, pending, outcome)
+            if change is not None:
+                account.audit(PROCESSOR, pending.requested_at, change)
 
     def _ask_all(
         self, waiting: list[WaitingCharge], now: datetime | None

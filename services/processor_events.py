@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from billing.account import Account
 from billing.actors import PROCESSOR
 from billing.charging import apply_outcome
+from billing.disputes import dispute_closed, dispute_opened
 from billing.gateway import ChargeOutcome, Decline, EventKind, GatewayEvent
-from billing.model import Change
+from billing.model import Change, ChargeStatus, Refund
 from billing.payments import card_refreshed
+from billing.refunds import refund_confirmed, refund_failed
 from services.billing import Billing
 from storage.charges import ProcessorLinks
 from storage.store import SqlStore
@@ -55,6 +58,62 @@ def _payment(account: Account, event: GatewayEvent) -> Change | None:
     return apply_outcome(account, charge, outcome, at=event.created)
 
 
+def _refunds_of(account: Account, event: GatewayEvent) -> list[Refund]:
+    """The refunds an event is about: the one its key names, or else every refund of the
+    charge it names."""
+    if event.key:
+        found = account.refund_keyed(event.key)
+        if found is not None:
+            return [found]
+    return [r for r in account.refunds if event.charge_id and r.charge_id == event.charge_id]
+
+
+def _refunded(account: Account, event: GatewayEvent) -> Change | None:
+    """The processor confirms refunds of a charge. With a key, that refund; without one,
+    `amount` is all the processor has refunded of the charge, so the pending refunds it
+    covers, oldest first, have succeeded."""
+    refunds = _refunds_of(account, event)
+    if event.key or event.amount is None:
+        covered = [r for r in refunds if r.status is ChargeStatus.PENDING]
+    else:
+        left = event.amount - sum(
+            (r.amount for r in refunds if r.status is ChargeStatus.SUCCEEDED), Decimal("0.00")
+        )
+        covered = []
+        for refund in refunds:
+            if refund.status is ChargeStatus.PENDING and refund.amount <= left:
+                covered.append(refund)
+                left -= refund.amount
+    changes = [c for r in covered if (c := refund_confirmed(account, r, event.created))]
+    if not changes:
+        return None
+    subject = ",".join(c.subject for c in changes)
+    return Change("refund", subject, {"status": "pending"}, {"status": "succeeded"})
+
+
+def _refund_failed(account: Account, event: GatewayEvent) -> Change | None:
+    """A refund failed after the processor had taken it (the card's bank sent it back)."""
+    found = _refunds_of(account, event)
+    if not event.key and event.amount is not None:
+        found = [r for r in found if r.amount == event.amount]
+    refund = next((r for r in found if r.status is not ChargeStatus.FAILED), None)
+    if refund is None:
+        return None
+    return refund_failed(account, refund, event.reason or "failed", event.created)
+
+
+def _disputed(account: Account, event: GatewayEvent) -> Change | None:
+    if not event.charge_id or event.amount is None:
+        return None
+    return dispute_opened(account, event.charge_id, event.amount, event.reason, event.created)
+
+
+def _dispute_closed(account: Account, event: GatewayEvent) -> Change | None:
+    if not event.charge_id or event.amount is None:
+        return None
+    return dispute_closed(account, event.charge_id, event.amount, bool(event.won), event.created)
+
+
 class ProcessorEvents:
     def __init__(self, store: SqlStore, billing: Billing, gateway: str) -> None:
         self.store = store
@@ -65,6 +124,10 @@ class ProcessorEvents:
             EventKind.PAYMENT_SUCCEEDED: _payment,
             EventKind.PAYMENT_FAILED: _payment,
             EventKind.PAYMENT_METHOD_UPDATED: self._card_updated,
+            EventKind.REFUNDED: _refunded,
+            EventKind.REFUND_FAILED: _refund_failed,
+            EventKind.DISPUTE_OPENED: _disputed,
+            EventKind.DISPUTE_CLOSED: _dispute_closed,
         }
 
     def apply(self, event: GatewayEvent, received_at: datetime) -> Applied:
@@ -86,7 +149,7 @@ class ProcessorEvents:
 
     def _customer(self, event: GatewayEvent) -> int | None:
         if event.key:
-            found = self.links.by_charge_key(event.key)
+            found = self.links.by_charge_key(event.key) or self.links.by_refund_key(event.key)
             if found is not None:
                 return found
         if event.charge_id:

@@ -9,14 +9,17 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.model import ChargeStatus
-from billing.store import WaitingCharge
+from billing.model import ChargeStatus, TxKind
+from billing.reconciliation import Movement
+from billing.store import WaitingCharge, WaitingRefund
 from storage.models import (
     ChargeRow,
     CustomerRow,
     PaymentMethodRow,
     ProcessorCustomerRow,
     ProcessorEventRow,
+    RefundRow,
+    TransactionRow,
     table_of,
 )
 from storage.store import SqlStore
@@ -98,6 +101,46 @@ class SqlChargeQueue:
         found = {row.id: (row.status, row.reason) for row in rows}
         return [found[i] for i in charge_ids if i in found]
 
+    def waiting_refunds(
+        self, now: datetime, limit: int, customer_id: int | None = None
+    ) -> list[WaitingRefund]:
+        """Pending refunds due to be sent at `now`, oldest first."""
+        refunds, customers = table_of(RefundRow), table_of(CustomerRow)
+        query = (
+            select(refunds, customers.c.currency)
+            .join(customers, customers.c.id == refunds.c.customer_id)
+            .where(refunds.c.status == ChargeStatus.PENDING.value, refunds.c.next_try_at <= now)
+            .order_by(refunds.c.next_try_at, refunds.c.id)
+            .limit(limit)
+        )
+        if customer_id is not None:
+            query = query.where(refunds.c.customer_id == customer_id)
+        with self.store.reads.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            WaitingRefund(
+                id=row["id"],
+                customer_id=row["customer_id"],
+                key=row["key"],
+                charge_id=row["charge_id"],
+                amount=row["amount"],
+                currency=row["currency"],
+                requested_at=row["requested_at"],
+                tries=row["tries"],
+            )
+            for row in rows
+        ]
+
+    def postpone_refund(self, refund: WaitingRefund, retry_at: datetime) -> None:
+        """No answer came: send the same key again at `retry_at`."""
+        table = table_of(RefundRow)
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == refund.id, table.c.status == ChargeStatus.PENDING.value)
+                .values(tries=refund.tries + 1, next_try_at=retry_at)
+            )
+
     def processor_customer(self, customer_id: int, gateway: str) -> str | None:
         table = table_of(ProcessorCustomerRow)
         with self.store.reads.connect() as connection:
@@ -148,6 +191,36 @@ def _waiting(row: RowMapping) -> WaitingCharge:
     )
 
 
+def ledger_movements(store: SqlStore, start: datetime, end: datetime) -> list[Movement]:
+    """The ledger's payments through the processor and its refunds that have not failed,
+    dated in [start, end), for reconciliation."""
+    tx, refunds = table_of(TransactionRow), table_of(RefundRow)
+    with store.reads.connect() as connection:
+        payments = connection.execute(
+            select(tx.c.customer_id, tx.c.processor_id, tx.c.amount, tx.c.at).where(
+                tx.c.kind == TxKind.PAYMENT.value,
+                tx.c.processor_id.is_not(None),
+                tx.c.at >= start,
+                tx.c.at < end,
+            )
+        ).all()
+        paid_back = connection.execute(
+            select(
+                refunds.c.customer_id,
+                refunds.c.charge_id,
+                refunds.c.amount,
+                refunds.c.requested_at,
+            ).where(
+                refunds.c.status != ChargeStatus.FAILED.value,
+                refunds.c.requested_at >= start,
+                refunds.c.requested_at < end,
+            )
+        ).all()
+    return [Movement("payment", p, amount, at, c) for c, p, amount, at in payments] + [
+        Movement("refund", p, amount, at, c) for c, p, amount, at in paid_back
+    ]
+
+
 class ProcessorLinks:
     """Which customer a processor's event is about, read from what the bot sent it."""
 
@@ -160,6 +233,10 @@ class ProcessorLinks:
 
     def by_charge_key(self, key: str) -> int | None:
         table = table_of(ChargeRow)
+        return self._one(select(table.c.customer_id).where(table.c.key == key))
+
+    def by_refund_key(self, key: str) -> int | None:
+        table = table_of(RefundRow)
         return self._one(select(table.c.customer_id).where(table.c.key == key))
 
     def by_processor_customer(self, gateway: str, processor_id: str) -> int | None:

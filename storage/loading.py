@@ -42,12 +42,16 @@ from billing.model import (
     InvoiceLine,
     Plan,
     Product,
+    Refund,
+    RefundSource,
     RenewalMode,
     Seat,
     Status,
     Subscription,
     Suspension,
     SuspensionReason,
+    Transaction,
+    TxKind,
 )
 from billing.usage import QuantityChange
 from storage.models import (
@@ -62,6 +66,7 @@ from storage.models import (
     PaymentMethodRow,
     ProductRow,
     QuantityChangeRow,
+    RefundRow,
     RetryRow,
     SeatRow,
     SubscriptionRow,
@@ -241,6 +246,9 @@ def load_accounts(
     replays = replay(session, ids[0], replay_key) if replay_key and len(ids) == 1 else {}
     approvals = open_approvals(session, ids, replay_key) if requests else {}
     products = catalogue(session) if requests else []
+    refunds = refunds_of(session, ids) if requests else {}
+    sources = refund_sources(session, ids) if requests else {}
+    won = won_disputes(session, ids) if requests else {}
     return [
         Account(
             customer_of(row),
@@ -255,9 +263,109 @@ def load_accounts(
             replays=replays,
             approvals=approvals.get(row.id, []),
             catalogue=products,
+            refunds=refunds.get(row.id, []),
+            refund_sources=sources.get(row.id, []),
+            won_disputes=won.get(row.id, set()),
         )
         for row in customers
     ]
+
+
+def refunds_of(session: Session, ids: Sequence[int]) -> dict[int, list[Refund]]:
+    """Every refund through the processor (a few per customer): a late webhook may fail one
+    that the processor had first accepted."""
+    found: dict[int, list[Refund]] = defaultdict(list)
+    rows = fetch(
+        session,
+        select(RefundRow.__table__, TransactionRow.at, TransactionRow.memo)
+        .join(TransactionRow, TransactionRow.id == RefundRow.transaction_id)
+        .where(among(session, RefundRow.customer_id, ids))
+        .order_by(RefundRow.id),
+    )
+    for row in rows:
+        tx = Transaction(
+            row.customer_id,
+            row.at,
+            TxKind.REFUND,
+            row.amount,
+            memo=row.memo,
+            id=row.transaction_id,
+            processor_id=row.charge_id,
+        )
+        found[row.customer_id].append(
+            Refund(
+                row.customer_id,
+                row.amount,
+                row.requested_at,
+                row.occasion,
+                row.charge_id,
+                tx,
+                ChargeStatus(row.status),
+                row.reason,
+                row.refund_id,
+                row.settled_at,
+                row.key,
+                row.id,
+                row.notify,
+            )
+        )
+    return found
+
+
+def refund_sources(session: Session, ids: Sequence[int]) -> dict[int, list[RefundSource]]:
+    """Payments through the processor whose excess became credit, less what was refunded
+    against them (refunds that failed gave their credit back), newest first."""
+    settled = (
+        select(func.coalesce(func.sum(AllocationRow.amount), 0))
+        .where(AllocationRow.transaction_id == TransactionRow.id)
+        .scalar_subquery()
+    )
+    refunded = (
+        select(func.coalesce(func.sum(RefundRow.amount), 0))
+        .where(
+            RefundRow.charge_id == TransactionRow.processor_id,
+            RefundRow.status != ChargeStatus.FAILED.value,
+        )
+        .scalar_subquery()
+    )
+    rows = fetch(
+        session,
+        select(
+            TransactionRow.customer_id,
+            TransactionRow.id,
+            TransactionRow.processor_id,
+            TransactionRow.at,
+            TransactionRow.amount,
+            type_coerce(settled, Money()),
+            type_coerce(refunded, Money()),
+        )
+        .where(
+            among(session, TransactionRow.customer_id, ids),
+            TransactionRow.kind == TxKind.PAYMENT.value,
+            TransactionRow.processor_id.is_not(None),
+        )
+        .order_by(TransactionRow.at.desc(), TransactionRow.id.desc()),
+    )
+    found: dict[int, list[RefundSource]] = defaultdict(list)
+    for customer_id, tx_id, charge_id, at, amount, used, paid_back in rows:
+        left: Decimal = amount - used - paid_back
+        if left > 0 and charge_id is not None:
+            found[customer_id].append(RefundSource(tx_id, charge_id, at, left))
+    return found
+
+
+def won_disputes(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for customer_id, charge_id in fetch(
+        session,
+        select(TransactionRow.customer_id, TransactionRow.processor_id).where(
+            among(session, TransactionRow.customer_id, ids),
+            TransactionRow.kind == TxKind.DISPUTE_WON.value,
+        ),
+    ):
+        if charge_id is not None:
+            found[customer_id].add(charge_id)
+    return found
 
 
 def credit_by_customer(session: Session, ids: Sequence[int]) -> dict[int, Decimal]:

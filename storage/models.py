@@ -210,15 +210,19 @@ class InvoiceLineRow(Base):
 
 
 class TransactionRow(Base):
-    """The ledger: charge, payment, credit, credit_applied, refund; amounts always positive."""
+    """The ledger: charge, payment, credit, credit_applied, refund, dispute, dispute_won;
+    amounts always positive."""
 
     __tablename__ = "transactions"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint(
-            "kind in ('charge', 'payment', 'credit', 'credit_applied', 'refund')", name="kind"
+            "kind in ('charge', 'payment', 'credit', 'credit_applied', 'refund', 'dispute',"
+            " 'dispute_won')",
+            name="kind",
         ),
         Index("ix_transactions_customer_at", "customer_id", "at"),
+        Index("ix_transactions_processor_id", "processor_id"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -227,6 +231,9 @@ class TransactionRow(Base):
     amount: Mapped[Decimal]
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     memo: Mapped[str] = mapped_column(String(100), default="")
+    processor_id: Mapped[str | None] = mapped_column(String(100))
+    """The processor's charge a payment, refund or dispute is about (NULL: before there was
+    a processor, or a movement of credit)."""
 
 
 class AllocationRow(Base):
@@ -314,6 +321,40 @@ class ChargeRow(Base):
     """When the key was first sent: past the processor's key lifetime, look it up first."""
     notify: Mapped[str | None] = mapped_column(String(30))
     """The Slack user whose order asked for it, told of the outcome directly."""
+
+
+class RefundRow(Base):
+    """Credit paid back through the payment gateway, one per `refund` ledger row, submitted
+    after its transaction commits; `key` (refund:<transaction id>) is the processor's
+    idempotency key. A `refund` row without one was paid back before there was a processor."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        UniqueConstraint("transaction_id"),
+        CheckConstraint("amount > 0", name="amount"),
+        Index(
+            "ix_refunds_waiting",
+            "next_try_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"))
+    charge_id: Mapped[str] = mapped_column(String(100), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    requested_at: Mapped[datetime]
+    occasion: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(100))
+    refund_id: Mapped[str | None] = mapped_column(String(100))
+    settled_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime]
+    notify: Mapped[str | None] = mapped_column(String(30))
 
 
 class ProcessorCustomerRow(Base):

@@ -33,6 +33,7 @@ from storage.models import (
     ProcessorEventRow,
     ProductRow,
     QuantityChangeRow,
+    RefundRow,
     RetryRow,
     SeatRow,
     SubscriptionRow,
@@ -433,6 +434,7 @@ def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> N
                     "amount": tx.amount,
                     "invoice_id": tx.invoice.id if tx.invoice else None,
                     "memo": tx.memo,
+                    "processor_id": tx.processor_id,
                 },
             )
             for tx in txs
@@ -449,6 +451,55 @@ def _save_ledger(session: Session, pendings: Sequence[tuple[Account, Any]]) -> N
         ]
     insert_rows(session, AllocationRow, allocations)
     _save_charges(session, pendings)
+    _save_refunds(session, pendings)
+
+
+def _save_refunds(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:
+    """Refund requests, keyed now that their ledger rows are numbered, and answers to them."""
+    refunds = [r for _, p in pendings for r in p.refunds]
+    for refund in refunds:
+        refund.key = refund.key or refund.idempotency_key()
+    insert_numbered(
+        session,
+        RefundRow,
+        [
+            (
+                r,
+                {
+                    "customer_id": r.customer_id,
+                    "transaction_id": r.transaction.id,
+                    "charge_id": r.charge_id,
+                    "key": r.key,
+                    "amount": r.amount,
+                    "requested_at": r.requested_at,
+                    "occasion": r.occasion,
+                    "status": r.status.value,
+                    "reason": r.reason,
+                    "refund_id": r.refund_id,
+                    "settled_at": r.settled_at,
+                    "tries": 0,
+                    "next_try_at": r.requested_at,
+                    "notify": r.notify,
+                },
+            )
+            for r in refunds
+        ],
+    )
+    update_by_id(
+        session,
+        RefundRow,
+        [
+            {
+                "id": r.id,
+                "status": r.status.value,
+                "reason": r.reason,
+                "refund_id": r.refund_id,
+                "settled_at": r.settled_at,
+            }
+            for _, p in pendings
+            for r in p.answered_refunds
+        ],
+    )
 
 
 def _save_charges(session: Session, pendings: Sequence[tuple[Account, Any]]) -> None:

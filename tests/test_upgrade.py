@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Engine, MetaData, Table, select, text
 
-from billing.actors import Actor
 from billing.approvals import ApprovalStatus
 from bot.simulate import report
 from services.approvals import Approvals
@@ -147,16 +146,24 @@ def test_requests_approved_but_never_applied_are_applied_once_when_this_release_
     audit_before = rows_of(migrated, "audit_log")
     finished = approvals.finish_interrupted(AT)
     assert sorted(a.id for a in finished if a.id) == [5, 6]
-    assert {a.status for a in finished} == {ApprovalStatus.APPLIED}
+    status = {a.id: a.status for a in finished}
+    # Request 5 refunds all the credit. That credit (25.00) came from payments that release
+    # took before there was a payment processor: no processor charge stands behind it, so it
+    # cannot be paid back through the gateway (SPEC "Payments through a processor" 8). The
+    # request fails, saying why, and the credit stays; no refund row is written.
+    assert status == {5: ApprovalStatus.FAILED, 6: ApprovalStatus.APPLIED}
+    refused = next(a for a in finished if a.id == 5).failure
+    assert refused is not None
+    assert refusal("en", refused) == (
+        "none of the credit came from a card payment that can be paid back"
+    )
     refunds = [entry.amount for entry in store.ledger(1) if entry.kind == "refund"]
-    assert refunds == [Decimal("25.00")]  # all the credit, once
-    new_rows = rows_of(migrated, "audit_log")[len(audit_before) :]
-    assert [(r["actor"], r["action"], r["idempotency_key"]) for r in new_rows] == [
-        ("slack:USUPER", "refund_credit", "approval:5")
-    ], "the renewal it had applied is not applied again"
+    assert refunds == []
+    # That release audited both decisions already; nothing was applied, so no new row (and
+    # the renewal it had applied is not applied again).
+    assert rows_of(migrated, "audit_log")[len(audit_before) :] == []
     assert approvals.finish_interrupted(AT) == []
-    assert billing.balance(1, AT).credit == Decimal("0.00")
-    assert Actor.parse(new_rows[0]["actor"]) == Actor.slack("USUPER")
+    assert billing.balance(1, AT).credit == Decimal("25.00")
 
 
 def test_the_previous_release_upgrades_to_seats_with_every_figure_it_reported(

@@ -60,6 +60,11 @@ TITLES: dict[str, str | Plural] = {
     "transferred": N_(":handshake: {subscription} moved to the reseller {reseller}"),
     "seats_low": N_(":chair: {subscription}: {used} of {licences} licences are assigned"),
     "seats_exhausted": N_(":warning: {subscription}: all {licences} licences are assigned"),
+    "refund_failed": N_(":warning: The refund of {amount} failed: the credit is back"),
+    "payment_disputed": N_(":rotating_light: A payment of {amount} is disputed"),
+    "dispute_won": N_(":white_check_mark: The dispute over {amount} is won"),
+    "dispute_lost": N_(":x: The dispute over {amount} is lost: it stays owed"),
+    "reconciliation_difference": N_(":mag: The books and the payment processor differ for {day}"),
 }
 TOGETHER: dict[str, str | Plural] = {
     "trial_ending": Nn_(
@@ -101,6 +106,13 @@ NEXT_STEPS = {
     "seats_low": N_("Buy more before they run out, or release unused seats: /license seats"),
     "seats_exhausted": N_(
         "Buy more to give anyone else a licence, or release unused seats: /license seats"
+    ),
+    "refund_failed": N_("The credit stays on the account, used by the next invoice."),
+    "payment_disputed": N_(
+        "The disputed amount is owed again until the dispute is won: answer it at the processor."
+    ),
+    "reconciliation_difference": N_(
+        "Check these payments at the processor and in /license transactions."
     ),
 }
 BUTTONS = {
@@ -156,6 +168,26 @@ def _unused(lang: str, facts: dict[str, Any]) -> list[str]:
     return lines
 
 
+DIFFERENCES = {
+    "missing_at_processor": N_("Missing at the processor: {kind} {charge} ({ledger})"),
+    "missing_in_ledger": N_("Missing in the books: {kind} {charge} ({processor})"),
+    "amount_differs": N_("{kind} {charge}: {ledger} in the books, {processor} at the processor"),
+}
+"""One difference the daily reconciliation found (services.reconciliation)."""
+MOVEMENTS = {"payment": N_("payment"), "refund": N_("refund")}
+
+
+def _difference(lang: str, one: dict[str, Any]) -> str:
+    return t(
+        lang,
+        DIFFERENCES[str(one["what"])],
+        kind=t(lang, MOVEMENTS.get(str(one["kind"]), str(one["kind"]))),
+        charge=one["id"],
+        ledger=_amount(one.get("ledger"), lang),
+        processor=_amount(one.get("processor"), lang),
+    )
+
+
 def _amount(value: Any, lang: str) -> str:
     return money(Decimal(str(value)), lang) if value not in (None, "") else ""
 
@@ -184,6 +216,7 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         "reseller": facts.get("reseller", ""),
         "used": facts.get("used", ""),
         "licences": facts.get("licences", ""),
+        "day": billing_day(date.fromisoformat(facts["day"]), lang) if facts.get("day") else "",
     }
     found = TITLES.get(alert.kind, alert.kind)
     if together and alert.kind in TOGETHER:
@@ -224,6 +257,12 @@ def message(alert: Notice, lang: str, alike: Sequence[Notice] = ()) -> tuple[str
         lines.append(t(lang, DECLINES.get(str(facts.get("reason")), DECLINED)))
     if alert.kind == "renewal_upcoming":
         lines += _unused(lang, facts)
+    if alert.kind == "refund_failed" and facts.get("reason"):
+        lines.append(t(lang, "Why: {reason}", reason=facts["reason"]))
+    if alert.kind == "payment_disputed" and facts.get("reason"):
+        lines.append(t(lang, "Reason given: {reason}", reason=facts["reason"]))
+    if alert.kind == "reconciliation_difference":
+        lines += [_difference(lang, one) for one in facts.get("differences", [])]
     if alert.kind == "suspended_non_payment" and params["amount"]:
         lines.append(t(lang, "Balance due: {amount}", amount=params["amount"]))
     blocks: list[Block] = [section("\n".join(lines))]

@@ -50,6 +50,8 @@ ACTIONS = {
     "suspend": N_("suspended for non-payment"),
     "retry_charge": N_("charge retried"),
     "renew_domain": N_("domain renewed"),
+    "refund": N_("refund answered by the processor"),
+    "dispute": N_("payment disputed"),
 }
 """Every action the audit trail records, as the reader says it."""
 

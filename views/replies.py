@@ -224,6 +224,8 @@ KIND_TEXT = {
     "credit": "credit",
     "credit_applied": "credit applied",
     "refund": "refund",
+    "dispute": "dispute",
+    "dispute_won": "dispute won",
 }
 
 

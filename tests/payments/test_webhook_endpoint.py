@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from bot.server import HttpServer, serve
 from bot.webhooks import PATH, stripe_webhook
 from services.billing import Billing
 from services.processor_events import ProcessorEvents
-from storage.models import AuditRow, ChargeRow, ProcessorEventRow, TransactionRow
+from storage.models import AuditRow, ChargeRow, ProcessorEventRow, RefundRow, TransactionRow
 from storage.store import SqlStore
 from tests.payments.test_stripe_webhooks import SECRET, sign
 
@@ -175,3 +176,59 @@ def test_an_event_about_nothing_the_bot_sent_is_ignored(server: HttpServer, engi
     body = event("payment_intent.succeeded", intent("someone-else:1", status="succeeded"), "e")
     assert post(server, body, sign(body)) == (200, "ignored")
     assert books(engine) == ([], [], 0)
+
+
+def test_refund_failed_and_dispute_events_through_the_endpoint(
+    server: HttpServer, store: SqlStore, engine: Engine
+) -> None:
+    """SPEC 8-9 through the real endpoint: a refund that fails later puts the credit back; a
+    dispute makes the payment owed again until it is won."""
+    customer, key = waiting_payment(store)
+    paid = event("payment_intent.succeeded", intent(key, status="succeeded"), "evt_p")
+    assert post(server, paid, sign(paid)) == (200, "applied")
+    billing = Billing(store)  # no worker: the refund waits, as if Stripe said "pending"
+    billing.order(customer, cmd.RefundCredit(amount="10.00"), at=T0, actor=ADA, key="r")  # type: ignore[arg-type]
+    with engine.connect() as connection:
+        refund_key = connection.execute(select(RefundRow.key)).scalar_one()
+    failed = {
+        "id": "re_test_1",
+        "object": "refund",
+        "status": "failed",
+        "amount": 1000,
+        "currency": "usd",
+        "payment_intent": "pi_test_1",
+        "failure_reason": "lost_or_stolen_card",
+        "metadata": {"licensebot_key": refund_key},
+    }
+    body = event("charge.refund.updated", failed, "evt_rf")
+    assert post(server, body, sign(body)) == (200, "applied")
+    assert post(server, body, sign(body)) == (200, "duplicate")
+    # 25.00 of credit, 10.00 reserved for the refund, then put back: 25.00.
+    assert billing.balance(customer, T0).credit == Decimal("25.00")
+    with engine.connect() as connection:
+        assert connection.execute(select(RefundRow.status)).scalar_one() == "failed"
+
+    def disputed(kind: str, event_id: str, **more: Any) -> bytes:
+        obj = {
+            "id": "dp_test_1",
+            "object": "dispute",
+            "amount": 2500,
+            "currency": "usd",
+            "payment_intent": "pi_test_1",
+            "reason": "fraudulent",
+            **more,
+        }
+        return event(kind, obj, event_id)
+
+    opened = disputed("charge.dispute.created", "evt_do", status="needs_response")
+    assert post(server, opened, sign(opened)) == (200, "applied")
+    # The disputed 25.00 is owed again; the 25.00 of credit stays as it was.
+    balance = billing.balance(customer, T0 + timedelta(hours=1))
+    assert (balance.balance_due, balance.credit) == (Decimal("25.00"), Decimal("25.00"))
+    won = disputed("charge.dispute.closed", "evt_dc", status="won")
+    assert post(server, won, sign(won)) == (200, "applied")
+    balance = billing.balance(customer, T0 + timedelta(hours=2))
+    assert (balance.balance_due, balance.credit) == (Decimal("0.00"), Decimal("25.00"))
+    kinds = [a.kind for a in store.alerts(customer)]
+    assert kinds.count("refund_failed") == 1
+    assert kinds.count("payment_disputed") == 1 and kinds.count("dispute_won") == 1
