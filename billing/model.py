@@ -461,3 +461,8 @@ class Change:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     replayed: bool = False
+    payment: str | None = None
+    """What became of the money the order asked for, once sent: "succeeded", "pending" (no
+    answer yet) or "failed" (not audited: the answer comes after the order's transaction)."""
+    declined: str | None = None
+    """Why the processor declined it (billing.gateway.Decline)."""

@@ -113,16 +113,13 @@ class Billing:
     def _with_payment(self, change: Change, charge_ids: list[int]) -> Change:
         """The order's change with what became of the money it asked for, as the processor
         answered at once: "succeeded", "pending" (no answer yet), or "failed" and why."""
-        if self.charges is None or change.after is None:
+        if self.charges is None:
             return change
         answers = self.charges.outcomes(charge_ids)
         failed = [reason for status, reason in answers if status == ChargeStatus.FAILED.value]
         waiting = any(status == ChargeStatus.PENDING.value for status, _ in answers)
         payment = "failed" if failed else "pending" if waiting else "succeeded"
-        after = {**change.after, "payment": payment}
-        if failed:
-            after["reason"] = failed[0]
-        return replace(change, after=after)
+        return replace(change, payment=payment, declined=failed[0] if failed else None)
 
     def send_charges(self, customer_id: int, at: datetime) -> None:
         """Send the charges an order recorded, now that it has committed: the admin who paid

@@ -59,10 +59,9 @@ CARD_ORDERS = ("setup_billing", "update_card")
 
 def declined(lang: str, change: Change) -> str | None:
     """What a payment the card declined says (nothing was paid), or None if it went through."""
-    after = change.after or {}
-    if after.get("payment") != "failed":
+    if change.payment != "failed":
         return None
-    why = t(lang, DECLINES.get(str(after.get("reason")), DECLINED))
+    why = t(lang, DECLINES.get(str(change.declined), DECLINED))
     return t(lang, "The card declined the payment: nothing was paid.") + " " + why
 
 
@@ -70,7 +69,7 @@ def aftermath(lang: str, change: Change, now: datetime, tz: str | None = None) -
     """What an order just did, beyond its summary: a card change says what changed and,
     when something is owed, when it is charged to the new card (the service a failed payment
     suspended comes back then), in the reader's time zone."""
-    if change.after is not None and change.after.get("payment") == "pending":
+    if change.payment == "pending":
         return t(lang, "The card is being charged: its result is posted in the billing channel.")
     if change.action not in CARD_ORDERS or change.after is None:
         return ""
