@@ -85,6 +85,10 @@ class AlertKind(StrEnum):
     TRANSFERRED = "transferred"
     SEATS_LOW = "seats_low"
     SEATS_EXHAUSTED = "seats_exhausted"
+    CARD_SAVED = "card_saved"
+    """A card entered on the processor's hosted page is saved."""
+    CARD_REENTRY_NEEDED = "card_reentry_needed"
+    """A card saved before the processor must be entered again on its page (Stripe mode)."""
 
 
 @dataclass

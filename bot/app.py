@@ -17,10 +17,12 @@ from bot.config import ConfigError, Settings
 from handlers.answers import AnswerPool
 from services.approvals import Approvals
 from services.billing import Billing
+from services.card_entry import CardEntry
 from services.charging import Charger, sandbox_charger
 from services.context import Services, system_clock
 from services.people import Directory
 from services.workspaces import Workspaces, WorkspaceSettings
+from storage.card_entries import SqlCardEntries
 from storage.db import make_engine
 from storage.store import SqlStore
 
@@ -56,21 +58,29 @@ def store_for(settings: Settings, engine: Engine | None = None) -> SqlStore:
 
 
 def charger_for(
-    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+    settings: Settings,
+    store: SqlStore,
+    clock: Callable[[], datetime] = system_clock,
+    base_url: str = "",
 ) -> Charger:
-    """The charge worker with the gateway the settings name."""
+    """The charge worker with the gateway the settings name; `base_url`: where the sandbox
+    gateway's pages (the card page) are served."""
     if settings.payments == "stripe":
         raise ConfigError("LICENSEBOT_PAYMENTS=stripe: the Stripe gateway is not available yet")
-    return sandbox_charger(store, clock)
+    return sandbox_charger(store, clock, base_url)
 
 
 def services(
-    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+    settings: Settings,
+    store: SqlStore,
+    clock: Callable[[], datetime] = system_clock,
+    base_url: str | None = None,
 ) -> Services:
+    """`base_url`: where the sandbox gateway's card page is served (the sandbox web app, or
+    the bot's own HTTP server); LICENSEBOT_PUBLIC_URL when not given."""
+    charger = charger_for(settings, store, clock, base_url or settings.public_url or "")
     billing = Billing(
-        store,
-        retry_after=timedelta(hours=settings.reactivation_hours),
-        charges=charger_for(settings, store, clock),
+        store, retry_after=timedelta(hours=settings.reactivation_hours), charges=charger
     )
     return Services(
         billing=billing,
@@ -79,6 +89,7 @@ def services(
         directory=Directory(web_client(settings), settings.super_admins, settings.admins),
         reader=store,
         clock=clock,
+        card_entry=CardEntry(billing, SqlCardEntries(store), charger, store),
     )
 
 

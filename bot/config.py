@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
     """Another Stripe-compatible server (a local one in tests)."""
+    public_url: str | None = Field(None, validation_alias="LICENSEBOT_PUBLIC_URL")
+    """The bot's HTTP server as browsers reach it (https://licensebot.example.com): with
+    the sandbox gateway, its card page is served there (default: http://localhost:<port>)."""
 
     @field_validator("slack_bot_token")
     @classmethod

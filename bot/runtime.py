@@ -101,7 +101,7 @@ def _reason(error: Exception) -> str:
 
 def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     store = store_for(settings, _prepare(settings))
-    found = services(settings, store)
+    found = services(settings, store, base_url=settings.public_url or f"http://localhost:{port}")
     try:
         app = build_app(settings, found)
     except (BoltError, SlackApiError, OSError) as error:  # OSError: Slack unreachable
@@ -116,10 +116,16 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
+            from bot.sandbox.card_page import CardPage
             from bot.server import serve
 
             secret = settings.slack_signing_secret.get_secret_value()
-            server = serve(app, store.engine, secret, port).start()
+            page = (
+                CardPage(found.card_entry, found.clock)
+                if settings.payments == "sandbox" and found.card_entry is not None
+                else None
+            )
+            server = serve(app, store.engine, secret, port, card_page=page).start()
             log.info("licensebot listening on :%s (POST /slack/events, GET /healthz)", port)
             stop.wait()
             server.stop()  # requests under way finish; the answers after them below

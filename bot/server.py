@@ -37,13 +37,22 @@ log = logging.getLogger(__name__)
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
-def application(app: App, engine: Engine, signing_secret: str) -> Callable[..., Iterable[bytes]]:
+WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def application(
+    app: App, engine: Engine, signing_secret: str, card_page: WSGI | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """`card_page`: the sandbox gateway's card page (bot.sandbox.card_page), served at its
+    path when the bot runs with the sandbox gateway."""
     slack = gate(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method == "GET":
             return _health(engine, start_response)
+        if path == "/sandbox/card" and card_page is not None:
+            return card_page(environ, start_response)
         if path == EVENTS_PATH:
             return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
@@ -110,6 +119,11 @@ class HttpServer:
 
 
 def serve(
-    app: App, engine: Engine, signing_secret: str, port: int, host: str = "0.0.0.0"
+    app: App,
+    engine: Engine,
+    signing_secret: str,
+    port: int,
+    host: str = "0.0.0.0",
+    card_page: WSGI | None = None,
 ) -> HttpServer:
-    return HttpServer(application(app, engine, signing_secret), host, port)
+    return HttpServer(application(app, engine, signing_secret, card_page), host, port)

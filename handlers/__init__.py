@@ -26,6 +26,7 @@ from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
 from services.context import Services
 from views import audit as view_audit
+from views import card_entry as view_card_entry
 from views import seat_files as view_seat_files
 from views import seats as view_seats
 from views.forms import CONFIRM
@@ -48,6 +49,7 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.event("user_change")(seats.user_change)
     app.event({"type": "message", "subtype": "file_share"})(seat_files.shared)
     app.action(view_seat_files.APPLY_VALID)(ack=acknowledge, lazy=[seat_files.apply_valid])
+    app.action(view_card_entry.LINK)(fallbacks.nothing)  # Slack opens the page itself
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)
     app.view_closed(fallbacks.ANYTHING)(fallbacks.nothing)

@@ -75,12 +75,16 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
+def button(
+    text: str, action_id: str, value: str = "", style: str | None = None, url: str | None = None
+) -> ButtonElement:
+    """A button; with `url`, a link button (Slack opens the page, and still sends the click)."""
     return ButtonElement(
         text=PlainTextObject(text=text[:75]),
         action_id=action_id,
         value=value[:2000] or None,
         style=style,
+        url=url,
     )
 
 
