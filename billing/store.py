@@ -180,3 +180,8 @@ class CardEntries(Protocol):
     def use(self, state: str, at: datetime) -> bool:
         """Mark the link used; False when it already was."""
         ...
+
+    def without_processor_method(self) -> list[tuple[int, int]]:
+        """(customer id, card id) of every card on file with no processor payment-method id
+        (saved before there was a processor)."""
+        ...

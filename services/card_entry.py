@@ -24,7 +24,7 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.errors import BillingError, NotFound
 from billing.gateway import PaymentGateway, SavedCard
-from billing.model import Card, Change
+from billing.model import AlertKind, Card, Change
 from billing.store import CardEntries, CardEntryLink, Reader
 from services.billing import Billing
 from services.forms import N_
@@ -158,6 +158,31 @@ class CardEntry:
 
     def _has_card(self, customer_id: int, at: datetime) -> bool:
         return self.billing.overview(customer_id, at).card is not None
+
+    def ask_for_reentry(self, at: datetime) -> int:
+        """Ask once, by an alert, for each card on file that this processor cannot take over
+        to be entered again on the hosted page (SPEC: cards saved before the processor, in
+        Stripe mode); returns how many were asked for. Once per card: the alert and its
+        audit row are written under the key `card-reentry:<card id>`."""
+        asked = 0
+        for customer_id, card_id in self.entries.without_processor_method():
+            key = f"card-reentry:{card_id}"
+            with self.billing.store.account(customer_id, replay_key=key) as account:
+                card = account.card
+                if key in account.replays or card is None or card.id != card_id:
+                    continue  # asked already, or the card changed since
+                if not self.needs_reentry(card):
+                    continue
+                account.alert(AlertKind.CARD_REENTRY_NEEDED, at, key, card=card.describe())
+                change = Change(
+                    AlertKind.CARD_REENTRY_NEEDED.value,
+                    account.customer.domain,
+                    None,
+                    {"card": card.describe()},
+                )
+                account.audit(Actor.system("licensebot"), at, change, key)
+                asked += 1
+        return asked
 
     def needs_reentry(self, card: Card | None) -> bool:
         """A card saved before there was a processor, which this processor cannot take over:

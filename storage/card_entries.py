@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from billing.store import CardEntryLink
-from storage.models import CardEntryRow, table_of
+from storage.models import CardEntryRow, PaymentMethodRow, table_of
 from storage.store import SqlStore
 
 
@@ -55,3 +55,13 @@ class SqlCardEntries:
                 .values(used_at=at)
             )
         return bool(done.rowcount)
+
+    def without_processor_method(self) -> list[tuple[int, int]]:
+        table = table_of(PaymentMethodRow)
+        query = (
+            select(table.c.customer_id, table.c.id)
+            .where(table.c.replaced_at.is_(None), table.c.processor_method.is_(None))
+            .order_by(table.c.customer_id)
+        )
+        with self.store.reads.connect() as connection:
+            return [(row.customer_id, row.id) for row in connection.execute(query)]

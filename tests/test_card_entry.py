@@ -16,7 +16,7 @@ from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
 from billing.gateway import SavedCard
-from billing.model import Change, Plan
+from billing.model import Card, Change, Plan
 from scheduler.runner import Runner
 from services.billing import Billing
 from services.card_entry import EXPIRED, OTHER_ACCOUNT, UNKNOWN, USED, CardEntry, Refused
@@ -242,22 +242,62 @@ def test_the_next_invoice_charges_the_card_entered_on_the_page(store: SqlStore) 
     assert invoice.unpaid == Decimal("0.00")
 
 
+class StripeLike:
+    """A processor that cannot take over cards saved before it (Stripe's `adopt`)."""
+
+    name = "stripe"
+
+    def create_customer(self, customer_id: int, domain: str) -> str:
+        return f"cus_{customer_id}"
+
+    def card_entry_url(self, processor_customer: str, state: str, return_url: str) -> str:
+        return f"http://sandbox.test/sandbox/card?state={state}"
+
+    def adopt(self, *_: object) -> None:
+        return None
+
+
 def test_a_card_from_before_the_processor_needs_reentry_only_where_it_cannot_be_adopted(
     store: SqlStore,
 ) -> None:
-    from billing.model import Card
-
     entry = card_entry(store)
     old = Card("visa", "4242", 2030, 12)
     assert entry.needs_reentry(old) is False  # the sandbox keeps it working
-
-    class Stripeish:
-        name = "stripe"
-
-        def adopt(self, *_: object) -> None:
-            return None
-
-    entry.processor.gateway = Stripeish()  # type: ignore[misc,assignment]
+    entry.processor.gateway = StripeLike()  # type: ignore[misc,assignment]
     assert entry.needs_reentry(old) is True
     assert entry.needs_reentry(Card("visa", "4242", 2030, 12, payment_method="pm_1")) is False
     assert entry.needs_reentry(None) is False
+
+
+def kinds(engine: Engine, kind: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text("SELECT customer_id, occasion FROM alerts WHERE kind = :k"), {"k": kind}
+            )
+        ]
+
+
+def test_a_card_from_before_the_processor_is_asked_for_once(store: SqlStore) -> None:
+    entry = card_entry(store)
+    a = store.create_customer("a.example", T0)
+    b = store.create_customer("b.example", T0)
+    old = cmd.SetupBilling.model_validate(
+        {"card": {"brand": "visa", "last4": "4242", "expires": "2030-12"}}
+    )
+    for customer in (a, b):
+        entry.billing.order(customer.id, old, at=T0, actor=Actor.slack("UADA"))
+    assert entry.ask_for_reentry(T0) == 0  # the sandbox: nothing to ask
+    assert kinds(store.engine, "card_reentry_needed") == []
+
+    entry.processor.gateway = StripeLike()  # type: ignore[misc,assignment]
+    # b's card is entered on the page first: only a's is asked for
+    state = state_of(entry.start(b.id, "UBOB", "update_card", T0))
+    assert isinstance(entry.complete(state, VISA, T0), Change)
+    assert entry.ask_for_reentry(T0 + timedelta(hours=1)) == 1
+    assert entry.ask_for_reentry(T0 + timedelta(hours=2)) == 0  # once
+    [(customer, occasion)] = kinds(store.engine, "card_reentry_needed")
+    assert customer == a.id and occasion.startswith("card-reentry:")
+    asked = [r for r in audit(store.engine) if r[1] == "card_reentry_needed"]
+    assert asked == [("licensebot", "card_reentry_needed", occasion)]

@@ -207,3 +207,39 @@ def test_the_page_never_takes_a_card_number_or_a_security_code(bot: Running) -> 
     assert snapshot(bot.store.engine) == before
     stored = json.dumps(snapshot(bot.store.engine), default=str)
     assert "4242424242424242" not in stored and '"123"' not in stored
+
+
+class StripeLike:
+    """A processor that cannot take over cards saved before it (Stripe's `adopt`)."""
+
+    name = "stripe"
+
+    def adopt(self, *_: object) -> None:
+        return None
+
+
+REENTER = "was saved before payments went through the processor: enter it again"
+
+
+def test_a_card_from_before_the_processor_is_to_be_entered_again_only_in_stripe_mode(
+    bot: Running,
+) -> None:
+    sign_up(bot)
+    card_on_file(bot)  # a reference alone, as saved before there was a processor
+    home = open_home(bot, SUPER)
+    assert REENTER not in view_text(home)  # the sandbox keeps it working
+    entry = bot.services.card_entry
+    assert entry is not None
+    sandbox = entry.processor.gateway
+    entry.processor.gateway = StripeLike()  # type: ignore[misc,assignment]
+    try:
+        home = open_home(bot, SUPER)
+        status = ask(bot, SUPER, "status")
+    finally:
+        entry.processor.gateway = sandbox  # type: ignore[misc]
+    said = "The card visa •••• 4242 (2030-12) " + REENTER
+    for view in (home, status):
+        assert said in view_text(view)
+        accessories = [b["accessory"] for b in view["blocks"] if b.get("accessory")]
+        assert accessories[0]["action_id"] == "open:card"
+        assert accessories[0]["text"]["text"] == "Enter the card again"
