@@ -30,6 +30,8 @@ MAX_LICENCES = 1_000_000
 SECRET_FIELDS = {"cvc", "cvv", "cvv2", "cvc2", "csc", "security_code", "securitycode", "code"}
 NUMBER_FIELDS = {"number", "card_number", "cardnumber", "pan", "num"}
 BRANDS = ("visa", "mastercard", "amex", "discover", "jcb", "diners", "unionpay", "other")
+PaymentMethod = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{2,99}$")]
+"""The processor's id of a saved card (Stripe `pm_...`, the sandbox's `pm_sandbox_...`)."""
 
 
 def _price(value: object) -> Decimal:
@@ -196,6 +198,9 @@ class CardDetails(Strict):
     brand: Annotated[str, Field(min_length=2, max_length=20), AfterValidator(_brand)]
     last4: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_last4)]
     expires: YearMonth
+    payment_method: PaymentMethod | None = None
+    """The processor's id, when the card was entered on its hosted page (SPEC "Payments
+    through a processor" 2); None for a reference alone (`simulate`, a card from before)."""
 
     @field_serializer("expires")
     def _expires(self, value: tuple[int, int]) -> str:
@@ -210,6 +215,9 @@ class UpdateCard(Command):
     brand: Annotated[str, AfterValidator(_brand)] | None = None
     last4: Annotated[str, AfterValidator(_last4)] | None = None
     expires: YearMonth | None = None
+    payment_method: PaymentMethod | None = None
+    """The processor's id of a card entered on its hosted page: the new card replaces the
+    old one entirely (brand, last 4 and expiry are then all given)."""
 
     @field_serializer("expires")
     def _expires(self, value: tuple[int, int] | None) -> str | None:
@@ -219,6 +227,8 @@ class UpdateCard(Command):
     def _check(self) -> UpdateCard:
         if self.brand is None and self.last4 is None and self.expires is None:
             raise ValueError("expires: give the new expiry, brand or last 4 digits")
+        if self.payment_method is not None and None in (self.brand, self.last4, self.expires):
+            raise ValueError("payment_method: a new card gives its brand, last 4 and expiry")
         return self
 
 

@@ -98,6 +98,10 @@ class AlertKind(StrEnum):
     DISPUTE_WON = "dispute_won"
     DISPUTE_LOST = "dispute_lost"
     RECONCILIATION_DIFFERENCE = "reconciliation_difference"
+    CARD_SAVED = "card_saved"
+    """A card entered on the processor's hosted page is saved."""
+    CARD_REENTRY_NEEDED = "card_reentry_needed"
+    """A card saved before the processor must be entered again on its page (Stripe mode)."""
 
 
 @dataclass

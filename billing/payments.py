@@ -11,7 +11,7 @@ from billing.calendar import pacific_day
 from billing.charging import request_payment
 from billing.errors import BillingError
 from billing.gateway import SavedCard
-from billing.model import Card, Change, Occasion, Status
+from billing.model import AlertKind, Card, Change, Occasion, Status
 from billing.reminders import card_warning_day, warn_card_expiring
 
 
@@ -47,8 +47,22 @@ def save_card(
     return due
 
 
+def _announce(account: Account, card: Card, at: datetime) -> None:
+    """A card entered on the processor's hosted page is saved: the billing channel, and the
+    admin who asked for the page, are told (a reference alone, as `simulate` gives, is not)."""
+    if card.payment_method is not None:
+        account.alert(
+            AlertKind.CARD_SAVED,
+            at,
+            f"{card.payment_method}:{at.isoformat()}",
+            card=card.describe(),
+        )
+
+
 def _card_of(details: cmd.CardDetails) -> Card:
-    return Card(details.brand, details.last4, *details.expires)
+    return Card(
+        details.brand, details.last4, *details.expires, payment_method=details.payment_method
+    )
 
 
 def setup_billing(
@@ -57,6 +71,7 @@ def setup_billing(
     before = _card_snapshot(account.card)
     card = _card_of(order.card)
     retry = save_card(account, card, at, occasion.retry_after)
+    _announce(account, card, at)
     return Change(order.name, account.customer.domain, before, _saved(card, retry))
 
 
@@ -67,9 +82,14 @@ def update_card(
     if current is None:
         raise BillingError("there is no card on file: set up billing first", field="card")
     year, month = order.expires or (current.exp_year, current.exp_month)
-    card = Card(order.brand or current.brand, order.last4 or current.last4, year, month)
+    brand, last4 = order.brand or current.brand, order.last4 or current.last4
+    same = (brand, last4) == (current.brand, current.last4)
+    method = order.payment_method or (current.payment_method if same else None)
+    card = Card(brand, last4, year, month, payment_method=method)
     before = _card_snapshot(current)
     retry = save_card(account, card, at, occasion.retry_after)
+    if order.payment_method is not None:
+        _announce(account, card, at)
     return Change(order.name, account.customer.domain, before, _saved(card, retry))
 
 

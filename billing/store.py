@@ -184,3 +184,35 @@ class ChargeQueue(Protocol):
     def keep_processor_customer(self, customer_id: int, gateway: str, processor_id: str) -> str:
         """Record the processor's customer; the first one recorded wins (two workers)."""
         ...
+
+
+@dataclass(frozen=True)
+class CardEntryLink:
+    """A single-use link to the processor's hosted card page, as it was asked for."""
+
+    state: str
+    customer_id: int
+    requested_by: str
+    """The Slack user who asked: the card is saved in their name."""
+    purpose: str
+    """"setup_billing" or "update_card"."""
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class CardEntries(Protocol):
+    """The card-entry links, kept in the database (single use survives restarts and replicas)."""
+
+    def create(self, link: CardEntryLink) -> None: ...
+
+    def find(self, state: str) -> CardEntryLink | None: ...
+
+    def use(self, state: str, at: datetime) -> bool:
+        """Mark the link used; False when it already was."""
+        ...
+
+    def without_processor_method(self) -> list[tuple[int, int]]:
+        """(customer id, card id) of every card on file with no processor payment-method id
+        (saved before there was a processor)."""
+        ...

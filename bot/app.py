@@ -21,11 +21,13 @@ from handlers.answers import AnswerPool
 from payments.stripe_gateway import StripeGateway
 from services.approvals import Approvals
 from services.billing import Billing
+from services.card_entry import CardEntry
 from services.charging import Charger, sandbox_charger
 from services.context import Services, system_clock
 from services.people import Directory
 from services.processor_events import ProcessorEvents
 from services.workspaces import Workspaces, WorkspaceSettings
+from storage.card_entries import SqlCardEntries
 from storage.charges import SqlChargeQueue
 from storage.db import make_engine
 from storage.store import SqlStore
@@ -62,16 +64,20 @@ def store_for(settings: Settings, engine: Engine | None = None) -> SqlStore:
 
 
 def charger_for(
-    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+    settings: Settings,
+    store: SqlStore,
+    clock: Callable[[], datetime] = system_clock,
+    base_url: str = "",
 ) -> Charger:
-    """The charge worker with the gateway the settings name (the sandbox by default)."""
+    """The charge worker with the gateway the settings name (the sandbox by default);
+    `base_url`: where the sandbox gateway's pages (the card page) are served."""
     if settings.payments == "stripe":
         assert settings.stripe_api_key is not None  # load_settings says so in one line
         gateway = StripeGateway(
             settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
         )
         return Charger(store, SqlChargeQueue(store), gateway, clock)
-    return sandbox_charger(store, clock)
+    return sandbox_charger(store, clock, base_url)
 
 
 def webhooks(settings: Settings, store: SqlStore, found: Services) -> dict[str, WSGI]:
@@ -87,12 +93,18 @@ def webhooks(settings: Settings, store: SqlStore, found: Services) -> dict[str, 
 
 
 def services(
-    settings: Settings, store: SqlStore, clock: Callable[[], datetime] = system_clock
+    settings: Settings,
+    store: SqlStore,
+    clock: Callable[[], datetime] = system_clock,
+    base_url: str | None = None,
 ) -> Services:
+    """`base_url`: where the sandbox gateway's card page is served (the sandbox web app, or
+    the bot's own HTTP server); LICENSEBOT_PUBLIC_URL when not given."""
+    charger = charger_for(settings, store, clock, base_url or settings.public_url or "")
     billing = Billing(
         store,
         retry_after=timedelta(hours=settings.reactivation_hours),
-        charges=charger_for(settings, store, clock),
+        charges=charger,
         retry_days=settings.retry_days,
     )
     return Services(
@@ -102,6 +114,7 @@ def services(
         directory=Directory(web_client(settings), settings.super_admins, settings.admins),
         reader=store,
         clock=clock,
+        card_entry=CardEntry(billing, SqlCardEntries(store), charger, store),
     )
 
 

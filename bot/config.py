@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     )
     """Days after its issue day an unpaid invoice is charged again (default: none)."""
     """Another Stripe-compatible server (a local one in tests)."""
+    public_url: str | None = Field(None, validation_alias="LICENSEBOT_PUBLIC_URL")
+    """The bot's HTTP server as browsers reach it (https://licensebot.example.com): with
+    the sandbox gateway, its card page is served there (default: http://localhost:<port>)."""
 
     @field_validator("slack_bot_token")
     @classmethod

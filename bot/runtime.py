@@ -99,9 +99,19 @@ def _reason(error: Exception) -> str:
     return type(error).__name__
 
 
+def ask_for_reentry(settings: Settings, found: Services) -> None:
+    """With a processor that cannot take over the cards saved before it (Stripe), each is
+    asked for once, by an alert, on the hosted page (SPEC "Payments through a processor" 2);
+    in the sandbox they keep working and nothing is asked."""
+    if settings.payments != "sandbox" and found.card_entry is not None:
+        asked = found.card_entry.ask_for_reentry(found.clock())
+        if asked:
+            log.info("asked for %s card(s) to be entered again on the hosted page", asked)
+
+
 def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     store = store_for(settings, _prepare(settings))
-    found = services(settings, store)
+    found = services(settings, store, base_url=settings.public_url or f"http://localhost:{port}")
     try:
         app = build_app(settings, found)
     except (BoltError, SlackApiError, OSError) as error:  # OSError: Slack unreachable
@@ -111,19 +121,22 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
         )
         return 2
     finish_interrupted_approvals(found)
+    ask_for_reentry(settings, found)
     clock = _start_scheduler(settings, found, store) if scheduler else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
+            from bot.sandbox.card_page import PATH as CARD_PATH
+            from bot.sandbox.card_page import CardPage
             from bot.server import serve
 
             secret = settings.slack_signing_secret.get_secret_value()
             routes = webhooks(settings, store, found)
+            if settings.payments == "sandbox" and found.card_entry is not None:
+                routes[CARD_PATH] = CardPage(found.card_entry, found.clock)
             server = serve(app, store.engine, secret, port, routes=routes).start()
-            paths = ", ".join(
-                ["POST /slack/events", *(f"POST {p}" for p in routes), "GET /healthz"]
-            )
+            paths = ", ".join(["POST /slack/events", *(f"{p}" for p in routes), "GET /healthz"])
             log.info("licensebot listening on :%s (%s)", port, paths)
             stop.wait()
             server.stop()  # requests under way finish; the answers after them below

@@ -40,8 +40,8 @@ logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 def application(
     app: App, engine: Engine, signing_secret: str, routes: Mapping[str, WSGI] | None = None
 ) -> Callable[..., Iterable[bytes]]:
-    """Slack's one URL, the health check, and `routes` (the processor's webhook), each
-    verifying its own caller's signature."""
+    """Slack's one URL, the health check, and `routes`: the processor's webhook (which
+    verifies its own caller's signature), the sandbox gateway's card page."""
     slack = gate(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
     others = dict(routes or {})
 

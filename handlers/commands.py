@@ -19,6 +19,7 @@ from billing.errors import BillingError
 from billing.model import Plan, Subscription
 from billing.money import parse_amount
 from handlers import audit as audit_filters
+from handlers import card_entry
 from handlers.errors import answered
 from handlers.forms import AMOUNT, MONEY_FIELDS
 from handlers.payloads import SlashCommand, parse
@@ -28,6 +29,7 @@ from services.forms import Field, FormContext, Input, Source
 from services.orders import ORDERS, Order
 from services.people import Role
 from views import audit as audit_view
+from views import card_entry as card_view
 from views import forms, replies
 from views.i18n import N_, refusal, t
 from views.kit import dicts, escape
@@ -264,7 +266,9 @@ def status(r: Request) -> None:
         return
     overview = r.services.billing.overview(r.asker.customer_id, r.services.clock())
     today = pacific_day(r.services.clock())
-    attention = warnings(r.lang, overview.subscriptions, overview.card, today)
+    entry = r.services.card_entry
+    reenter = entry is not None and entry.needs_reentry(overview.card)
+    attention = warnings(r.lang, overview.subscriptions, overview.card, today, reenter)
     r.reply(
         replies.status_blocks(
             r.lang, overview.subscriptions, overview.waiting, attention, overview.next_invoice
@@ -369,6 +373,17 @@ def plan(r: Request) -> None:
     r.reply(replies.catalogue_blocks(r.lang, r.services.workspaces.products()))
 
 
+def card(r: Request) -> None:
+    """`/license billing` and `/license card`: a link to the processor's secure page."""
+    if _extra_words(r, 0, f"/license {r.command.words[0].lower()}"):
+        return
+    problem, blocks = card_entry.link_blocks(r.services, r.asker)
+    if problem is not None:
+        r.refuse(problem)
+        return
+    r.reply(blocks, text=t(r.lang, card_view.ENTER))
+
+
 from handlers import seats  # noqa: E402  (its listeners take this module's Request)
 
 READS: dict[str, Callable[[Request], None]] = {
@@ -384,6 +399,8 @@ READS: dict[str, Callable[[Request], None]] = {
     "assign": seats.assign,
     "release": seats.release,
     "request": seats.request,
+    "billing": card,
+    "card": card,
 }
 MEMBERS = frozenset({"request"})
 """What any member of the workspace may do: ask for a licence (refusing anything else, the

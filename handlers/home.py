@@ -11,6 +11,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from billing.calendar import pacific_day
+from handlers import card_entry
 from handlers.errors import answered
 from handlers.payloads import Interaction, parse
 from handlers.wiring import asker_of, services_of, wiring_of
@@ -53,7 +54,11 @@ def home_opened(
             asker.lang, services.reader.invoices(asker.customer_id), pacific_day(now)
         )
         alerts = services.reader.alerts(asker.customer_id)
-        view = home(asker.lang, overview, alerts, True, asker.person.tz, spend, pacific_day(now))
+        entry = services.card_entry
+        reenter = entry is not None and entry.needs_reentry(overview.card)
+        view = home(
+            asker.lang, overview, alerts, True, asker.person.tz, spend, pacific_day(now), reenter
+        )
     client.views_publish(user_id=str(event["user"]), view=view.to_dict())
 
 
@@ -68,6 +73,11 @@ def open_form(
     if asker.role is Role.NONE:
         return
     lang = asker.lang
+    if _opens_card(str(action.get("action_id"))):  # never a card form: the secure page's link
+        client.views_open(
+            trigger_id=interaction.trigger_id, view=card_entry.link_view(services, asker).to_dict()
+        )
+        return
     overview = services.billing.overview(asker.customer_id, services.clock())
     facts = FormContext(
         subscriptions=overview.subscriptions,
@@ -82,7 +92,7 @@ def open_form(
         chosen = next((s for s in facts.subscriptions if s.key == key and not s.ended), None)
         name = str((action.get("selected_option") or {}).get("value") or "")
     else:
-        name = _order_name(action_id, facts)
+        name = _order_name(action_id)
     entry = ORDERS.named(name)
     if entry is not None and entry.form is not None and entry.form.lists(Source.PRODUCTS):
         facts = replace(facts, products=services.workspaces.products())
@@ -123,7 +133,12 @@ def _offers(form: Form | None, facts: FormContext, key: str) -> bool:
     return field.source is None or key in [k for k, _ in facts.choices(field.source)]
 
 
-def _order_name(action_id: str, facts: FormContext) -> str:
-    if action_id in (CARD, "open_card"):
-        return "update_card" if facts.card is not None else "setup_billing"
+CARD_ORDERS = frozenset({"setup_billing", "update_card"})
+
+
+def _opens_card(action_id: str) -> bool:
+    return action_id in (CARD, "open_card") or action_id.removeprefix(OPENS) in CARD_ORDERS
+
+
+def _order_name(action_id: str) -> str:
     return LEGACY.get(action_id, action_id.removeprefix(OPENS))

@@ -169,7 +169,7 @@ class Charger:
         method = self._method(charge)
         if method is None:
             return ChargeOutcome(charge.key, False, charge.amount, reason=Decline.CARD_DECLINED)
-        customer = self._customer(charge)
+        customer = self.processor_customer(charge.customer_id, charge.domain)
         self.queue.sent(charge, now)
         return self.gateway.charge(
             customer,
@@ -186,12 +186,14 @@ class Charger:
         brand, last4, year, month, method = charge.card
         return method or self.gateway.adopt(brand, last4, year, month)
 
-    def _customer(self, charge: WaitingCharge) -> str:
-        kept = self.queue.processor_customer(charge.customer_id, self.gateway.name)
+    def processor_customer(self, customer_id: int, domain: str) -> str:
+        """The processor's customer for this account, created at the processor the first
+        time (a charge, a card entry) and kept: the first one recorded wins."""
+        kept = self.queue.processor_customer(customer_id, self.gateway.name)
         if kept is not None:
             return kept
-        made = self.gateway.create_customer(charge.customer_id, charge.domain)
-        return self.queue.keep_processor_customer(charge.customer_id, self.gateway.name, made)
+        made = self.gateway.create_customer(customer_id, domain)
+        return self.queue.keep_processor_customer(customer_id, self.gateway.name, made)
 
     def outcomes(self, charge_ids: list[int]) -> list[tuple[str, str | None]]:
         return self.queue.outcomes(charge_ids)

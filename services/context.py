@@ -11,6 +11,7 @@ from billing.actors import Actor
 from billing.store import Reader
 from services.approvals import Approvals
 from services.billing import Billing
+from services.card_entry import CardEntry
 from services.people import Directory, Person, Role
 from services.workspaces import Workspaces
 
@@ -45,6 +46,8 @@ class Services:
     directory: Directory
     reader: Reader
     clock: Callable[[], datetime] = system_clock
+    card_entry: CardEntry | None = None
+    """Links to the processor's hosted card page; None where no gateway is wired."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         """Shared, not copied: Bolt deep-copies a request's context for its lazy listeners,

@@ -49,7 +49,8 @@ class Order(Generic[C]):
     summary: Callable[[C], tuple[Line, ...]]
     """One sentence saying what the order asks for, for confirmations and approval requests."""
     form: Form | None = None
-    """None: an order that Slack places without a modal, or only `simulate` does."""
+    """None: an order that Slack places without a modal (a card, entered on the processor's
+    page), or only `simulate` does."""
     forecast: Forecast[C] | None = None
     confirm: bool = True
     """A confirmation with the amounts before anything is committed."""
@@ -132,16 +133,6 @@ REASONS = (
     "technical_issues",
     "other",
 )
-BRANDS = (
-    ("visa", "Visa"),
-    ("mastercard", "Mastercard"),
-    ("amex", "American Express"),
-    ("discover", "Discover"),
-    ("other", N_("Other")),
-)
-CARD_WARNING = N_(
-    "Never type a full card number or a security code: licensebot only keeps the brand, the last 4 digits and the expiry."
-)
 TERMS = Field(
     "terms",
     N_("Terms"),
@@ -157,32 +148,6 @@ def _subscription(source: Source = Source.SUBSCRIPTIONS) -> Field:
     return Field("subscription", N_("Subscription"), Input.CHOICE, source=source)
 
 
-def _card_fields(into: str = "") -> tuple[Field, ...]:
-    return (
-        Field(
-            "brand",
-            N_("Brand"),
-            Input.CHOICE,
-            options=BRANDS,
-            into=f"{into}brand" if into else "",
-        ),
-        Field(
-            "last4",
-            N_("Last 4 digits"),
-            placeholder="4242",
-            max_length=4,
-            into=f"{into}last4" if into else "",
-        ),
-        Field(
-            "expires",
-            N_("Expiry (YYYY-MM)"),
-            placeholder="2028-12",
-            max_length=7,
-            into=f"{into}expires" if into else "",
-        ),
-    )
-
-
 def _signup_fields(values: dict[str, Any], context: FormContext) -> dict[str, Any]:
     """The product code chosen in the form gives the product's name and its plan's price."""
     plan = values.get("plan") or Plan.FLEXIBLE.value
@@ -195,13 +160,6 @@ def _signup_fields(values: dict[str, Any], context: FormContext) -> dict[str, An
 
 def _renewal_mode(_context: FormContext, sub: Subscription | None) -> dict[str, str]:
     return {"mode": sub.renewal_mode.value} if sub is not None else {}
-
-
-def _current_card(context: FormContext, _sub: Subscription | None) -> dict[str, str]:
-    card = context.card
-    return (
-        {} if card is None else {"brand": card.brand, "last4": card.last4, "expires": card.expires}
-    )
 
 
 def _payable(context: FormContext, _sub: Subscription | None) -> dict[str, str]:
@@ -512,11 +470,8 @@ ORDERS = Registry(
         ),
         confirm=False,
         subcommand="billing",
-        usage=("/license billing", N_("Set up billing (a card reference: brand, last 4, expiry).")),
-        form=Form(
-            (Note(CARD_WARNING, small=True, icon=":lock:"), *_card_fields(into="card.")),
-            submit=N_("Save"),
-        ),
+        usage=("/license billing", N_("Set up billing: the card is entered on a secure page.")),
+        # no form: the card is entered on the processor's page (services.card_entry)
     ),
     Order(
         cmd.UpdateCard,
@@ -530,16 +485,8 @@ ORDERS = Registry(
         ),
         confirm=False,
         subcommand="card",
-        usage=("/license card", N_("Change the card, e.g. its expiry date.")),
-        form=Form(
-            (Note(CARD_WARNING, small=True, icon=":lock:"), *_card_fields()),
-            submit=N_("Save"),
-            needs=(
-                Need.CARD,
-                N_("There is no card on file yet: set up billing with `/license billing`."),
-            ),
-            prefill=_current_card,
-        ),
+        usage=("/license card", N_("Change the card, on a secure page.")),
+        # no form: the card is entered on the processor's page (services.card_entry)
     ),
     Order(
         cmd.Pay,

@@ -378,6 +378,24 @@ class ProcessorEventRow(Base):
     received_at: Mapped[datetime]
 
 
+class CardEntryRow(Base):
+    """A link to the processor's hosted card page, asked for in Slack: single use (`used_at`)
+    and expiring; its random `state` comes back with the completed set-up and says whose
+    account the card is for and who asked."""
+
+    __tablename__ = "card_entries"
+    __table_args__ = (
+        CheckConstraint("purpose in ('setup_billing', 'update_card')", name="purpose"),
+    )
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class SandboxChargeRow(Base):
     """The sandbox gateway's own books: one row per idempotency key, as a processor keeps
     them, so that tests can count what was really charged."""

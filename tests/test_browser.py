@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from billing.calendar import PACIFIC
 from bot.sandbox.run import Sandbox, start_sandbox
@@ -104,14 +105,9 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
     submit(page, "Confirm")
     finish(page)
 
-    # Set up billing with a card reference.
-    command(page, "/license billing")
-    form = modal(page)
-    form.locator("#in-brand").select_option("visa")
-    form.locator("#in-last4").fill("4242")
-    form.locator("#in-expires").fill("2030-12")
-    submit(page, "Save")
-    finish(page)
+    # Set up billing: the card is entered on the sandbox processor's page, not in Slack.
+    enter_card(page, "/license billing", "4242")
+    expect(page.locator("#messages")).to_contain_text("The card visa •••• 4242 (2030-12) is saved")
 
     # Buy 5 more: the form comes prefilled from the command.
     command(page, "/license buy ci 5")
@@ -167,6 +163,64 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
     page.locator("select.overflow[data-action-id='menu:ci']").select_option("set_users")
     expect(modal(page)).to_contain_text("Users")
     expect(modal(page).locator("#in-subscription")).to_have_value("ci")
+
+
+def enter_card(page: Page, text: str, last4: str) -> None:
+    """Ask for the card page in Slack, pick a sandbox test card on it, save it."""
+    links = page.locator("#messages .message.ephemeral a.link-button")
+    before = links.count()
+    command(page, text)
+    expect(links).to_have_count(before + 1)
+    link = links.last
+    expect(link).to_have_text("Enter the card on a secure page")
+    expect(page.locator("#modal")).to_be_hidden()  # no card form in Slack
+    with page.expect_popup() as opened:
+        link.click()
+    card = opened.value
+    expect(card.locator("h1")).to_have_text("Sandbox processor")
+    expect(card.locator("main")).to_contain_text("no card number, no security code")
+    assert card.locator("input[name=number], input[name=cvc]").count() == 0
+    card.locator(f"input[name=card][value='{last4}']").check()
+    card.locator("#exp_month").select_option("12")
+    card.locator("#exp_year").select_option("2030")
+    card.get_by_role("button", name="Save the card").click()
+    expect(card.locator("main")).to_contain_text("Card saved, you can close this page.")
+    card.close()
+
+
+def test_a_declining_test_card_fails_the_invoice_then_a_new_card_is_entered(
+    page: Page, sandbox: Sandbox
+) -> None:
+    """The hosted page's 0002 card is saved like any other, and declined at the first charge:
+    the billing channel says why; the admin enters another card on a new page."""
+    command(page, "/license subscribe")
+    form = modal(page)
+    form.locator("#in-product").select_option("cloud_identity_premium")
+    form.locator("#in-licences").fill("10")
+    form.locator("#in-subscription").fill("ci")
+    form.locator("#in-terms input").check()
+    submit(page, "Next")
+    submit(page, "Confirm")
+    finish(page)
+    enter_card(page, "/license billing", "0002")
+    messages = page.locator("#messages")
+    expect(messages).to_contain_text("The card visa •••• 0002 (2030-12) is saved")
+
+    # Feb 1: January (Jan 19-31, 13 days x 10 users: 6.00 x 130 / 31 = 25.16) fails on 0002.
+    page.click("#to-first")
+    expect(page.locator("#clock")).to_contain_text("01 Feb 2026")
+    expect(messages).to_contain_text("Invoice INV-000001 issued: $25.16")
+    expect(messages).to_contain_text("The automatic payment of $25.16 failed")
+    expect(messages).to_contain_text("Why: the card was declined.")
+
+    # Another card, on a new page (the first link was used).
+    enter_card(page, "/license card", "4242")
+    expect(messages).to_contain_text("The card visa •••• 4242 (2030-12) is saved")
+    with sandbox.store.engine.connect() as connection:
+        methods = connection.execute(
+            text("SELECT processor_method FROM payment_methods WHERE replaced_at IS NULL")
+        ).scalars()
+        assert list(methods) == ["pm_sandbox_visa_4242_203012"]
 
 
 def test_a_form_keeps_what_was_typed_through_its_errors_and_its_confirmation(page: Page) -> None:

@@ -65,6 +65,8 @@ TITLES: dict[str, str | Plural] = {
     "dispute_won": N_(":white_check_mark: The dispute over {amount} is won"),
     "dispute_lost": N_(":x: The dispute over {amount} is lost: it stays owed"),
     "reconciliation_difference": N_(":mag: The books and the payment processor differ for {day}"),
+    "card_saved": N_(":credit_card: The card {card} is saved: automatic payments use it"),
+    "card_reentry_needed": N_(":warning: The card {card} must be entered again"),
 }
 TOGETHER: dict[str, str | Plural] = {
     "trial_ending": Nn_(
@@ -103,6 +105,10 @@ NEXT_STEPS = {
     ),
     "renewal_upcoming": N_("Check the renewal options: /license renewal"),
     "card_expiring": N_("Update the card's expiry: /license card"),
+    "card_reentry_needed": N_(
+        "It was saved before payments went through the processor: enter it on the secure page,"
+        " or automatic payments fail."
+    ),
     "seats_low": N_("Buy more before they run out, or release unused seats: /license seats"),
     "seats_exhausted": N_(
         "Buy more to give anyone else a licence, or release unused seats: /license seats"
@@ -121,6 +127,7 @@ BUTTONS = {
     "trial_ending": (N_("Set up billing"), CARD),
     "trial_ended_suspended": (N_("Set up billing"), CARD),
     "card_expiring": (N_("Update the card"), CARD),
+    "card_reentry_needed": (N_("Enter the card again"), CARD),
     "seats_low": (N_("Buy licences"), opener("add_licences")),
     "seats_exhausted": (N_("Buy licences"), opener("add_licences")),
 }

@@ -36,7 +36,9 @@ def home(
     tz: str | None = None,
     spend: Sequence[Block] = (),
     today: date | None = None,
+    reenter: bool = False,
 ) -> View:
+    """`reenter`: the card on file must be entered again on the processor's page."""
     blocks: list[Block] = [header(t(lang, "Licences and billing"))]
     if overview is None:
         blocks.append(
@@ -50,7 +52,7 @@ def home(
         return home_tab(blocks)
     subs = [s for s in overview.subscriptions if not s.ended]
     if today is not None:
-        blocks += warnings(lang, overview.subscriptions, overview.card, today)
+        blocks += warnings(lang, overview.subscriptions, overview.card, today, reenter)
     if subs:
         blocks += _subscriptions(lang, subs, can_act)
     else:

@@ -75,12 +75,16 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
+def button(
+    text: str, action_id: str, value: str = "", style: str | None = None, url: str | None = None
+) -> ButtonElement:
+    """A button; with `url`, a link button (Slack opens the page, and still sends the click)."""
     return ButtonElement(
         text=PlainTextObject(text=text[:75]),
         action_id=action_id,
         value=value[:2000] or None,
         style=style,
+        url=url,
     )
 
 
@@ -89,9 +93,9 @@ LINKS = "link"
 which is acknowledged and nothing more."""
 
 
-def link(text: str, url: str) -> ButtonElement:
+def link(text: str, url: str, style: str | None = None) -> ButtonElement:
     """A button that opens `url` in the browser (a processor's page)."""
-    return ButtonElement(text=PlainTextObject(text=text[:75]), action_id=LINKS, url=url[:3000])
+    return button(text, LINKS, style=style, url=url[:3000])
 
 
 def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlock:

@@ -23,14 +23,30 @@ EXPIRING = N_(":warning: The card {card} works until {day}: update it before the
 """The card's own reference gives its expiry month; the warning gives the last day it works."""
 
 
+REENTER = N_(
+    ":warning: The card {card} was saved before payments went through the processor: enter it"
+    " again on the secure page, or automatic payments fail."
+)
+
+
 def warnings(
-    lang: str, subscriptions: Sequence[Subscription], card: Card | None, today: date
+    lang: str,
+    subscriptions: Sequence[Subscription],
+    card: Card | None,
+    today: date,
+    reenter: bool = False,
 ) -> list[Block]:
+    """`reenter`: the card on file must be entered again on the processor's page (a card
+    from before the processor, in Stripe mode)."""
     live = [sub for sub in subscriptions if not sub.ended and sub.billed_directly]
     if not live:
         return []
     if card is None:
         return [_with_button(t(lang, NO_BILLING), t(lang, "Set up billing"))]
+    if reenter:
+        return [
+            _with_button(t(lang, REENTER, card=card.describe()), t(lang, "Enter the card again"))
+        ]
     if not card.valid_on(today):
         return [_with_button(t(lang, EXPIRED, card=card.describe()), t(lang, "Update the card"))]
     if today >= card_warning_day(card):

@@ -15,6 +15,8 @@ from wsgiref.simple_server import make_server
 
 from bot.app import build_app, services, web_client
 from bot.config import Settings
+from bot.sandbox.card_page import PATH as CARD_PATH
+from bot.sandbox.card_page import CardPage
 from bot.sandbox.cast import APPROVALS, BILLING, CHANNELS, PEOPLE, SUPER_ADMINS, TEAM
 from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.signing import SlackSender
@@ -76,12 +78,18 @@ class Sandbox:
         self.deliverer.sweep()
 
 
-def _router(slack: SlackApi, web: SandboxWeb) -> Callable[..., Iterable[bytes]]:
-    """One server for both: the pretend Slack under its paths, the page everywhere else."""
+def _router(
+    slack: SlackApi, web: SandboxWeb, cards: dict[str, CardPage]
+) -> Callable[..., Iterable[bytes]]:
+    """One server for all: the pretend Slack under its paths, the sandbox processor's card
+    page at its own, the page everywhere else."""
 
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if slack.serves(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if slack.serves(path):
             return slack(environ, start_response)
+        if path == CARD_PATH and "page" in cards:
+            return cards["page"](environ, start_response)
         return web(environ, start_response)
 
     return route
@@ -103,8 +111,13 @@ def start_sandbox(
         lambda: holder["after"](),
         lambda m: holder["sandbox"].move_clock(m),
     )
+    cards: dict[str, CardPage] = {}  # once the bot's services exist
     server = make_server(
-        host, port, _router(slack, web), server_class=ThreadingServer, handler_class=QuietHandler
+        host,
+        port,
+        _router(slack, web, cards),
+        server_class=ThreadingServer,
+        handler_class=QuietHandler,
     )
     assert isinstance(server, ThreadingServer)
     url = f"http://{host}:{server.server_port}"
@@ -127,7 +140,9 @@ def start_sandbox(
     engine = make_engine(settings.database_url)
     upgrade(engine=engine)
     store = SqlStore(engine, workers=0)
-    found = services(settings, store, clock)
+    found = services(settings, store, clock, base_url=url)
+    if found.card_entry is not None:
+        cards["page"] = CardPage(found.card_entry, clock)
     app = build_app(settings, found)
     bot_server = serve(app, engine, secret, 0, host="127.0.0.1").start()
     bot_url = f"http://127.0.0.1:{bot_server.port}/slack/events"

@@ -39,6 +39,8 @@ USERS = (
     Person(PLAIN, "joe@acme.example", "joe"),
 )
 BILLING_CHANNEL = "CBILLING"
+PUBLIC_URL = "https://licensebot.test"
+"""Where the sandbox gateway's card page is said to be (tests call the page directly)."""
 APPROVALS_CHANNEL = "CAPPROVALS"
 
 
@@ -72,6 +74,7 @@ def settings_for(slack: SlackApi, **overrides: Any) -> Settings:
         "LICENSEBOT_BILLING_CHANNEL": BILLING_CHANNEL,
         "LICENSEBOT_APPROVALS_CHANNEL": APPROVALS_CHANNEL,
         "LICENSEBOT_DOMAIN": "acme.example",
+        "LICENSEBOT_PUBLIC_URL": PUBLIC_URL,
         **overrides,
     }
     return Settings(**values)

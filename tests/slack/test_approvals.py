@@ -5,6 +5,7 @@ told."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from decimal import Decimal
@@ -13,14 +14,20 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from billing import commands as cmd
+from billing.actors import Actor
 from bot.runtime import finish_interrupted_approvals
 from bot.sandbox.signing import plain
 from bot.sandbox.signing import select as chosen
+from handlers import request_messages
 from tests.slack.bot import ADMIN, APPROVALS_CHANNEL, FRENCH, GMAIL, PLAIN, SUPER, Running
 from tests.slack.flows import (
     as_json,
+    ask,
     audit_actions,
     card_on_file,
+    confirm,
+    new_view_id,
     result_text,
     rows,
     sign_up,
@@ -106,28 +113,34 @@ def test_an_admin_request_is_posted_with_approve_and_deny(bot: Running) -> None:
     )
 
 
-def test_a_card_request_without_confirmation_is_posted_too(bot: Running) -> None:
-    answer = submit(
-        bot,
-        ADMIN,
-        "setup_billing",
-        {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")},
-    )
-    assert "Sent to the super-admins for approval" in result_text(answer)
-    [posted] = bot.slack.wait_for_call("chat.postMessage")
-    assert "Set up billing with visa •••• 4242" in posted["text"]
-    assert rows(bot.store.engine, "SELECT id FROM payment_methods") == []
+def test_an_admin_asking_for_the_card_page_is_told_a_super_admin_enters_the_card(
+    bot: Running,
+) -> None:
+    """A card is entered on the processor's page, not requested: no link is made for an
+    admin, and nothing is filed."""
+    assert bot.customer_id
+    before = snapshot(bot.store.engine)
+    for word in ("billing", "card"):
+        reply = ask(bot, ADMIN, word)
+        assert "Only a super-admin can enter a card." in view_text(reply)
+        assert "http" not in json.dumps(reply)
+    assert snapshot(bot.store.engine) == before
+    assert bot.slack.calls_to("chat.postMessage") == []
 
 
-def test_an_approved_card_request_saves_the_card(bot: Running) -> None:
-    """The request carries the card's expiry; it must come back as the order it was."""
-    submit(
-        bot,
-        ADMIN,
-        "setup_billing",
-        {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")},
+def test_an_approved_card_request_of_an_earlier_release_saves_the_card(bot: Running) -> None:
+    """A card request an earlier release filed (from its card form) still applies when a
+    super-admin approves it: the request carries the card's expiry, and comes back as the
+    order it was."""
+    order = cmd.SetupBilling.model_validate(
+        {"card": {"brand": "visa", "last4": "4242", "expires": "2030-12"}}
     )
+    filed, _ = bot.services.approvals.request(
+        bot.customer_id, Actor.slack(ADMIN), order, "en", bot.clock(), "slack-view:VOLD"
+    )
+    request_messages.post(bot.services, bot.services.directory.client, filed)
     posted = posted_request(bot)
+    assert "Set up billing with visa •••• 4242" in posted["text"]
     click(bot, SUPER, APPROVE, posted, "approve")
     bot.slack.wait_for_call("chat.update")
     assert approval(bot).status == "applied"
@@ -266,11 +279,13 @@ def test_a_decision_is_made_once_however_many_clicks_race(bot: Running) -> None:
 
 
 def test_a_double_submitted_request_is_posted_once(bot: Running) -> None:
-    view_id = "VDOUBLE"
-    values = {"brand": chosen("visa"), "last4": plain("4242"), "expires": plain("2030-12")}
+    form_id, view_id = new_view_id(), new_view_id()
+    values = {"method": chosen("card"), "amount": plain("25.00")}
+    card_on_file(bot)
+    shown = submit(bot, ADMIN, "pay", values, view_id=form_id)
     threads = [
         threading.Thread(
-            target=submit, args=(bot, ADMIN, "setup_billing", values), kwargs={"view_id": view_id}
+            target=confirm, args=(bot, ADMIN, shown, form_id), kwargs={"view_id": view_id}
         )
         for _ in range(4)
     ]

@@ -258,24 +258,6 @@ def test_every_wrong_field_of_a_payment_is_named_at_once(
     assert says in errors["amount"]
 
 
-def test_every_wrong_field_of_a_card_is_named_at_once(bot: Running) -> None:
-    values = {"brand": NOTHING_CHOSEN, "last4": plain(CARD_NUMBER), "expires": plain("cvc 123")}
-    errors = every_error(submit(bot, SUPER, "setup_billing", values))
-    assert set(errors) == {"brand", "last4", "expires"}, errors
-    assert "card number" in errors["last4"] and "security code" in errors["expires"]
-    values = {"brand": chosen("visa"), "last4": plain("12"), "expires": plain("soon")}
-    assert every_error(submit(bot, SUPER, "setup_billing", values)) == {
-        "last4": "give exactly the last 4 digits of the card",
-        "expires": "write the expiry as YYYY-MM, e.g. 2028-12",
-    }
-    card_on_file(bot)
-    values = {"brand": chosen("visa"), "last4": plain("12"), "expires": plain("soon")}
-    assert every_error(submit(bot, SUPER, "update_card", values)) == {
-        "last4": "give exactly the last 4 digits of the card",
-        "expires": "write the expiry as YYYY-MM, e.g. 2028-12",
-    }
-
-
 def test_every_wrong_field_of_a_transfer_is_named_at_once(bot: Running) -> None:
     values = {"reseller": plain(CARD_NUMBER), "token": EMPTY_TEXT, "confirm": checkboxes()}
     errors = every_error(submit(bot, SUPER, "transfer", values))
@@ -501,63 +483,36 @@ def test_transfer_needs_the_box_ticked(bot: Running) -> None:
 # ---- cards -----------------------------------------------------------------------------------
 
 
-def test_set_up_billing_saves_a_card_reference_without_a_confirmation(bot: Running) -> None:
-    answer = submit(bot, SUPER, "setup_billing", card_values(brand="mastercard", last4="5454"))
-    assert "Done: Set up billing with mastercard •••• 5454, expiring 12/2028" in result_text(answer)
-    [card] = rows(bot.store.engine, "SELECT brand, last4, exp_year, exp_month FROM payment_methods")
-    assert tuple(card) == ("mastercard", "5454", 2028, 12)
-    assert ("slack:USUPER", "setup_billing", "acme.example") in audit_actions(bot.store.engine)
-
-
-def test_change_card_updates_the_expiry(bot: Running) -> None:
+def test_the_card_forms_of_earlier_releases_are_not_known_and_store_nothing(
+    bot: Running,
+) -> None:
+    """No card field is asked for in Slack any more (the card is entered on the processor's
+    page): a submission of the old card forms, from a modal still open or forged, saves
+    nothing, whatever it holds."""
     card_on_file(bot, "2027-01")
-    answer = submit(bot, SUPER, "update_card", {"expires": plain("2031-05")})
-    assert "Done: Update the card (expiry 05/2031)" in result_text(answer)
-    current = rows(
-        bot.store.engine,
-        "SELECT exp_year, exp_month FROM payment_methods WHERE replaced_at IS NULL",
-    )
-    assert [tuple(r) for r in current] == [(2031, 5)]
-
-
-def test_a_card_change_says_what_changed_and_when_the_service_comes_back(bot: Running) -> None:
-    """Rule 11: fixing the card reactivates 4 hours later, when the charge is retried. Chrome
-    from Jan 10 (paid from Jan 24), the card valid through January: February's invoice fails
-    on Feb 1 and the service is suspended on Feb 8."""
-    sign_up(bot)
-    card_on_file(bot, "2026-01")
-    advance(bot, datetime(2026, 2, 9, 10, 0, tzinfo=PACIFIC))
-    assert subscriptions(bot)["chrome"].status == "suspended"
-    answer = submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})
-    said = result_text(answer)
-    assert "Card: visa •••• 4242 (01/2026) → visa •••• 4242 (12/2030)." in said
-    # 10:00 + 4 h = 14:00 Pacific, Feb 9 (22:00 UTC): a date token, shown in each reader's own
-    # zone, its fallback in the asker's (Los Angeles here)
-    assert (
-        "charged to it at <!date^1770674400^{date_short_pretty} at {time}"
-        "|Feb 9, 2026 at 2:00\u202fPM UTC-8> (in about 4 h)"
-    ) in said
-    assert "comes back once it is paid" in said
-
-
-def test_a_card_change_with_nothing_owed_promises_no_charge(bot: Running) -> None:
-    card_on_file(bot, "2027-01")
-    said = result_text(submit(bot, SUPER, "update_card", {"expires": plain("2031-05")}))
-    assert "Card: visa •••• 4242 (01/2027) → visa •••• 4242 (05/2031)." in said
-    assert "charged to it" not in said
+    before = snapshot(bot.store.engine)
+    for callback, values in (
+        ("setup_billing", card_values(brand="mastercard", last4="5454")),
+        ("setup_billing", card_values(last4=CARD_NUMBER)),
+        ("setup_billing", {**card_values(), "cvc": plain("123")}),
+        ("update_card", {"expires": plain("2031-05")}),
+        ("update_card", {"last4": plain(CARD_NUMBER)}),
+    ):
+        assert "This form is not known" in result_text(submit(bot, SUPER, callback, values))
+    assert snapshot(bot.store.engine) == before
+    stored = every_stored_text(bot.store.engine)
+    assert CARD_NUMBER not in stored and '"123"' not in stored
 
 
 @pytest.mark.parametrize(
     ("callback", "values", "field"),
     [
-        ("setup_billing", card_values(last4=CARD_NUMBER), "last4"),
-        ("setup_billing", card_values(last4="4242 4242 4242 4242"), "last4"),
-        ("setup_billing", card_values(expires=CARD_NUMBER), "expires"),
-        ("setup_billing", card_values(last4="cvc"), "last4"),
-        ("setup_billing", {**card_values(), "cvc": plain("123")}, "cvc"),
-        ("setup_billing", {**card_values(), "card_number": plain(CARD_NUMBER)}, "card_number"),
-        ("update_card", {"last4": plain(CARD_NUMBER)}, "last4"),
-        ("update_card", {"expires": plain("2031-05"), "cvc": plain("999")}, "cvc"),
+        (
+            "transfer",
+            {"reseller": plain("4242 4242 4242 4242"), "confirm": checkboxes("yes")},
+            "reseller",
+        ),
+        ("transfer", {"reseller": plain("cvc 999"), "confirm": checkboxes("yes")}, "reseller"),
         ("transfer", {"reseller": plain(CARD_NUMBER), "confirm": checkboxes("yes")}, "reseller"),
         ("pay", {"method": chosen("card"), "amount": plain(CARD_NUMBER)}, "amount"),
     ],
@@ -565,8 +520,7 @@ def test_a_card_change_with_nothing_owed_promises_no_charge(bot: Running) -> Non
 def test_a_card_number_or_security_code_is_refused_and_never_stored(
     bot: Running, callback: str, values: dict[str, Any], field: str
 ) -> None:
-    if callback != "setup_billing":
-        card_on_file(bot, "2027-01")
+    card_on_file(bot, "2027-01")
     assert bot.customer_id
     before = snapshot(bot.store.engine)
     refused(submit(bot, SUPER, callback, values), field)
@@ -574,12 +528,6 @@ def test_a_card_number_or_security_code_is_refused_and_never_stored(
     stored = every_stored_text(bot.store.engine)
     assert CARD_NUMBER not in stored and "4242 4242 4242 4242" not in stored
     assert "999" not in stored and '"123"' not in stored
-
-
-def test_an_expired_card_is_refused_on_its_field(bot: Running) -> None:
-    answer = submit(bot, SUPER, "setup_billing", card_values(expires="2025-12"))
-    refused(answer, "expires", "this card expired at the end of 12/2025")
-    assert rows(bot.store.engine, "SELECT id FROM payment_methods") == []
 
 
 # ---- payments -------------------------------------------------------------------------------
@@ -597,7 +545,8 @@ def test_pay_confirms_what_it_settles_then_records_the_payment(bot: Running) -> 
     unpaid_account(bot)
     [invoice] = bot.store.invoices(bot.customer_id)
     assert invoice.unpaid == invoice.total > 0
-    submit(bot, SUPER, "update_card", {"expires": plain("2030-12")})  # a card that works
+    fixed = cmd.UpdateCard.model_validate({"expires": "2030-12"})  # a card that works
+    bot.services.billing.order(bot.customer_id, fixed, at=bot.clock(), actor=Actor.slack(SUPER))
     # the charge is retried 4 hours after a card change: until then the invoice is unpaid
     assert bot.store.invoices(bot.customer_id)[0].unpaid == invoice.total
     amount = invoice.total + Decimal("5.00")

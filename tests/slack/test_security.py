@@ -11,11 +11,14 @@ from dataclasses import replace
 import pytest
 
 from bot.sandbox.signing import checkboxes, plain, sign
+from bot.sandbox.signing import select as chosen
 from tests.slack.bot import ADMIN, PLAIN, SECRET, SUPER, Running
 from tests.slack.flows import (
     as_json,
     ask,
     audit_actions,
+    card_on_file,
+    confirm,
     new_view_id,
     result_text,
     signup_values,
@@ -132,16 +135,17 @@ def test_a_redelivered_command_opens_one_modal(bot: Running) -> None:
     assert len(bot.slack.calls_to("views.open")) == 1
 
 
-def test_a_double_submitted_form_acts_once(bot: Running) -> None:
-    view_id = new_view_id()
-    values = {"brand": {"type": "static_select", "selected_option": {"value": "visa"}}}
-    values |= {"last4": plain("4242"), "expires": plain("2030-12")}
-    first = submit(bot, SUPER, "setup_billing", values, view_id=view_id)
-    second = submit(bot, SUPER, "setup_billing", values, view_id=view_id)
+def test_a_double_submitted_confirmation_acts_once(bot: Running) -> None:
+    card_on_file(bot)
+    form_id, view_id = new_view_id(), new_view_id()
+    values = {"method": chosen("card"), "amount": plain("25.00")}
+    shown = submit(bot, SUPER, "pay", values, view_id=form_id)
+    first = confirm(bot, SUPER, shown, form_id, view_id=view_id)
+    second = confirm(bot, SUPER, shown, form_id, view_id=view_id)
     assert "Done" in result_text(first)
     assert "already done" in result_text(second)
-    cards = [a for a in audit_actions(bot.store.engine) if a[1] == "setup_billing"]
-    assert len(cards) == 1
+    payments = [a for a in audit_actions(bot.store.engine) if a[1] == "pay"]
+    assert len(payments) == 1
 
 
 # ---- who may do what ------------------------------------------------------------------------

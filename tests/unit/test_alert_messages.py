@@ -150,3 +150,21 @@ def test_seat_alerts_offer_to_buy_for_their_subscription() -> None:
     assert (button["action_id"], button["value"]) == ("open:add_licences", "subscription=chrome")
     title, _ = message(notice("seats_exhausted", {"used": 25, "licences": 25}), "fr")
     assert title == ":warning: chrome\u00a0: les 25 licences sont toutes attribuées"
+
+
+def test_card_entry_alerts_say_what_happened_and_offer_the_secure_page_in_both_languages() -> None:
+    card = {"card": "visa •••• 4242 (2030-12)"}
+    saved, _ = message(notice("card_saved", card), "en")
+    assert (
+        saved
+        == ":credit_card: The card visa •••• 4242 (2030-12) is saved: automatic payments use it"
+    )
+    saved_fr, _ = message(notice("card_saved", card), "fr")
+    assert saved_fr == (
+        ":credit_card: La carte visa •••• 4242 (2030-12) est enregistrée\u00a0:"
+        " les paiements automatiques l’utilisent"
+    )
+    title, blocks = message(notice("card_reentry_needed", card), "fr")
+    assert title == ":warning: La carte visa •••• 4242 (2030-12) doit être saisie à nouveau"
+    [button] = [e for b in blocks if b.type == "actions" for e in b.elements]
+    assert (button.action_id, button.text.text) == ("open:card", "Saisir à nouveau la carte")

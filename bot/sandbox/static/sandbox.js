@@ -73,6 +73,21 @@ async function post(path, body) {
 function notice(text) { $("notice").textContent = text; setTimeout(() => ($("notice").textContent = ""), 4000); }
 
 function button(element, context) {
+  if (element.url) {
+    // A link button: Slack opens the page in the browser, and still sends the click.
+    const a = document.createElement("a");
+    a.href = element.url;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.className = `link-button ${element.style || ""}`;
+    a.textContent = element.text.text;
+    a.dataset.actionId = element.action_id;
+    a.addEventListener("click", () => post("/ui/action", {
+      user: state.user, channel: context.channel, message_ts: context.ts, view_id: context.viewId,
+      action_id: element.action_id, block_id: context.blockId, value: element.value ?? null,
+    }));
+    return a;
+  }
   const b = document.createElement("button");
   b.type = "button";
   b.textContent = element.text.text;

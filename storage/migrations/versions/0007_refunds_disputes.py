@@ -7,7 +7,7 @@ revision has no `refunds` row and no `processor_id`: it was paid back outside th
 `processor_id` either, so their credit cannot go back through the gateway.
 
 Revision ID: 0007
-Revises: 0006 (set to 0005 while 0006, on another branch, is not merged)
+Revises: 0006
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
