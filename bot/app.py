@@ -86,7 +86,7 @@ def webhooks(settings: Settings, store: SqlStore, found: Services) -> dict[str, 
     if settings.payments != "stripe" or settings.stripe_webhook_secret is None or charges is None:
         return {}
     gateway = charges.gateway
-    events = ProcessorEvents(store, found.billing, gateway.name)
+    events = ProcessorEvents(store, found.billing, gateway.name, found.card_entry)
     secret = settings.stripe_webhook_secret.get_secret_value()
     cards = gateway if isinstance(gateway, StripeGateway) else None
     return {WEBHOOK_PATH: stripe_webhook(events, secret, cards, found.clock)}

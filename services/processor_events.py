@@ -27,6 +27,7 @@ from billing.model import Change, ChargeStatus, Refund
 from billing.payments import card_refreshed
 from billing.refunds import refund_confirmed, refund_failed
 from services.billing import Billing
+from services.card_entry import USED, CardEntry, Refused
 from storage.charges import ProcessorLinks
 from storage.store import SqlStore
 
@@ -115,8 +116,16 @@ def _dispute_closed(account: Account, event: GatewayEvent) -> Change | None:
 
 
 class ProcessorEvents:
-    def __init__(self, store: SqlStore, billing: Billing, gateway: str) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        billing: Billing,
+        gateway: str,
+        card_entry: CardEntry | None = None,
+    ) -> None:
+        """`card_entry`: saves the card of a completed set-up (Stripe Checkout)."""
         self.store = store
+        self.card_entry = card_entry
         self.billing = billing
         self.gateway = gateway
         self.links = ProcessorLinks(store)
@@ -131,6 +140,8 @@ class ProcessorEvents:
         }
 
     def apply(self, event: GatewayEvent, received_at: datetime) -> Applied:
+        if event.kind is EventKind.SETUP_COMPLETED:
+            return self._card_entered(event)
         rule = self.rules.get(event.kind)
         customer = self._customer(event)
         if rule is None or customer is None:
@@ -145,6 +156,19 @@ class ProcessorEvents:
                     account.audit(PROCESSOR, event.created, change)
         except IntegrityError:  # the same event, applied meanwhile by another request
             return Applied.DUPLICATE
+        return Applied.APPLIED
+
+    def _card_entered(self, event: GatewayEvent) -> Applied:
+        """A card entered on the hosted page: saved for the link its state names, once (a
+        used link refuses a second completion, so a redelivery changes nothing)."""
+        if self.card_entry is None or event.state is None or event.card is None:
+            return Applied.IGNORED
+        done = self.card_entry.complete(
+            event.state, event.card, event.created, event.processor_customer
+        )
+        if isinstance(done, Refused):
+            log.info("card entry %s not saved: %s", event.id, done.message)
+            return Applied.DUPLICATE if done.message == USED else Applied.IGNORED
         return Applied.APPLIED
 
     def _customer(self, event: GatewayEvent) -> int | None:

@@ -20,15 +20,24 @@ from sqlalchemy import Engine, func, select
 from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
+from billing.gateway import SavedCard
 from billing.model import Card
 from billing.payments import save_card
 from bot.server import HttpServer, serve
 from bot.webhooks import PATH, stripe_webhook
 from services.billing import Billing
 from services.processor_events import ProcessorEvents
-from storage.models import AuditRow, ChargeRow, ProcessorEventRow, RefundRow, TransactionRow
+from storage.models import (
+    AuditRow,
+    ChargeRow,
+    PaymentMethodRow,
+    ProcessorEventRow,
+    RefundRow,
+    TransactionRow,
+)
 from storage.store import SqlStore
 from tests.payments.test_stripe_webhooks import SECRET, sign
+from tests.test_card_entry import card_entry, state_of
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC)
 ADA = Actor.slack("UADA")
@@ -232,3 +241,50 @@ def test_refund_failed_and_dispute_events_through_the_endpoint(
     kinds = [a.kind for a in store.alerts(customer)]
     assert kinds.count("refund_failed") == 1
     assert kinds.count("payment_disputed") == 1 and kinds.count("dispute_won") == 1
+
+
+class Cards:
+    """The Stripe gateway's card look-up, as the parser uses it."""
+
+    def payment_method(self, payment_method: str) -> SavedCard:
+        assert payment_method == "pm_test_visa"
+        return SavedCard("pm_test_visa", "visa", "4242", 2030, 12)
+
+    def setup_intent_payment_method(self, setup_intent: str) -> str | None:
+        return "pm_test_visa" if setup_intent == "seti_test_1" else None
+
+
+def test_a_card_entered_on_the_processors_page_is_saved_once(
+    store: SqlStore, billing: Billing, engine: Engine
+) -> None:
+    """Checkout in setup mode completes: its signed event saves the card for the link's
+    account, with the processor's payment-method id; a redelivery saves nothing more."""
+    entry = card_entry(store)
+    customer = billing.open_account("entry.example", T0).id
+    now = datetime.now(UTC)
+    state = state_of(entry.start(customer, "UADA", "setup_billing", now))
+    events = ProcessorEvents(store, billing, "stripe", entry)
+    app = App(token="xoxb-test", signing_secret="s", token_verification_enabled=False)
+    routes = {PATH: stripe_webhook(events, SECRET, Cards(), lambda: datetime.now(UTC))}
+    running = serve(app, store.engine, "s", 0, host="127.0.0.1", routes=routes).start()
+    try:
+        session = {
+            "id": "cs_test_1",
+            "object": "checkout.session",
+            "mode": "setup",
+            "setup_intent": "seti_test_1",
+            "client_reference_id": state,
+            "metadata": {"licensebot_state": state},
+        }
+        body = event("checkout.session.completed", session, "evt_setup")
+        assert post(running, body, sign(body)) == (200, "applied")
+        assert post(running, body, sign(body)) == (200, "duplicate")
+    finally:
+        running.stop()
+    with engine.connect() as connection:
+        cards = connection.execute(
+            select(
+                PaymentMethodRow.brand, PaymentMethodRow.last4, PaymentMethodRow.processor_method
+            )
+        ).all()
+    assert [tuple(c) for c in cards] == [("visa", "4242", "pm_test_visa")]
