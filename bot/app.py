@@ -15,9 +15,12 @@ from sqlalchemy import Engine
 import handlers
 from bot.config import Settings
 from bot.gate import WSGI
+from bot.sandbox.card_page import AUTHENTICATE_PATH, AuthenticationPage, CardPage
+from bot.sandbox.card_page import PATH as CARD_PATH
 from bot.webhooks import PATH as WEBHOOK_PATH
 from bot.webhooks import stripe_webhook
 from handlers.answers import AnswerPool
+from payments.sandbox import SandboxGateway
 from payments.stripe_gateway import StripeGateway
 from services.approvals import Approvals
 from services.billing import Billing
@@ -80,13 +83,23 @@ def charger_for(
     return sandbox_charger(store, clock, base_url)
 
 
-def webhooks(settings: Settings, store: SqlStore, found: Services) -> dict[str, WSGI]:
-    """The processor's webhook endpoint, in Stripe mode."""
+def processor_routes(settings: Settings, store: SqlStore, found: Services) -> dict[str, WSGI]:
+    """What the processor's side reaches over HTTP: Stripe's webhook endpoint, or the sandbox
+    processor's own pages (card entry, a payment's confirmation)."""
     charges = found.billing.charges
-    if settings.payments != "stripe" or settings.stripe_webhook_secret is None or charges is None:
+    if charges is None:
         return {}
     gateway = charges.gateway
     events = ProcessorEvents(store, found.billing, gateway.name, found.card_entry)
+    if isinstance(gateway, SandboxGateway):
+        routes: dict[str, WSGI] = {
+            AUTHENTICATE_PATH: AuthenticationPage(gateway, events, found.clock)
+        }
+        if found.card_entry is not None:
+            routes[CARD_PATH] = CardPage(found.card_entry, found.clock)
+        return routes
+    if settings.stripe_webhook_secret is None:
+        return {}
     secret = settings.stripe_webhook_secret.get_secret_value()
     cards = gateway if isinstance(gateway, StripeGateway) else None
     return {WEBHOOK_PATH: stripe_webhook(events, secret, cards, found.clock)}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app, services, store_for, web_client, webhooks
+from bot.app import build_app, processor_routes, services, store_for, web_client
 from bot.config import Settings
 from bot.logs import configure
 from handlers.request_messages import announce
@@ -127,14 +127,10 @@ def run(settings: Settings, *, http: bool, port: int, scheduler: bool) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
-            from bot.sandbox.card_page import PATH as CARD_PATH
-            from bot.sandbox.card_page import CardPage
             from bot.server import serve
 
             secret = settings.slack_signing_secret.get_secret_value()
-            routes = webhooks(settings, store, found)
-            if settings.payments == "sandbox" and found.card_entry is not None:
-                routes[CARD_PATH] = CardPage(found.card_entry, found.clock)
+            routes = processor_routes(settings, store, found)
             server = serve(app, store.engine, secret, port, routes=routes).start()
             paths = ", ".join(["POST /slack/events", *(f"{p}" for p in routes), "GET /healthz"])
             log.info("licensebot listening on :%s (%s)", port, paths)

@@ -107,7 +107,7 @@ def test_a_new_admin_goes_from_sign_up_to_payment_in_the_sandbox(
 
     # Set up billing: the card is entered on the sandbox processor's page, not in Slack.
     enter_card(page, "/license billing", "4242")
-    expect(page.locator("#messages")).to_contain_text("The card visa •••• 4242 (2030-12) is saved")
+    expect(page.locator("#messages")).to_contain_text("The card visa •••• 4242 (12/2030) is saved")
 
     # Buy 5 more: the form comes prefilled from the command.
     command(page, "/license buy ci 5")
@@ -204,7 +204,7 @@ def test_a_declining_test_card_fails_the_invoice_then_a_new_card_is_entered(
     finish(page)
     enter_card(page, "/license billing", "0002")
     messages = page.locator("#messages")
-    expect(messages).to_contain_text("The card visa •••• 0002 (2030-12) is saved")
+    expect(messages).to_contain_text("The card visa •••• 0002 (12/2030) is saved")
 
     # Feb 1: January (Jan 19-31, 13 days x 10 users: 6.00 x 130 / 31 = 25.16) fails on 0002.
     page.click("#to-first")
@@ -215,7 +215,7 @@ def test_a_declining_test_card_fails_the_invoice_then_a_new_card_is_entered(
 
     # Another card, on a new page (the first link was used).
     enter_card(page, "/license card", "4242")
-    expect(messages).to_contain_text("The card visa •••• 4242 (2030-12) is saved")
+    expect(messages).to_contain_text("The card visa •••• 4242 (12/2030) is saved")
     with sandbox.store.engine.connect() as connection:
         methods = connection.execute(
             text("SELECT processor_method FROM payment_methods WHERE replaced_at IS NULL")

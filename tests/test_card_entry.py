@@ -94,7 +94,7 @@ def test_a_link_saves_the_card_the_processor_reports_in_the_name_of_who_asked(
             select(AlertRow.kind, AlertRow.notify_user, AlertRow.facts)
         ).all()
     assert [(a.kind, a.notify_user) for a in alerts] == [("card_saved", "UADA")]
-    assert alerts[0].facts["card"] == "visa •••• 4242 (2030-12)"
+    assert alerts[0].facts["card"] == "visa •••• 4242 (12/2030)"
 
 
 def test_a_link_is_single_use(store: SqlStore) -> None:

@@ -20,6 +20,7 @@ from billing.calendar import PACIFIC
 from billing.gateway import ChargeOutcome, GatewayUnavailable
 from billing.model import ChargeStatus
 from bot.config import retry_days
+from bot.sandbox.card_page import AuthenticationPage
 from bot.simulate import simulate
 from bot.timeline import read_timeline
 from payments.sandbox import SandboxGateway
@@ -344,3 +345,39 @@ def test_a_charge_waiting_for_authentication_is_taken_once_the_payer_confirms_it
         (confirmed, "credit", Decimal("25.00")),
     ]
     assert [a.kind for a in store.alerts(customer)] == ["payment_failed", "payment_succeeded"]
+
+
+def call(page: Any, method: str, query: str = "", body: bytes = b"") -> tuple[str, str]:
+    """A WSGI request to a page: its status and its HTML."""
+    import io
+
+    said: list[str] = []
+    environ = {
+        "REQUEST_METHOD": method,
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answer = b"".join(page(environ, lambda status, headers: said.append(status)))
+    return said[0], answer.decode()
+
+
+def test_the_sandbox_banks_page_confirms_a_payment_once(store: SqlStore, engine: Engine) -> None:
+    billing = Billing(store)
+    customer = billing.open_account("bank.example", T0).id
+    card = cmd.CardDetails(brand="visa", last4="3184", expires="2031-12")
+    billing.order(customer, cmd.SetupBilling(card=card), at=T0, actor=ADA)
+    billing.order(customer, cmd.Pay(amount="25.00"), at=T0, actor=ADA, key="pay")  # type: ignore[arg-type]
+    gateway = SandboxGateway(engine, lambda: T0, base_url="http://sandbox.test")
+    Charger(store, SqlChargeQueue(store), gateway, lambda: T0).run()
+    charge = store.alerts(customer)[0].facts["action_url"].split("charge=")[1]
+    page = AuthenticationPage(gateway, ProcessorEvents(store, billing, "sandbox"), lambda: T0)
+    status, shown = call(page, "GET", f"charge={charge}")
+    assert status == "200 OK" and "confirm a payment of <strong>$25.00</strong>" in shown
+    status, shown = call(page, "POST", body=f"charge={charge}".encode())
+    assert status == "200 OK" and "Payment confirmed" in shown
+    assert call(page, "POST", body=f"charge={charge}".encode())[0] == "404 Not Found"
+    assert call(page, "GET", "charge=ch_forged")[0] == "404 Not Found"
+    with engine.connect() as connection:
+        kinds = connection.execute(select(TransactionRow.kind)).scalars().all()
+    assert kinds == ["payment", "credit"]

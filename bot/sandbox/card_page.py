@@ -1,4 +1,5 @@
-"""The sandbox processor's hosted card page: `GET /sandbox/card?state=...` and its POST.
+"""The sandbox processor's hosted pages: the card page (`GET /sandbox/card?state=...` and
+its POST), and the bank's page where a payment needing authentication is confirmed.
 
 It looks like a processor's card form, but since it is the sandbox the payer picks one of
 SPEC's test cards (or any brand, last 4 and expiry) instead of typing a number: it never
@@ -19,8 +20,10 @@ from urllib.parse import parse_qs
 
 from billing import card_data
 from billing.commands import BRANDS, NUMBER_FIELDS, SECRET_FIELDS
+from payments.sandbox import SandboxGateway
 from services.card_entry import CardEntry, Refused
-from views.i18n import refusal
+from services.processor_events import ProcessorEvents
+from views.i18n import money, refusal
 
 PATH = "/sandbox/card"
 BODY_LIMIT = 4096
@@ -175,3 +178,56 @@ def _page(
         ],
     )
     return [body]
+
+
+AUTHENTICATE_PATH = "/sandbox/authenticate"
+CONFIRMED = "Payment confirmed: it is recorded, you can close this page."
+NOTHING = "There is no payment waiting for confirmation here (already confirmed, or unknown)."
+
+
+class AuthenticationPage:
+    """`GET /sandbox/authenticate?charge=...`: the sandbox bank's page where the payer
+    confirms a charge that needed authentication (the test card 3184); its POST takes the
+    charge and tells the books as a processor would, by an event applied once."""
+
+    def __init__(
+        self, gateway: SandboxGateway, events: ProcessorEvents, clock: Callable[[], datetime]
+    ) -> None:
+        self.gateway = gateway
+        self.events = events
+        self.clock = clock
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET":
+            charge = _first(parse_qs(environ.get("QUERY_STRING", "")[:1000]), "charge")
+            waiting = self.gateway.waiting_charge(charge)
+            if waiting is None:
+                return _page(start_response, _error(NOTHING), "404 Not Found")
+            amount, currency = waiting
+            return _page(start_response, _confirm(charge, money(amount, "en", currency)))
+        if method != "POST":
+            return _page(start_response, "<p>Not allowed.</p>", "405 Method Not Allowed")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= BODY_LIMIT:
+            return _page(start_response, _error("This form is too large."), "413 Content Too Large")
+        form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
+        now = self.clock()
+        event = self.gateway.authenticate(_first(form, "charge"), now)
+        if event is None:
+            return _page(start_response, _error(NOTHING), "404 Not Found")
+        self.events.apply(event, now)
+        return _page(start_response, f'<p class="done">{html.escape(CONFIRMED)}</p>')
+
+
+def _confirm(charge: str, amount: str) -> str:
+    return f"""<p>Your bank asks you to confirm a payment of <strong>{html.escape(amount)}</strong>.</p>
+<form method="post" action="{AUTHENTICATE_PATH}" id="authenticate-form">
+<input type="hidden" name="charge" value="{html.escape(charge)}">
+<button type="submit">Confirm the payment</button>
+</form>"""

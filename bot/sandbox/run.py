@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import make_server
 
-from bot.app import build_app, services, web_client
+from bot.app import build_app, processor_routes, services, web_client
 from bot.config import Settings
-from bot.sandbox.card_page import PATH as CARD_PATH
-from bot.sandbox.card_page import CardPage
+from bot.gate import WSGI
 from bot.sandbox.cast import APPROVALS, BILLING, CHANNELS, PEOPLE, SUPER_ADMINS, TEAM
 from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.signing import SlackSender
@@ -79,17 +78,17 @@ class Sandbox:
 
 
 def _router(
-    slack: SlackApi, web: SandboxWeb, cards: dict[str, CardPage]
+    slack: SlackApi, web: SandboxWeb, pages: dict[str, WSGI]
 ) -> Callable[..., Iterable[bytes]]:
-    """One server for all: the pretend Slack under its paths, the sandbox processor's card
-    page at its own, the page everywhere else."""
+    """One server for all: the pretend Slack under its paths, the sandbox processor's pages
+    (card entry, a payment's confirmation) at theirs, the page everywhere else."""
 
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if slack.serves(path):
             return slack(environ, start_response)
-        if path == CARD_PATH and "page" in cards:
-            return cards["page"](environ, start_response)
+        if path in pages:
+            return pages[path](environ, start_response)
         return web(environ, start_response)
 
     return route
@@ -111,11 +110,11 @@ def start_sandbox(
         lambda: holder["after"](),
         lambda m: holder["sandbox"].move_clock(m),
     )
-    cards: dict[str, CardPage] = {}  # once the bot's services exist
+    pages: dict[str, WSGI] = {}  # once the bot's services exist
     server = make_server(
         host,
         port,
-        _router(slack, web, cards),
+        _router(slack, web, pages),
         server_class=ThreadingServer,
         handler_class=QuietHandler,
     )
@@ -141,8 +140,7 @@ def start_sandbox(
     upgrade(engine=engine)
     store = SqlStore(engine, workers=0)
     found = services(settings, store, clock, base_url=url)
-    if found.card_entry is not None:
-        cards["page"] = CardPage(found.card_entry, clock)
+    pages.update(processor_routes(settings, store, found))
     app = build_app(settings, found)
     bot_server = serve(app, engine, secret, 0, host="127.0.0.1").start()
     bot_url = f"http://127.0.0.1:{bot_server.port}/slack/events"

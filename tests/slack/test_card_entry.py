@@ -172,7 +172,7 @@ def test_the_page_saves_the_card_and_the_asker_and_the_channel_are_told(bot: Run
     assert entries(bot)[0][4] is not None  # used
     deliverer_for(bot.services, bot.store, bot.services.directory.client).sweep()
     told = {c["channel"]: c["text"] for c in bot.slack.calls_to("chat.postMessage")}
-    saved = "The card visa •••• 0002 (2030-12) is saved: automatic payments use it"
+    saved = "The card visa •••• 0002 (12/2030) is saved: automatic payments use it"
     assert saved in told[BILLING_CHANNEL] and saved in told[SUPER]
     # the same page again: the link was used
     status, shown = post_page(
@@ -235,7 +235,7 @@ def test_a_card_from_before_the_processor_is_to_be_entered_again_only_in_stripe_
         status = ask(bot, SUPER, "status")
     finally:
         entry.processor.gateway = sandbox  # type: ignore[misc]
-    said = "The card visa •••• 4242 (2030-12) " + REENTER
+    said = "The card visa •••• 4242 (12/2030) " + REENTER
     for view in (home, status):
         assert said in view_text(view)
         accessories = [b["accessory"] for b in view["blocks"] if b.get("accessory")]
