@@ -157,14 +157,14 @@ def test_card_entry_alerts_say_what_happened_and_offer_the_secure_page_in_both_l
     saved, _ = message(notice("card_saved", card), "en")
     assert (
         saved
-        == ":credit_card: The card visa •••• 4242 (2030-12) is saved: automatic payments use it"
+        == ":credit_card: The card visa •••• 4242 (12/2030) is saved: automatic payments use it"
     )
     saved_fr, _ = message(notice("card_saved", card), "fr")
     assert saved_fr == (
-        ":credit_card: La carte visa •••• 4242 (2030-12) est enregistrée\u00a0:"
+        ":credit_card: La carte visa •••• 4242 (12/2030) est enregistrée\u00a0:"
         " les paiements automatiques l’utilisent"
     )
     title, blocks = message(notice("card_reentry_needed", card), "fr")
-    assert title == ":warning: La carte visa •••• 4242 (2030-12) doit être saisie à nouveau"
+    assert title == ":warning: La carte visa •••• 4242 (12/2030) doit être saisie à nouveau"
     [button] = [e for b in blocks if b.type == "actions" for e in b.elements]
     assert (button.action_id, button.text.text) == ("open:card", "Saisir à nouveau la carte")
