@@ -71,15 +71,9 @@ class CardPage:
             if problem is not None:
                 return _page(start_response, _said(problem), "400 Bad Request")
             return _page(start_response, _form(state))
-        if method != "POST":
-            return _page(start_response, "<p>Not allowed.</p>", "405 Method Not Allowed")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if not 0 < length <= BODY_LIMIT:
-            return _page(start_response, _error("This form is too large."), "413 Content Too Large")
-        form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
+        form, refused = _posted(environ)
+        if form is None:
+            return _page(start_response, *refused)
         answer, status = self.submit(form)
         return _page(start_response, answer, status)
 
@@ -114,6 +108,19 @@ class CardPage:
         if isinstance(result, Refused):
             return _said(result), "400 Bad Request"
         return f'<p class="done">{html.escape(SAVED)}</p>', "200 OK"
+
+
+def _posted(environ: dict[str, Any]) -> tuple[dict[str, list[str]] | None, tuple[str, str]]:
+    """The POSTed form, or None and the page's refusal (its HTML and HTTP status)."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return None, ("<p>Not allowed.</p>", "405 Method Not Allowed")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 < length <= BODY_LIMIT:
+        return None, (_error("This form is too large."), "413 Content Too Large")
+    return parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace")), ("", "")
 
 
 def _first(form: dict[str, list[str]], name: str) -> str:
@@ -208,15 +215,9 @@ class AuthenticationPage:
                 return _page(start_response, _error(NOTHING), "404 Not Found")
             amount, currency = waiting
             return _page(start_response, _confirm(charge, money(amount, "en", currency)))
-        if method != "POST":
-            return _page(start_response, "<p>Not allowed.</p>", "405 Method Not Allowed")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if not 0 < length <= BODY_LIMIT:
-            return _page(start_response, _error("This form is too large."), "413 Content Too Large")
-        form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace"))
+        form, refused = _posted(environ)
+        if form is None:
+            return _page(start_response, *refused)
         now = self.clock()
         event = self.gateway.authenticate(_first(form, "charge"), now)
         if event is None:
