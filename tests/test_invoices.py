@@ -1,7 +1,7 @@
 """Hand-computed acceptance tests for the billing arithmetic of SPEC.md.
 
 Every expected amount below is worked out by hand from the lines of "Billing arithmetic
-(normative)" and "Billing arithmetic — settled details" of ../shared/SPEC.md (quoted as
+(normative)" and "Billing arithmetic — settled details" of docs/SPEC.md (quoted as
 "line N" and "detail N"), never copied from the code's output. The arithmetic sits in a
 comment above each assertion so that a reviewer can redo it on paper.
 
