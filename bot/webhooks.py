@@ -44,14 +44,14 @@ def stripe_webhook(
         except ValueError:
             length = -1
         if not 0 < length <= BODY_LIMIT:
-            log.warning("stripe webhook refused: bad length (%s)", environ.get("CONTENT_LENGTH"))
+            log.warning("POST %s refused: bad length (%s)", PATH, environ.get("CONTENT_LENGTH"))
             return _answer(start_response, "400 Bad Request", "bad length")
         body = environ["wsgi.input"].read(length)
         signature = environ.get("HTTP_STRIPE_SIGNATURE", "")
         try:
             event = parse_event(body, signature, secret, TOLERANCE, cards=cards)
-        except BadSignature as error:
-            log.warning("stripe webhook refused: %s (%d bytes)", error, len(body))
+        except BadSignature:  # its message may quote the payload: only what and how much
+            log.warning("POST %s refused: invalid signature (%d bytes)", PATH, len(body))
             return _answer(start_response, "400 Bad Request", "invalid signature")
         except GatewayUnavailable:
             log.warning("stripe webhook: the processor could not be reached; Stripe resends")

@@ -42,7 +42,7 @@ from tests.slack.socket_mode import SocketModeServer
 from tests.test_run import ROOT, base_env
 
 BOT_TOKEN = "xoxb-111-222-socket-mode-bot-token"
-APP_TOKEN = "xapp-1-A0LICENSEBOT-333-socket-mode-app-token"
+APP_TOKEN = "xapp-test-socket-mode-app-token"  # the app-level token form, and no real one
 SECRET = "socket-mode-signing-secret-never-used-here"
 STARTUP = 30.0
 """Seconds the process may take to start (imports and migrations) and connect."""
