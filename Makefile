@@ -12,8 +12,8 @@ $(BIN)/licensebot: pyproject.toml
 .PHONY: install run test lint
 install: $(BIN)/licensebot
 
-run: install
-	$(BIN)/licensebot sandbox
+run: install  # PORT=8090 DATABASE=path.sqlite3 to choose
+	$(BIN)/licensebot sandbox $(if $(PORT),--port $(PORT)) $(if $(DATABASE),--database $(DATABASE))
 
 test: install
 	$(BIN)/python -m pytest
