@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storage.db import DEFAULT_URL, make_engine
 
@@ -28,9 +30,36 @@ def upgrade(url: str | None = None, engine: Engine | None = None, revision: str 
     that upgrade a database an older release filled)."""
     engine = engine or make_engine(url or os.environ.get("DATABASE_URL", DEFAULT_URL))
     config = _config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection, _foreign_keys_checked_at_the_end(connection):
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_checked_at_the_end(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table's constraints by copying it, and dropping the old copy of a table
+    others refer to (customers) fails while foreign keys are enforced: they are switched off on
+    this connection for the migration (SQLite allows it only outside a transaction) and every
+    row is checked before it commits, as SQLite's documented procedure does."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration broke {len(broken)} reference(s), first {broken[0]}")
 
 
 def pending(engine: Engine) -> bool:

@@ -21,6 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import Money, Price, UTCDateTime
@@ -56,13 +58,53 @@ def table_of(model: type[Base]) -> Table:
 class CustomerRow(Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    """Shown, not a key: two installations may share one."""
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     created_at: Mapped[datetime]
     reseller: Mapped[str | None] = mapped_column(String(100))
     transferred_at: Mapped[datetime | None]
     team_id: Mapped[str | None] = mapped_column(String(20), unique=True)
-    """The Slack workspace this customer's admins use."""
+    """The installation this customer is: a workspace's id (T…), or an Enterprise Grid org's
+    (E…) when the bot is installed org-wide."""
+
+
+class WorkspaceRow(Base):
+    """An installation through OAuth (one per customer): where its alerts and requests go,
+    who installed it, and whether it still is. Single-workspace mode has none: its settings
+    are the environment's."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (CheckConstraint("channel_language in ('en', 'fr')", name="language"),)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(20))
+    """None for an org-wide install."""
+    enterprise_id: Mapped[str | None] = mapped_column(String(20))
+    org_install: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(200))
+    installer: Mapped[str] = mapped_column(String(20))
+    installed_at: Mapped[datetime]
+    uninstalled_at: Mapped[datetime | None]
+    """Set while the app is uninstalled: nothing is delivered, the books go on."""
+    billing_channel: Mapped[str | None] = mapped_column(String(20))
+    approvals_channel: Mapped[str | None] = mapped_column(String(20))
+    channel_language: Mapped[str] = mapped_column(String(2), default="en")
+
+
+class WorkspaceAdminRow(Base):
+    """Who may act for an installed customer: its super-admins and admins, set from Slack."""
+
+    __tablename__ = "workspace_admins"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "user_id"),
+        CheckConstraint("role in ('super_admin', 'admin')", name="role"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(12))
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(60))
 
 
 class ProductRow(Base):
@@ -493,3 +535,16 @@ class JobRunRow(Base):
     occurrence: Mapped[datetime]
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+# slack-sdk's own tables for OAuth (installations, bots, OAuth states), in the same metadata
+# so that the migrations are checked against them and tests create them.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(
+    Base.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)
