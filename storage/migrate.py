@@ -30,11 +30,14 @@ def upgrade(url: str | None = None, engine: Engine | None = None, revision: str 
     that upgrade a database an older release filled)."""
     engine = engine or make_engine(url or os.environ.get("DATABASE_URL", DEFAULT_URL))
     config = _config(engine)
-    with engine.connect() as connection, _foreign_keys_checked_at_the_end(connection):
-        with connection.begin():
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            _check_foreign_keys(connection)
+    with (
+        engine.connect() as connection,
+        _foreign_keys_checked_at_the_end(connection),
+        connection.begin(),
+    ):
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        _check_foreign_keys(connection)
 
 
 @contextmanager
