@@ -6,12 +6,12 @@ starts, once, and the one it had applied is not applied again."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Engine, MetaData, Table, select, text
+from sqlalchemy import JSON, Date, DateTime, Engine, Integer, MetaData, Table, select, text
 
 from billing.approvals import ApprovalStatus
 from bot.simulate import report
@@ -50,8 +50,9 @@ def _raw(table: Table, name: str, value: Any) -> Any:
     if (table.name, name) in PRICES:
         return Price().process_bind_param(Decimal(value), None)  # type: ignore[arg-type]
     kind = table.c[name].type
-    if isinstance(kind, DateTime):
-        return datetime.fromisoformat(value)
+    if isinstance(kind, DateTime):  # dumped as the database kept it: UTC, without a zone
+        found = datetime.fromisoformat(value)
+        return found.replace(tzinfo=UTC) if found.tzinfo is None else found
     if isinstance(kind, Date):
         return date.fromisoformat(value)
     if isinstance(kind, JSON) and isinstance(value, str):
@@ -79,7 +80,7 @@ def load_release(
             ]
             if rows:
                 connection.execute(table.insert(), rows)
-            if ON_POSTGRES and rows:
+            if ON_POSTGRES and rows and "id" in table.c and isinstance(table.c.id.type, Integer):
                 connection.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
