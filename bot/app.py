@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine
 
 import handlers
 from bot.config import Settings
 from bot.gate import WSGI
+from bot.installs import installation_store, oauth_settings
 from bot.sandbox.card_page import AUTHENTICATE_PATH, AuthenticationPage, CardPage
 from bot.sandbox.card_page import PATH as CARD_PATH
 from bot.webhooks import PATH as WEBHOOK_PATH
@@ -29,11 +32,12 @@ from services.charging import Charger, sandbox_charger
 from services.context import Services, system_clock
 from services.people import Directory
 from services.processor_events import ProcessorEvents
-from services.workspaces import Workspaces, WorkspaceSettings
+from services.workspaces import InstalledWorkspaces, Workspaces, WorkspaceSettings
 from storage.card_entries import SqlCardEntries
 from storage.charges import SqlChargeQueue
 from storage.db import make_engine
 from storage.store import SqlStore
+from storage.workspaces import SqlWorkspaces
 
 SLACK_API = "https://slack.com/api/"
 
@@ -41,8 +45,9 @@ SLACK_API = "https://slack.com/api/"
 def web_client(settings: Settings, retries: bool = True) -> WebClient:
     """The bot's Web API client; `retries` honours Slack's 429s in the SDK (the outbox
     schedules its own instead)."""
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+    token = settings.slack_bot_token
+    client = WebClient(  # in OAuth mode, no token: each request brings its installation's
+        token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url or SLACK_API,
     )
     if retries:
@@ -54,8 +59,8 @@ def workspace_settings(settings: Settings) -> WorkspaceSettings:
     return WorkspaceSettings(
         super_admins=settings.super_admins,
         admins=settings.admins,
-        billing_channel=settings.billing_channel,
-        approvals_channel=settings.approvals_channel,
+        billing_channel=settings.billing_channel or "",
+        approvals_channel=settings.approvals_channel or "",
         channel_language=settings.channel_language,
         domain=settings.domain,
     )
@@ -123,12 +128,20 @@ def services(
     return Services(
         billing=billing,
         approvals=Approvals(store, store, billing),
-        workspaces=Workspaces(store, store, workspace_settings(settings)),
+        workspaces=workspaces_for(settings, store),
         directory=Directory(web_client(settings), settings.super_admins, settings.admins),
         reader=store,
         clock=clock,
         card_entry=CardEntry(billing, SqlCardEntries(store), charger, store),
     )
+
+
+def workspaces_for(settings: Settings, store: SqlStore) -> Workspaces:
+    """One workspace from the environment, or one customer per OAuth installation."""
+    if not settings.oauth:
+        return Workspaces(store, store, workspace_settings(settings))
+    tokens = installation_store(settings, store.engine)
+    return InstalledWorkspaces(store, store, SqlWorkspaces(store), tokens)
 
 
 class _SameToken(logging.Filter):
@@ -144,12 +157,22 @@ logging.getLogger("slack_bolt.App").addFilter(_SameToken())
 
 def build_app(settings: Settings, services: Services) -> App:
     answers = AnswerPool()
+    client = services.directory.client
+    oauth: dict[str, Any] = {}
+    workspaces = services.workspaces
+    if isinstance(workspaces, InstalledWorkspaces) and workspaces.tokens is not None:
+        assert isinstance(workspaces.tokens, SQLAlchemyInstallationStore)
+        oauth = {
+            "installation_store": workspaces.tokens,
+            "oauth_settings": oauth_settings(settings, services, workspaces.tokens, client),
+        }
     app = App(  # the token comes with the client (Bolt reads the same one from the environment)
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=services.directory.client,
+        client=client,
         raise_error_for_unhandled_request=False,
         process_before_response=True,  # acks on the request's thread; answers are lazy
         listener_executor=answers,
+        **oauth,
     )
     handlers.register(app, services, answers)
     return app

@@ -20,9 +20,17 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
+    """Build with `load_settings`, which also checks that one mode is configured."""
+
     model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
-    slack_bot_token: SecretStr = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    """Single-workspace mode: the one workspace's bot token."""
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    """OAuth mode (both set): any workspace installs the bot at /slack/install."""
+    token_rotation: bool = Field(False, validation_alias="LICENSEBOT_TOKEN_ROTATION")
+    """OAuth mode, when the app enables token rotation (refresh tokens are then stored)."""
     slack_signing_secret: SecretStr = Field(validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL", repr=False)
@@ -31,8 +39,8 @@ class Settings(BaseSettings):
         (), validation_alias="LICENSEBOT_SUPER_ADMINS"
     )
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="LICENSEBOT_ADMINS")
-    billing_channel: str = Field(validation_alias="LICENSEBOT_BILLING_CHANNEL")
-    approvals_channel: str = Field(validation_alias="LICENSEBOT_APPROVALS_CHANNEL")
+    billing_channel: str | None = Field(None, validation_alias="LICENSEBOT_BILLING_CHANNEL")
+    approvals_channel: str | None = Field(None, validation_alias="LICENSEBOT_APPROVALS_CHANNEL")
     domain: str | None = Field(None, validation_alias="LICENSEBOT_DOMAIN")
     channel_language: str = Field("en", validation_alias="LICENSEBOT_CHANNEL_LANGUAGE")
     reactivation_hours: float = Field(
@@ -60,8 +68,8 @@ class Settings(BaseSettings):
 
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith("xoxb-"):
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
 
@@ -71,6 +79,11 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
+
+    @property
+    def oauth(self) -> bool:
+        """Installed per workspace through OAuth, rather than serving one workspace."""
+        return self.slack_client_id is not None
 
     @field_validator("super_admins", "admins", mode="before")
     @classmethod
@@ -89,8 +102,8 @@ class Settings(BaseSettings):
 
     @field_validator("billing_channel", "approvals_channel")
     @classmethod
-    def _channel(cls, value: str) -> str:
-        if not CHANNEL_ID.match(value):
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value):
             raise ValueError("must be a Slack channel id (like C012ABCDEF)")
         return value
 
@@ -124,6 +137,7 @@ def load_settings(socket_mode: bool = False) -> Settings:
             else str(first["msg"]).removeprefix("Value error, ")
         )
         raise ConfigError(f"{name}: {problem}") from None
+    _one_mode(settings)
     if settings.payments == "stripe":
         for name, value in (
             ("STRIPE_API_KEY", settings.stripe_api_key),
@@ -131,11 +145,56 @@ def load_settings(socket_mode: bool = False) -> Settings:
         ):
             if value is None:
                 raise ConfigError(f"{name}: is missing (LICENSEBOT_PAYMENTS=stripe needs it)")
+    if socket_mode and settings.oauth:
+        raise ConfigError(
+            "SLACK_CLIENT_ID: OAuth mode serves its install pages over HTTP; use --http"
+        )
     if socket_mode and settings.slack_app_token is None:
         raise ConfigError(
             "SLACK_APP_TOKEN: is missing (Socket Mode needs an app-level token; or use --http)"
         )
     return settings
+
+
+def _one_mode(settings: Settings) -> None:
+    """Single-workspace mode (SLACK_BOT_TOKEN and the workspace's channels) or OAuth mode
+    (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; each installation's settings are set from
+    Slack): never both, never neither (SPEC "Many workspaces" 1)."""
+    oauth = settings.slack_client_id is not None or settings.slack_client_secret is not None
+    if oauth and settings.slack_bot_token is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN: set either it (one workspace) or SLACK_CLIENT_ID and"
+            " SLACK_CLIENT_SECRET (installs through OAuth), not both"
+        )
+    if oauth:
+        for name, value in (
+            ("SLACK_CLIENT_ID", settings.slack_client_id),
+            ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+        ):
+            if value is None:
+                raise ConfigError(f"{name}: is missing (OAuth mode needs both)")
+        for name, given in (
+            ("LICENSEBOT_SUPER_ADMINS", settings.super_admins),
+            ("LICENSEBOT_ADMINS", settings.admins),
+            ("LICENSEBOT_BILLING_CHANNEL", settings.billing_channel),
+            ("LICENSEBOT_APPROVALS_CHANNEL", settings.approvals_channel),
+            ("LICENSEBOT_DOMAIN", settings.domain),
+        ):
+            if given:
+                raise ConfigError(
+                    f"{name}: not used in OAuth mode (each workspace sets it from Slack)"
+                )
+        return
+    if settings.slack_bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN: is missing (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth)"
+        )
+    for name, value in (
+        ("LICENSEBOT_BILLING_CHANNEL", settings.billing_channel),
+        ("LICENSEBOT_APPROVALS_CHANNEL", settings.approvals_channel),
+    ):
+        if value is None:
+            raise ConfigError(f"{name}: is missing")
 
 
 def _env_name(field: str) -> str:

@@ -33,7 +33,12 @@ log = logging.getLogger("licensebot")
 def _prepare(settings: Settings) -> Engine:
     secrets = tuple(
         s.get_secret_value()
-        for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_secret,
+        )
         if s
     )
     configure(secrets=secrets)

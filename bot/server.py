@@ -40,10 +40,13 @@ logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 def application(
     app: App, engine: Engine, signing_secret: str, routes: Mapping[str, WSGI] | None = None
 ) -> Callable[..., Iterable[bytes]]:
-    """Slack's one URL, the health check, and `routes`: the processor's webhook (which
+    """Slack's one URL, the health check, the install pages in OAuth mode, and `routes`: the processor's webhook (which
     verifies its own caller's signature), the sandbox gateway's card page."""
-    slack = gate(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    slack = gate(bolt, signing_secret)
     others = dict(routes or {})
+    flow = app.oauth_flow
+    installs = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -51,6 +54,8 @@ def application(
             return _health(engine, start_response)
         if path == EVENTS_PATH:
             return slack(environ, start_response)
+        if path in installs and method == "GET":  # OAuth mode: Bolt's install pages
+            return bolt(environ, start_response)
         if path in others:
             return others[path](environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])

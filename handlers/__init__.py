@@ -18,6 +18,7 @@ from handlers import (
     fallbacks,
     files,
     home,
+    installs,
     modals,
     seat_files,
     seats,
@@ -49,6 +50,9 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.event("user_change")(seats.user_change)
     app.event({"type": "message", "subtype": "file_share"})(seat_files.shared)
     app.action(view_seat_files.APPLY_VALID)(ack=acknowledge, lazy=[seat_files.apply_valid])
+    if services.workspaces.oauth:
+        for kind in installs.UNINSTALLS:
+            app.event(kind)(installs.uninstalled)
     app.action(LINKS)(fallbacks.nothing)
     app.action(fallbacks.ANYTHING)(ack=acknowledge, lazy=[fallbacks.unknown_action])
     app.view(fallbacks.ANYTHING)(fallbacks.unknown_view)

@@ -27,7 +27,7 @@ from handlers.wiring import asker_of, services_of, wiring_of
 from services.context import Asker, Services
 from services.forms import Field, FormContext, Input, Source
 from services.orders import ORDERS, Order
-from services.people import Role
+from services.people import Person, Role
 from views import audit as audit_view
 from views import card_entry as card_view
 from views import forms, replies
@@ -323,12 +323,17 @@ def admins(r: Request) -> None:
     if _extra_words(r, 0, "/license admins"):
         return
     directory = r.services.directory
-    settings = r.services.workspaces.settings
+    settings = r.services.workspaces.settings_for(r.asker.customer_id)
     supers = [
-        (user, directory.role(directory.person(user)) is Role.SUPER_ADMIN)
+        (user, directory.role(person(r, user), settings.super_admins) is Role.SUPER_ADMIN)
         for user in settings.super_admins
     ]
     r.reply(replies.admins_blocks(r.lang, supers, settings.admins))
+
+
+def person(r: Request, user: str) -> Person:
+    """A member of the asker's workspace, asked with its installation's token."""
+    return r.services.directory.person(user, r.client, r.asker.team_id)
 
 
 def plan(r: Request) -> None:

@@ -23,7 +23,7 @@ def post(services: Services, client: WebClient, approval: Approval) -> None:
     """Post a new request to the approvals channel, once (a re-submission finds it posted)."""
     if approval.message_ts is not None:
         return
-    settings = services.workspaces.settings
+    settings = services.workspaces.settings_for(approval.customer_id)
     lang = settings.channel_language
     order = Approvals.order_of(approval)
     lines: list[str] = []
@@ -43,7 +43,7 @@ def post(services: Services, client: WebClient, approval: Approval) -> None:
 
 def announce(services: Services, client: WebClient, approval: Approval) -> None:
     """The request's message shows the decision; the requester is told in their language."""
-    lang = services.workspaces.settings.channel_language
+    lang = services.workspaces.settings_for(approval.customer_id).channel_language
     if approval.channel and approval.message_ts:
         text = summary(lang, approval)
         client.chat_update(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from handlers.answers import BUSY, AnswerPool
 from handlers.payloads import Event, Interaction, Seen, SlashCommand, parse
@@ -55,7 +56,7 @@ def middleware(wiring: Wiring) -> Callable[..., None]:
         context[WIRING] = wiring
         context[RECEIVED] = time.monotonic()
         context[SHED] = wiring.answers.overloaded()
-        context[ASKER] = asking(wiring.services, body)
+        context[ASKER] = asking(wiring.services, body, context)
         next()
 
     return resolve
@@ -66,22 +67,55 @@ SERVED = frozenset({"block_actions", "view_submission"})
 would make the workspace's customer on first contact)."""
 
 
-def asking(services: Services, body: dict[str, Any]) -> Asker | None:
-    """Who sent this request, or None when it is not one the bot answers, as Slack sends it."""
+def asking(
+    services: Services, body: dict[str, Any], context: BoltContext | None = None
+) -> Asker | None:
+    """Who sent this request, or None when it is not one the bot answers, as Slack sends it.
+    In OAuth mode the customer is the installation's Bolt authorised the request with (its
+    token in `context.client`), whatever else the payload says."""
+    found = _installation(services, context)
+    if found is None:
+        return None
+    installation, client = found
     if "command" in body:
         command: SlashCommand | None = parse(SlashCommand, body)
         if command is None or body.get("command") != COMMAND:
             return None
-        return services.asker(command.team_id, command.user_id, command.team_domain)
+        return services.asker(
+            command.team_id,
+            command.user_id,
+            command.team_domain,
+            installation=installation,
+            client=client,
+        )
     if body.get("type") == "event_callback":
         event: Event | None = parse(Event, body)
         if event is None or not event.event.user or event.event.type != "app_home_opened":
             return None
-        return services.asker(event.team_id, event.event.user)
+        return services.asker(
+            event.team_id, event.event.user, installation=installation, client=client
+        )
     interaction: Interaction | None = parse(Interaction, body)
     if interaction is None or body.get("type") not in SERVED:
         return None
-    return services.asker(interaction.team_id, interaction.user.id)
+    return services.asker(
+        interaction.team_id, interaction.user.id, installation=installation, client=client
+    )
+
+
+def _installation(
+    services: Services, context: BoltContext | None
+) -> tuple[str | None, WebClient | None] | None:
+    """(installation key, its client) in OAuth mode; (None, None) in single-workspace mode;
+    None when an OAuth request came with no installation Bolt knows."""
+    if not services.workspaces.oauth:
+        return None, None
+    if context is None:
+        return None
+    key = context.enterprise_id if context.is_enterprise_install else context.team_id
+    if not key or context.client is None or context.authorize_result is None:
+        return None
+    return key, context.client
 
 
 def wiring_of(context: BoltContext) -> Wiring:

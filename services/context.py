@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk import WebClient
+
 from billing.actors import Actor
 from billing.store import Reader
 from services.approvals import Approvals
@@ -54,15 +56,27 @@ class Services:
         and the services (engines, caches, locks) are the process's, whoever runs."""
         return self
 
-    def asker(self, team_id: str, user_id: str, team_domain: str | None = None) -> Asker:
-        person = self.directory.person(user_id)
-        settings = self.workspaces.settings
-        domain = settings.domain or (
+    def asker(
+        self,
+        team_id: str,
+        user_id: str,
+        team_domain: str | None = None,
+        *,
+        installation: str | None = None,
+        client: WebClient | None = None,
+    ) -> Asker:
+        """`installation`: in OAuth mode, the key of the installation the request came with
+        (the org's for an org-wide install), and `client` carrying its token."""
+        key = installation or team_id
+        person = self.directory.person(user_id, client, team_id)
+        domain = self.workspaces.settings.domain or (
             person.email.split("@")[-1]
             if "@" in person.email
             else f"{team_domain or team_id.lower()}.slack"
         )
-        customer = self.workspaces.customer_id(team_id, domain.lower(), self.clock())
-        if customer is None:  # the domain is another workspace's: nobody here may act on it
+        customer = self.workspaces.customer_id(key, domain.lower(), self.clock())
+        if customer is None:  # not installed, or in single-workspace mode another's domain
             return Asker(person, Role.NONE, 0, team_id)
-        return Asker(person, self.directory.role(person), customer, team_id)
+        settings = self.workspaces.settings_for(customer)
+        role = self.directory.role(person, settings.super_admins, settings.admins)
+        return Asker(person, role, customer, team_id)

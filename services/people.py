@@ -53,23 +53,25 @@ class Directory:
         self.super_admins = frozenset(super_admins)
         self.admins = frozenset(admins)
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Person]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Person]] = {}
         self._lock = threading.Lock()
 
-    def person(self, user_id: str) -> Person:
+    def person(self, user_id: str, client: WebClient | None = None, workspace: str = "") -> Person:
+        """`client`: the installation's, asked in OAuth mode (the bot's own by default);
+        `workspace`: the installation, so that what is cached is never another's."""
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(user_id)
+            cached = self._cache.get((workspace, user_id))
         if cached and cached[0] > now:
             return cached[1]
-        person = self._fetch(user_id)
+        person = self._fetch(user_id, client or self.client)
         with self._lock:
-            self._cache[user_id] = (now + self.ttl, person)
+            self._cache[(workspace, user_id)] = (now + self.ttl, person)
         return person
 
-    def _fetch(self, user_id: str) -> Person:
+    def _fetch(self, user_id: str, client: WebClient) -> Person:
         try:
-            user: dict[str, Any] = self.client.users_info(user=user_id, include_locale=True)["user"]
+            user: dict[str, Any] = client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError:
             return Person(user_id, "", "en", None, False)
         profile = user.get("profile") or {}
@@ -90,11 +92,19 @@ class Directory:
             return None
         return None if user.get("deleted") else str(user.get("id") or "") or None
 
-    def role(self, person: Person) -> Role:
+    def role(
+        self,
+        person: Person,
+        super_admins: tuple[str, ...] | None = None,
+        admins: tuple[str, ...] | None = None,
+    ) -> Role:
         """Super-admins are listed ids on a non-consumer account; admins are workspace admins,
-        listed admins, and listed super-admins whose account is a consumer one."""
-        if person.id in self.super_admins:
+        listed admins, and listed super-admins whose account is a consumer one. The lists are
+        the installation's in OAuth mode, the environment's by default."""
+        supers = self.super_admins if super_admins is None else frozenset(super_admins)
+        listed = self.admins if admins is None else frozenset(admins)
+        if person.id in supers:
             return Role.ADMIN if person.consumer_account or not person.email else Role.SUPER_ADMIN
-        if person.id in self.admins or person.workspace_admin:
+        if person.id in listed or person.workspace_admin:
             return Role.ADMIN
         return Role.NONE

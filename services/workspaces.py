@@ -1,14 +1,23 @@
-"""The workspace the bot serves: which customer it is, and its settings (who may act, where
-alerts and approval requests go, the channels' language)."""
+"""The workspaces the bot serves: which customer each is, and its settings (who may act,
+where alerts and approval requests go, the channels' language).
+
+Single-workspace mode (`Workspaces`) takes them from the environment; OAuth mode
+(`InstalledWorkspaces`) keeps one customer per installation, set up from Slack.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from billing.actors import Actor
 from billing.model import Product
 from billing.store import Reader, Store
+from storage.workspaces import Installed, SqlWorkspaces, WorkspaceRecord
 
 
 @dataclass(frozen=True)
@@ -20,9 +29,15 @@ class WorkspaceSettings:
     channel_language: str = "en"
     domain: str | None = None
     """The organisation's domain; by default the asker's e-mail domain."""
+    installed: bool = True
+    """False while the app is uninstalled from the workspace: nothing is delivered there."""
 
 
 class Workspaces:
+    """One workspace, its settings the environment's."""
+
+    oauth = False
+
     def __init__(self, store: Store, reader: Reader, settings: WorkspaceSettings) -> None:
         self.store = store
         self.reader = reader
@@ -37,12 +52,124 @@ class Workspaces:
             known = self._customers.get(team_id)
         if known is not None:
             return known
-        customer = self.store.customer_for_team(team_id, domain, at)
+        customer = self._find(team_id, domain, at)
         if customer is None:
             return None
         with self._lock:
-            self._customers[team_id] = customer.id
-        return customer.id
+            self._customers[team_id] = customer
+        return customer
+
+    def _find(self, team_id: str, domain: str, at: datetime) -> int | None:
+        customer = self.store.customer_for_team(team_id, domain, at)
+        return None if customer is None else customer.id
+
+    def settings_for(self, customer_id: int) -> WorkspaceSettings:
+        return self.settings
 
     def products(self) -> list[Product]:
         return self.reader.products()
+
+
+class InstalledWorkspaces(Workspaces):
+    """Every installation is a customer (SPEC "Many workspaces" 2), found by the key of the
+    installation a request comes from; none is made by a request, only by an install."""
+
+    oauth = True
+    TTL = 10.0
+    """Seconds a workspace's settings are kept in memory: another replica's change to them
+    is seen within this; this process's own at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        reader: Reader,
+        installations: SqlWorkspaces,
+        tokens: InstallationStore | None = None,
+    ) -> None:
+        """`tokens`: slack-sdk's store of the installations' tokens, forgotten on uninstall."""
+        super().__init__(store, reader, WorkspaceSettings())
+        self.installations = installations
+        self.tokens = tokens
+        self._settings: dict[int, tuple[float, WorkspaceSettings]] = {}
+
+    def _find(self, team_id: str, domain: str, at: datetime) -> int | None:
+        return self.installations.customer_of(team_id)
+
+    def settings_for(self, customer_id: int) -> WorkspaceSettings:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._settings.get(customer_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = self.installations.record(customer_id)
+        found = WorkspaceSettings() if record is None else _settings(record)
+        with self._lock:
+            self._settings[customer_id] = (now + self.TTL, found)
+        return found
+
+    def record(self, customer_id: int) -> WorkspaceRecord | None:
+        return self.installations.record(customer_id)
+
+    def install(
+        self, installed: Installed, domain: str, first_super_admin: str, at: datetime
+    ) -> int:
+        customer, _first = self.installations.install(installed, domain, first_super_admin, at)
+        self._forget(customer)
+        return customer
+
+    def uninstall(
+        self, enterprise_id: str | None, team_id: str | None, org: bool, why: str, at: datetime
+    ) -> int | None:
+        """Delivery stops and the tokens are forgotten; the books stay, billing goes on."""
+        key = enterprise_id if org else team_id
+        if not key:
+            return None
+        customer = self.installations.uninstall(key, why, at)
+        if self.tokens is not None:
+            team = None if org else team_id
+            self.tokens.delete_bot(enterprise_id=enterprise_id, team_id=team)
+            self.tokens.delete_installation(enterprise_id=enterprise_id, team_id=team)
+        if customer is not None:
+            self._forget(customer)
+        return customer
+
+    def set_channels(
+        self,
+        customer_id: int,
+        billing: str | None,
+        approvals: str | None,
+        language: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        self.installations.set_channels(customer_id, billing, approvals, language, actor, at)
+        self._forget(customer_id)
+
+    def set_admins(
+        self,
+        customer_id: int,
+        super_admins: tuple[str, ...],
+        admins: tuple[str, ...],
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        self.installations.set_admins(customer_id, super_admins, admins, actor, at)
+        self._forget(customer_id)
+
+    def _forget(self, customer_id: int) -> None:
+        with self._lock:
+            self._settings.pop(customer_id, None)
+
+
+def _settings(record: WorkspaceRecord) -> WorkspaceSettings:
+    """Until channels are set from Slack, alerts and requests go to the installer's DM."""
+    installer = record.installed.installer
+    billing = record.billing_channel or installer
+    return WorkspaceSettings(
+        super_admins=record.super_admins,
+        admins=record.admins,
+        billing_channel=billing,
+        approvals_channel=record.approvals_channel or billing,
+        channel_language=record.channel_language,
+        installed=record.uninstalled_at is None,
+    )

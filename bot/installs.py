@@ -1,0 +1,117 @@
+"""OAuth mode: Bolt's install flow (`/slack/install`, `/slack/oauth_redirect`) with
+slack-sdk's SQLAlchemy stores in the bot's own database, and what an install makes: the
+installation's customer, its first super-admin (SPEC "Many workspaces" 1-2)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from services.context import Services
+from services.workspaces import InstalledWorkspaces
+from storage.workspaces import Installed
+
+log = logging.getLogger(__name__)
+SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    "im:write",
+    "files:write",
+    "files:read",
+    "im:history",
+)
+"""The bot scopes, as manifest.yml lists them."""
+STATE_SECONDS = 600
+
+
+def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    assert settings.slack_client_id is not None
+    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+
+
+def oauth_settings(
+    settings: Settings, services: Services, store: SQLAlchemyInstallationStore, client: WebClient
+) -> OAuthSettings:
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    workspaces = services.workspaces
+    assert isinstance(workspaces, InstalledWorkspaces)
+
+    def installed(args: SuccessArgs) -> BoltResponse:
+        record_installation(services, workspaces, args.installation, client)
+        return args.default.success(args)
+
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(SCOPES),
+        installation_store=store,
+        installation_store_bot_only=True,
+        state_store=SQLAlchemyOAuthStateStore(
+            expiration_seconds=STATE_SECONDS, engine=store.engine
+        ),
+        callback_options=CallbackOptions(success=installed, failure=_failed),
+    )
+
+
+def _failed(args: Any) -> BoltResponse:
+    log.warning("an install failed: %s", args.reason)
+    response: BoltResponse = args.default.failure(args)
+    return response
+
+
+def record_installation(
+    services: Services, workspaces: InstalledWorkspaces, found: Installation, client: WebClient
+) -> int:
+    """The customer of the installation Bolt has just stored: made on the first install, with
+    the installer as first super-admin (the primary owner if the installer's is a consumer
+    account); a reinstall resumes delivery and changes no role."""
+    org = bool(found.is_enterprise_install)
+    installed = Installed(
+        team_id=None if org else found.team_id,
+        enterprise_id=found.enterprise_id,
+        org_install=org,
+        name=str((found.enterprise_name if org else found.team_name) or ""),
+        installer=found.user_id,
+    )
+    bot = WebClient(token=found.bot_token, base_url=client.base_url)
+    person = services.directory.person(found.user_id, bot, installed.key)
+    first = person.id
+    if person.consumer_account or not person.email:
+        first = _primary_owner(bot) or person.id
+    domain = (
+        person.email.split("@")[-1].lower()
+        if "@" in person.email
+        else f"{installed.key.lower()}.slack"
+    )
+    customer = workspaces.install(installed, domain, first, services.clock())
+    log.info("installed in %s (customer %s)", installed.key, customer)
+    return customer
+
+
+def _primary_owner(client: WebClient) -> str | None:
+    """The workspace's primary owner, read from users.list page by page."""
+    cursor: str | None = None
+    try:
+        while True:
+            page = client.users_list(limit=200, cursor=cursor)
+            for member in page.get("members") or []:
+                if member.get("is_primary_owner") and not member.get("deleted"):
+                    return str(member["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+    except SlackApiError:
+        return None
