@@ -17,10 +17,10 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
+from billing.tenancy import Installed
 from bot.config import Settings
 from services.context import Services
 from services.workspaces import InstalledWorkspaces
-from storage.workspaces import Installed
 
 log = logging.getLogger(__name__)
 SCOPES = (

@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from billing.actors import Actor
 from billing.model import Product
 from billing.store import Reader, Store
-from storage.workspaces import Installed, SqlWorkspaces, WorkspaceRecord
+from billing.tenancy import Installations, Installed, WorkspaceRecord
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class InstalledWorkspaces(Workspaces):
         self,
         store: Store,
         reader: Reader,
-        installations: SqlWorkspaces,
+        installations: Installations,
         tokens: InstallationStore | None = None,
     ) -> None:
         """`tokens`: slack-sdk's store of the installations' tokens, forgotten on uninstall."""

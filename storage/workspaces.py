@@ -3,7 +3,6 @@ with their audit rows in one transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from billing.account import AuditEntry
 from billing.actors import Actor
 from billing.model import Change
+from billing.tenancy import Installed, WorkspaceRecord
 from storage.models import AuditRow, CustomerRow, WorkspaceAdminRow, WorkspaceRow, table_of
 from storage.saving import audit_row
 from storage.store import SqlStore
@@ -20,38 +20,6 @@ CUSTOMERS = table_of(CustomerRow)
 WORKSPACES = table_of(WorkspaceRow)
 ADMINS = table_of(WorkspaceAdminRow)
 SUPER_ADMIN, ADMIN = "super_admin", "admin"
-
-
-@dataclass(frozen=True)
-class Installed:
-    """An installation as Slack names it: a workspace, or an Enterprise Grid org installed
-    org-wide (then `team_id` is None)."""
-
-    team_id: str | None
-    enterprise_id: str | None
-    org_install: bool
-    name: str
-    installer: str
-
-    @property
-    def key(self) -> str:
-        """What the customer is found by: the org's id for an org-wide install, else the
-        workspace's (Slack's ids never collide: E… and T…)."""
-        key = self.enterprise_id if self.org_install else self.team_id
-        assert key, "an installation names its workspace or its org"
-        return key
-
-
-@dataclass(frozen=True)
-class WorkspaceRecord:
-    customer_id: int
-    installed: Installed
-    uninstalled_at: datetime | None
-    billing_channel: str | None
-    approvals_channel: str | None
-    channel_language: str
-    super_admins: tuple[str, ...]
-    admins: tuple[str, ...]
 
 
 class SqlWorkspaces:
