@@ -319,18 +319,6 @@ def audit(r: Request) -> None:
     r.reply(audit_view.audit_blocks(r.lang, rows, page, r.tz))
 
 
-def admins(r: Request) -> None:
-    if _extra_words(r, 0, "/license admins"):
-        return
-    directory = r.services.directory
-    settings = r.services.workspaces.settings_for(r.asker.customer_id)
-    supers = [
-        (user, directory.role(person(r, user), settings.super_admins) is Role.SUPER_ADMIN)
-        for user in settings.super_admins
-    ]
-    r.reply(replies.admins_blocks(r.lang, supers, settings.admins))
-
-
 def person(r: Request, user: str) -> Person:
     """A member of the asker's workspace, asked with its installation's token."""
     return r.services.directory.person(user, r.client, r.asker.team_id)
@@ -389,7 +377,7 @@ def card(r: Request) -> None:
     r.reply(blocks, text=t(r.lang, card_view.ENTER))
 
 
-from handlers import seats  # noqa: E402  (its listeners take this module's Request)
+from handlers import seats, workspace_setup  # noqa: E402  (they take this module's Request)
 
 READS: dict[str, Callable[[Request], None]] = {
     "help": help_,
@@ -398,7 +386,8 @@ READS: dict[str, Callable[[Request], None]] = {
     "balance": balance,
     "invoices": invoices,
     "transactions": transactions,
-    "admins": admins,
+    "admins": workspace_setup.admins,
+    "channels": workspace_setup.channels,
     "audit": audit,
     "seats": seats.seats,
     "assign": seats.assign,

@@ -21,6 +21,7 @@ from bot.sandbox.slack_api import SlackApi
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-signing-secret-that-must-never-be-printed"
 TOKEN = "xoxb-999-888-a-token-that-must-never-be-printed"
+CLIENT_SECRET = "an-oauth-client-secret-never-printed"
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -92,6 +93,44 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "STRIPE_WEBHOOK_SECRET: is missing",
         ),
         (
+            {"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": CLIENT_SECRET},
+            "SLACK_BOT_TOKEN: set either it (one workspace) or SLACK_CLIENT_ID and"
+            " SLACK_CLIENT_SECRET (installs through OAuth), not both",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "111.222"},
+            "SLACK_CLIENT_SECRET: is missing (OAuth mode needs both)",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": None,
+                "LICENSEBOT_BILLING_CHANNEL": None,
+                "LICENSEBOT_APPROVALS_CHANNEL": None,
+                "SLACK_CLIENT_ID": "111.222",
+                "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            },
+            "LICENSEBOT_SUPER_ADMINS: not used in OAuth mode (each workspace sets it from Slack)",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": None,
+                "LICENSEBOT_SUPER_ADMINS": None,
+                "LICENSEBOT_BILLING_CHANNEL": None,
+                "LICENSEBOT_APPROVALS_CHANNEL": None,
+                "SLACK_CLIENT_ID": "111.222",
+                "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            },
+            "SLACK_CLIENT_ID: OAuth mode serves its install pages over HTTP; use --http",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": None},
+            "SLACK_BOT_TOKEN: is missing (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth)",
+        ),
+        (
+            {"LICENSEBOT_BILLING_CHANNEL": None},
+            "LICENSEBOT_BILLING_CHANNEL: is missing",
+        ),
+        (
             {"LICENSEBOT_RETRY_DAYS": "1,9"},
             "LICENSEBOT_RETRY_DAYS: must be days after issue from 1 to 6, like 1,3,5",
         ),
@@ -119,6 +158,7 @@ def test_a_bad_setting_is_named_in_one_line_with_exit_2_and_no_secret(
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert expected in done.stderr
     assert SECRET not in done.stderr and TOKEN not in done.stderr
+    assert CLIENT_SECRET not in done.stderr
 
 
 def test_slack_unreachable_at_start_is_one_line_with_exit_2(tmp_path: Path) -> None:

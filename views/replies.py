@@ -47,6 +47,7 @@ READS = (
     ("/license seats chrome", N_("Who holds each licence; release them from the list.")),
     ("/license request chrome", N_("Ask for a licence for yourself (any member).")),
     ("/license admins", N_("Who may act and who may request.")),
+    ("/license channels", N_("Where billing alerts and requests to approve go.")),
     (
         "/license audit chrome @ada",
         N_("Who changed what, and when (all, or by subscription or person)."),
@@ -259,6 +260,25 @@ def admins_blocks(
         section(
             f"*{t(lang, 'Admins')}* · {t(lang, 'look at everything, request changes')}\n"
             + (", ".join(f"<@{a}>" for a in admins) or t(lang, "workspace admins and owners"))
+        ),
+    ]
+
+
+def channels_blocks(lang: str, billing: str, approvals: str, language: str) -> list[Block]:
+    """Where alerts and requests go: a channel, or until one is set the installer's DM."""
+
+    def where(target: str) -> str:
+        if target.startswith(("U", "W")):
+            return t(lang, "a direct message to <@{user}>", user=target)
+        return f"<#{target}>" if target else "—"
+
+    names = {"en": "English", "fr": "français"}
+    return [
+        header(t(lang, "Where alerts go")),
+        section(
+            f"*{t(lang, 'Billing alerts')}* · {where(billing)}\n"
+            f"*{t(lang, 'Requests to approve')}* · {where(approvals)}\n"
+            f"*{t(lang, 'Language in channels')}* · {names.get(language, language)}"
         ),
     ]
 
