@@ -65,3 +65,5 @@ SCHEDULER = Actor(ActorKind.SCHEDULER)
 TIMELINE = Actor(ActorKind.TIMELINE)
 PROCESSOR = Actor.system("processor")
 """The payment processor's answers, applied by the charge worker or a webhook."""
+OPERATOR = Actor.system("operator")
+"""Whoever runs the bot: `licensebot catalogue` sets the catalogue, which is no customer's."""

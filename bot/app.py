@@ -133,6 +133,7 @@ def services(
         reader=store,
         clock=clock,
         card_entry=CardEntry(billing, SqlCardEntries(store), charger, store),
+        prices_by_operator=settings.oauth,  # SPEC "Many workspaces" 3
     )
 
 

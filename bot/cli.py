@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,6 +50,65 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalogue(args: argparse.Namespace) -> int:
+    """List the catalogue, or set products in it (the operator's, audited)."""
+    from datetime import UTC, datetime
+
+    from bot.timeline import TimelineError, parse_document
+    from services.catalogue import Catalogue, CatalogueError, edit, edits_of, table
+    from storage.db import DEFAULT_URL, make_engine
+    from storage.migrate import pending
+    from storage.store import SqlStore
+
+    def bad(message: str) -> int:
+        print(f"licensebot catalogue: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    edits = []
+    try:
+        if args.action == "set":
+            if args.file is not None:
+                if args.code is not None or any(
+                    value is not None
+                    for value in (args.name, args.annual, args.flexible, args.currency)
+                ):
+                    return bad("give either --file or a product code and its options, not both")
+                path = Path(args.file)
+                try:
+                    edits = edits_of(parse_document(path.read_text(encoding="utf-8"), path.name))
+                except TimelineError as error:
+                    return bad(f"{args.file}: {error}")
+                except CatalogueError as error:
+                    return bad(f"{args.file}: {error}")
+            elif args.code is None:
+                return bad("give a product code, or --file catalogue.yml")
+            else:
+                edits = [
+                    edit(
+                        args.code,
+                        name=args.name,
+                        annual=args.annual,
+                        flexible=args.flexible,
+                        currency=args.currency,
+                    )
+                ]
+        elif args.code is not None or args.file is not None:
+            return bad("give `set` before a product code or --file")
+    except CatalogueError as error:
+        return bad(str(error))
+    engine = make_engine(args.database_url or os.environ.get("DATABASE_URL", DEFAULT_URL))
+    if pending(engine):
+        return bad("the database schema is not up to date: run `licensebot migrate` first")
+    catalogue = Catalogue(SqlStore(engine, workers=0))
+    if edits:
+        try:
+            catalogue.set(edits, datetime.now(UTC))
+        except CatalogueError as error:
+            return bad(str(error))
+    sys.stdout.write(table(catalogue.products()))
+    return 0
+
+
 def _settings(socket_mode: bool) -> Settings:
     from bot.config import ConfigError, load_settings
 
@@ -81,10 +140,16 @@ def _sandbox(args: argparse.Namespace) -> int:
     return run_sandbox(args.port, Path(args.database) if args.database else None)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments in one line, exit status 2, as every other refusal of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog if self.prog != "licensebot" else "licensebot COMMAND"
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{command} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="licensebot", description="Licences and billing for Slack admins."
-    )
+    top = _Parser(prog="licensebot", description="Licences and billing for Slack admins.")
     commands = top.add_subparsers(dest="command", required=True)
     sim = commands.add_parser(
         "simulate", help="replay a what-if timeline and print the outcome as JSON"
@@ -102,6 +167,26 @@ def parser() -> argparse.ArgumentParser:
         "--database-url", default=None, help="defaults to DATABASE_URL or the SQLite file"
     )
     mig.set_defaults(run=_migrate)
+    cat = commands.add_parser(
+        "catalogue",
+        help="list the products and their prices, or set one (`set CODE --annual 60.00`)",
+        description="The catalogue is the operator's: customers in OAuth mode cannot change it. "
+        "A new price applies to new subscriptions; each subscription keeps the price it "
+        "started at. Every change is audited.",
+    )
+    cat.add_argument("action", nargs="?", choices=("set",), help="set: add or change products")
+    cat.add_argument("code", nargs="?", help="the product's code, e.g. chrome_enterprise")
+    cat.add_argument("--name", help="the product's name (required for a new product)")
+    cat.add_argument("--annual", metavar="AMOUNT", help="per licence per year, e.g. 60.00")
+    cat.add_argument("--flexible", metavar="AMOUNT", help="per user per month, e.g. 6.00")
+    cat.add_argument("--currency", help="USD (the default, and the only one billed)")
+    cat.add_argument(
+        "--file", help="YAML or JSON: `products:` then {code, name, annual, flexible}, all at once"
+    )
+    cat.add_argument(
+        "--database-url", default=None, help="defaults to DATABASE_URL or the SQLite file"
+    )
+    cat.set_defaults(run=_catalogue)
     run = commands.add_parser("run", help="run the Slack bot (Socket Mode by default)")
     run.add_argument(
         "--http", action="store_true", help="serve POST /slack/events and GET /healthz instead"
@@ -121,11 +206,15 @@ def parser() -> argparse.ArgumentParser:
         "--database", default=None, help="SQLite file (default: licensebot-sandbox.sqlite3)"
     )
     box.set_defaults(run=_sandbox)
+    for sub in commands.choices.values():
+        sub.set_defaults(parser=sub)  # an unknown option is named with its command's help
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

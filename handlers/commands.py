@@ -329,6 +329,9 @@ def plan(r: Request) -> None:
     if not r.args:
         r.reply(replies.catalogue_blocks(r.lang, r.services.workspaces.products()))
         return
+    if r.services.prices_by_operator:  # OAuth mode: no customer changes the catalogue
+        r.refuse(t(r.lang, "Prices are set by the operator of this bot."))
+        return
     if r.args[0].lower() != "price" or len(r.args) != 4 or r.args[2] not in ("annual", "flexible"):
         r.usage(
             t(

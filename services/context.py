@@ -50,6 +50,8 @@ class Services:
     clock: Callable[[], datetime] = system_clock
     card_entry: CardEntry | None = None
     """Links to the processor's hosted card page; None where no gateway is wired."""
+    prices_by_operator: bool = False
+    """OAuth mode: the catalogue is the operator's (`licensebot catalogue`), not a customer's."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         """Shared, not copied: Bolt deep-copies a request's context for its lazy listeners,

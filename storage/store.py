@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -25,13 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from billing.account import Account, Retry
+from billing.account import Account, AuditEntry, Retry
 from billing.actors import Actor
 from billing.approvals import Approval, ApprovalStatus
 from billing.calendar import day_start, pacific_day
+from billing.catalogue import ProductEdit, revise
 from billing.errors import NotFound
 from billing.history import AlertRecord, AuditPage, AuditRecord, LedgerEntry
-from billing.model import Customer, Invoice, Plan, Product, Status
+from billing.model import Change, Customer, Invoice, Plan, Product, Status
 from billing.reminders import CARD_WARNING, DOMAIN_REMINDER, RENEWAL_REMINDERS, TRIAL_REMINDERS
 from billing.store import Due
 from storage.db import make_engine, reading, session_factory
@@ -43,6 +44,7 @@ from storage.loading import (
     customer_of,
     invoices_of,
     load_accounts,
+    product_of,
 )
 from storage.models import (
     AlertRow,
@@ -53,13 +55,14 @@ from storage.models import (
     InvoiceRow,
     JobRunRow,
     PaymentMethodRow,
+    ProductRow,
     RetryRow,
     SubscriptionRow,
     TransactionRow,
     table_of,
 )
 from storage.parallel import default_workers, share
-from storage.saving import insert_ignoring_duplicates, save_accounts
+from storage.saving import audit_row, insert_ignoring_duplicates, save_accounts
 
 SERVICE = [Status.ACTIVE.value, Status.SUSPENDED.value]
 
@@ -343,6 +346,40 @@ class SqlStore:
     def products(self) -> list[Product]:
         with self.read_sessions() as session:
             return catalogue(session)
+
+    def revise_catalogue(
+        self, edits: Sequence[ProductEdit], at: datetime, actor: Actor
+    ) -> list[Change]:
+        """The operator's changes to the catalogue, each with its audit row (for no customer),
+        in one transaction: all of them, or none when one cannot be made (CatalogueError)."""
+        products, audit = table_of(ProductRow), table_of(AuditRow)
+        codes = sorted({edit.code for edit in edits})
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                select(products).where(products.c.code.in_(codes)).with_for_update()
+            )
+            current = {row.code: product_of(row) for row in rows}
+            changes = []
+            for edit in edits:
+                known = current.get(edit.code)
+                product, change = revise(known, edit)
+                values = {
+                    "name": product.name,
+                    "annual_price": product.annual_price,
+                    "flexible_price": product.flexible_price,
+                    "currency": product.currency,
+                    "updated_at": at,
+                }
+                if known is None:
+                    connection.execute(insert(products), {"code": product.code, **values})
+                else:
+                    connection.execute(
+                        update(products).where(products.c.code == product.code).values(**values)
+                    )
+                connection.execute(insert(audit), audit_row(None, AuditEntry(actor, at, change)))
+                current[edit.code] = product
+                changes.append(change)
+            return changes
 
 
 @contextmanager
