@@ -12,6 +12,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
 import handlers
@@ -142,7 +143,14 @@ def workspaces_for(settings: Settings, store: SqlStore) -> Workspaces:
     if not settings.oauth:
         return Workspaces(store, store, workspace_settings(settings))
     tokens = installation_store(settings, store.engine)
-    return InstalledWorkspaces(store, store, SqlWorkspaces(store), tokens)
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    rotator = TokenRotator(  # acts only on tokens stored with a refresh token (rotation on)
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=web_client(settings),
+    )
+    api = settings.slack_api_url or SLACK_API
+    return InstalledWorkspaces(store, store, SqlWorkspaces(store), tokens, rotator, api)
 
 
 class _SameToken(logging.Filter):

@@ -29,8 +29,6 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
     """OAuth mode (both set): any workspace installs the bot at /slack/install."""
-    token_rotation: bool = Field(False, validation_alias="LICENSEBOT_TOKEN_ROTATION")
-    """OAuth mode, when the app enables token rotation (refresh tokens are then stored)."""
     slack_signing_secret: SecretStr = Field(validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL", repr=False)

@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from billing.actors import Actor
 from billing.model import Product
@@ -70,6 +72,10 @@ class Workspaces:
         return self.reader.products()
 
 
+ROTATE_MINUTES_BEFORE = 120
+"""A rotating token is refreshed when it has less than this left (Bolt's own margin)."""
+
+
 class InstalledWorkspaces(Workspaces):
     """Every installation is a customer (SPEC "Many workspaces" 2), found by the key of the
     installation a request comes from; none is made by a request, only by an install."""
@@ -85,11 +91,40 @@ class InstalledWorkspaces(Workspaces):
         reader: Reader,
         installations: Installations,
         tokens: InstallationStore | None = None,
+        rotator: TokenRotator | None = None,
+        api_url: str | None = None,
     ) -> None:
-        """`tokens`: slack-sdk's store of the installations' tokens, forgotten on uninstall."""
+        """`tokens`: slack-sdk's store of the installations' tokens, forgotten on uninstall;
+        `rotator`: refreshes them before they expire, when the app rotates tokens;
+        `api_url`: Slack's Web API (a local stand-in in tests)."""
         super().__init__(store, reader, WorkspaceSettings())
         self.installations = installations
         self.tokens = tokens
+        self.rotator = rotator
+        self.api_url = api_url
+
+    def client_for(self, customer_id: int) -> WebClient | None:
+        """A client with the installation's bot token, refreshed first when it is about to
+        expire; None while the app is uninstalled there (nothing is to be delivered)."""
+        record = self.installations.record(customer_id)
+        if record is None or record.uninstalled_at is not None or self.tokens is None:
+            return None
+        found = record.installed
+        bot = self.tokens.find_bot(
+            enterprise_id=found.enterprise_id,
+            team_id=found.team_id,
+            is_enterprise_install=found.org_install,
+        )
+        if bot is None:
+            return None
+        if self.rotator is not None and bot.bot_refresh_token:
+            refreshed = self.rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE
+            )
+            if refreshed is not None:
+                self.tokens.save_bot(refreshed)
+                bot = refreshed
+        return WebClient(token=bot.bot_token, base_url=self.api_url or WebClient.BASE_URL)
         self._settings: dict[int, tuple[float, WorkspaceSettings]] = {}
 
     def _find(self, team_id: str, domain: str, at: datetime) -> int | None:
