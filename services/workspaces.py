@@ -102,6 +102,7 @@ class InstalledWorkspaces(Workspaces):
         self.tokens = tokens
         self.rotator = rotator
         self.api_url = api_url
+        self._settings: dict[int, tuple[float, WorkspaceSettings]] = {}
 
     def client_for(self, customer_id: int) -> WebClient | None:
         """A client with the installation's bot token, refreshed first when it is about to
@@ -125,7 +126,6 @@ class InstalledWorkspaces(Workspaces):
                 self.tokens.save_bot(refreshed)
                 bot = refreshed
         return WebClient(token=bot.bot_token, base_url=self.api_url or WebClient.BASE_URL)
-        self._settings: dict[int, tuple[float, WorkspaceSettings]] = {}
 
     def _find(self, team_id: str, domain: str, at: datetime) -> int | None:
         return self.installations.customer_of(team_id)

@@ -109,17 +109,20 @@ class SqlStore:
             return customer_of(row)
         try:
             with self.engine.begin() as connection:
-                connection.execute(
-                    insert(table),
-                    {"domain": domain, "currency": "USD", "created_at": at, "team_id": team_id},
-                )
-        except IntegrityError:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    update(table)
-                    .where(table.c.domain == domain, table.c.team_id.is_(None))
-                    .values(team_id=team_id)
-                )
+                taken = connection.execute(
+                    select(table.c.id, table.c.team_id).where(table.c.domain == domain).limit(1)
+                ).first()
+                if taken is None:
+                    connection.execute(
+                        insert(table),
+                        {"domain": domain, "currency": "USD", "created_at": at, "team_id": team_id},
+                    )
+                elif taken.team_id is None:  # the domain's customer, before any workspace
+                    connection.execute(
+                        update(table).where(table.c.id == taken.id).values(team_id=team_id)
+                    )
+        except IntegrityError:  # the same workspace's first request, twice at once
+            pass
         with self.reads.connect() as connection:
             row = connection.execute(select(table).where(table.c.team_id == team_id)).first()
         return customer_of(row) if row is not None else None
