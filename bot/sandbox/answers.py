@@ -76,6 +76,7 @@ class Answers:
             "user_id": team.bot_user_id,
             "bot_id": team.bot_id,
             "is_enterprise_install": False,
+            **({"enterprise_id": team.enterprise_id} if team.enterprise_id else {}),
         }
 
     def users_info(self, args: Args) -> Answer:

@@ -22,6 +22,8 @@ class Team:
     app_id: str = "A1"
     bot_user_id: str = "UBOT"
     bot_id: str = "BBOT"
+    enterprise_id: str | None = None
+    """The Enterprise Grid organisation the workspace belongs to, if any."""
 
     @property
     def url(self) -> str:

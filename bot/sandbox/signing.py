@@ -111,11 +111,15 @@ class SlackSender:
         *,
         team: Team | None = None,
         response_url_factory: Callable[[], str] | None = None,
+        org_install: bool = False,
     ) -> None:
-        """``team``: the workspace the requests come from (and whose app and bot they name)."""
+        """``team``: the workspace the requests come from (and whose app and bot they name);
+        ``org_install``: the app is installed org-wide in the team's Enterprise Grid
+        organisation, as Slack then says in every payload."""
         self.endpoint_url = endpoint_url
         self.signing_secret = signing_secret
         self.team = team or Team()
+        self.org_install = org_install and self.team.enterprise_id is not None
         self.response_url_factory = response_url_factory
         self.token = "verification-token"  # legacy field Slack still sends; Bolt ignores it
         self._serial = itertools.count(1)
@@ -146,7 +150,7 @@ class SlackSender:
             "command": command,
             "text": text,
             "api_app_id": self.team.app_id,
-            "is_enterprise_install": "false",
+            **self._grid_fields(),
             "response_url": response_url or self._response_url("commands"),
             "trigger_id": trigger_id or self._trigger_id(),
         }
@@ -198,8 +202,7 @@ class SlackSender:
             "container": container,
             "trigger_id": trigger_id or self._trigger_id(),
             "team": {"id": self.team.id, "domain": self.team.domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
         }
         if view is not None:
             payload["view"] = self._view(view)
@@ -237,8 +240,7 @@ class SlackSender:
             "trigger_id": trigger_id or self._trigger_id(),
             "view": self._view(view),
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
         }
         return self._interaction(payload, send)
 
@@ -251,6 +253,7 @@ class SlackSender:
         body = {
             "token": self.token,
             "team_id": self.team.id,
+            **({"enterprise_id": self.team.enterprise_id} if self.team.enterprise_id else {}),
             "api_app_id": self.team.app_id,
             "event": event,
             "type": "event_callback",
@@ -258,11 +261,11 @@ class SlackSender:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.team.id,
+                    "enterprise_id": self.team.enterprise_id,
+                    "team_id": None if self.org_install else self.team.id,
                     "user_id": self.team.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.org_install,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -306,6 +309,21 @@ class SlackSender:
         if send.get("retry_reason") is not None:
             headers["X-Slack-Retry-Reason"] = str(send["retry_reason"])
         return self.raw(body, headers)
+
+    def _grid_fields(self) -> dict[str, str]:
+        """A slash command's form fields about Enterprise Grid."""
+        fields = {"is_enterprise_install": "true" if self.org_install else "false"}
+        if self.team.enterprise_id:
+            fields.update(enterprise_id=self.team.enterprise_id, enterprise_name="Grid")
+        return fields
+
+    def _grid(self) -> dict[str, Any]:
+        """An interaction's fields about Enterprise Grid."""
+        enterprise = self.team.enterprise_id
+        return {
+            "enterprise": {"id": enterprise, "name": "Grid"} if enterprise else None,
+            "is_enterprise_install": self.org_install,
+        }
 
     def _interaction(self, payload: dict[str, Any], send: Delivery) -> SlackResponse:
         body = urlencode({"payload": json.dumps(payload)}).encode()
