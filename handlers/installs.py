@@ -13,10 +13,14 @@ from services.workspaces import InstalledWorkspaces
 UNINSTALLS = ("app_uninstalled", "tokens_revoked")
 
 
-def uninstalled(event: dict[str, Any], context: BoltContext) -> None:
+def uninstalled(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+    """Only the installation the event was delivered to, and only when the event is about
+    that workspace: one about another (a shared channel's) is not this one's to act on."""
     services = services_of(context)
     workspaces = services.workspaces
     if not isinstance(workspaces, InstalledWorkspaces):
+        return
+    if not context.is_enterprise_install and body.get("team_id") != context.team_id:
         return
     kind = str(event.get("type"))
     tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}

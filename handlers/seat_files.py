@@ -18,7 +18,7 @@ from billing.errors import BillingError
 from billing.seats import RowsRefused
 from handlers.errors import answered
 from handlers.payloads import parse
-from handlers.wiring import asker_of, services_of
+from handlers.wiring import asker_of, event_asker, services_of
 from services import seat_files
 from services.context import Asker, Services
 from services.people import Role
@@ -58,7 +58,9 @@ def shared(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
     if found is None or found.event.channel_type != "im":
         return
     services = services_of(context)
-    asker = services.asker(found.team_id, found.event.user)
+    asker = event_asker(services, context, found.event.user)
+    if asker is None:
+        return
     file = found.event.files[0]
     blocks, text = _import(services, client, asker, file, valid_only=False)
     client.chat_postMessage(channel=found.event.channel, text=text, blocks=dicts(blocks))

@@ -22,7 +22,7 @@ from handlers.errors import answered
 from handlers.modals import commit
 from handlers.payloads import parse
 from handlers.request_messages import post
-from handlers.wiring import asker_of, services_of
+from handlers.wiring import asker_of, event_asker, services_of
 from services.context import Asker, Services
 from services.people import Role
 from views import seats as view
@@ -243,6 +243,11 @@ class UserChange(BaseModel):
     event: _UserChangeEvent
 
 
+def _holds(services: Services, customer: int, holder: str) -> bool:
+    overview = services.billing.overview(customer, services.clock())
+    return any(seat.holder == holder for sub in overview.subscriptions for seat in sub.seats)
+
+
 def user_change(body: dict[str, Any], context: BoltContext) -> None:
     """A deactivated member's seats: released on flexible plans, flagged on annual ones.
     Once per event (its id is the order's key), whatever Slack redelivers."""
@@ -251,9 +256,10 @@ def user_change(body: dict[str, Any], context: BoltContext) -> None:
         return
     services = services_of(context)
     gone = change.event.user.id
-    customer = services.asker(change.team_id, gone).customer_id
-    if not customer:
-        return
+    asker = event_asker(services, context, gone)
+    customer = asker.customer_id if asker is not None else 0
+    if not customer or not _holds(services, customer, gone):
+        return  # nothing of this customer's to release or flag
     services.billing.order(
         customer,
         cmd.HolderLeft(holder=gone),

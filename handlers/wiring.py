@@ -103,6 +103,17 @@ def asking(
     )
 
 
+def event_asker(services: Services, context: BoltContext, user_id: str) -> Asker | None:
+    """Who `user_id` is for the installation an event was delivered to: its workspace and
+    customer, never those the event's own `team_id` names (in a channel shared with another
+    workspace, that one's). None when the event came with no installation Bolt knows."""
+    found = _installation(services, context)
+    if found is None or not context.team_id:
+        return None
+    installation, client = found
+    return services.asker(context.team_id, user_id, installation=installation, client=client)
+
+
 def _installation(
     services: Services, context: BoltContext | None
 ) -> tuple[str | None, WebClient | None] | None:

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import re
 
+from slack_sdk.errors import SlackApiError
+
 from handlers.commands import Request, person
 from services.people import Role
 from services.workspaces import InstalledWorkspaces
 from views import replies
-from views.i18n import t
+from views.i18n import N_, t
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,20})(?:\|[^<>]{0,80})?>$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,20})(?:\|[^<>]{0,80})?>$")
 ADMINS_USAGE = "`/license admins add @person [super]` or `/license admins remove @person`"
 CHANNELS_USAGE = "`/license channels #billing [#approvals] [en|fr]`"
+BILLING_NOTE = N_("<@{user}> chose this channel for licensebot's billing alerts.")
+APPROVALS_NOTE = N_("<@{user}> chose this channel for licensebot's approval requests.")
 
 
 def admins(r: Request) -> None:
@@ -31,6 +35,9 @@ def admins(r: Request) -> None:
     if workspaces is None:
         return
     verb, user, role = change
+    if verb == "add" and not person(r, user).member:
+        r.refuse(t(r.lang, "<@{user}> is not a member of this workspace.", user=user))
+        return
     settings = workspaces.settings_for(r.asker.customer_id)
     supers = tuple(u for u in settings.super_admins if u != user)
     others = tuple(u for u in settings.admins if u != user)
@@ -89,6 +96,16 @@ def channels(r: Request) -> None:
     if workspaces is None:
         return
     billing, approvals, language = wanted
+    unreachable = _unreachable(r, billing, approvals, language)
+    if unreachable is not None:
+        r.refuse(
+            t(
+                r.lang,
+                "licensebot cannot post in <#{channel}>: invite it there first (`/invite @licensebot`).",
+                channel=unreachable,
+            )
+        )
+        return
     workspaces.set_channels(
         r.asker.customer_id, billing, approvals, language, r.asker.actor, r.services.clock()
     )
@@ -104,6 +121,20 @@ def _channels(words: list[str]) -> tuple[str, str | None, str] | None:
     if found[: len(ids)] != [match for match in found if match is not None]:
         return None  # the language comes last
     return ids[0], ids[1] if len(ids) == 2 else None, rest[0] if rest else "en"
+
+
+def _unreachable(r: Request, billing: str, approvals: str | None, language: str) -> str | None:
+    """The first of the channels the bot cannot post in, asked by posting there what it will
+    post (Slack refuses a channel of another workspace, or one the bot is not in)."""
+    for channel, what in ((billing, BILLING_NOTE), (approvals, APPROVALS_NOTE)):
+        if channel is None:
+            continue
+        text = t(language, what, user=r.asker.person.id)
+        try:
+            r.client.chat_postMessage(channel=channel, text=text)
+        except SlackApiError:
+            return channel
+    return None
 
 
 def _settable(r: Request) -> InstalledWorkspaces | None:

@@ -35,6 +35,9 @@ class Person:
     language: str
     tz: str | None
     workspace_admin: bool
+    member: bool = True
+    """False when Slack did not answer for this user in the asking workspace (not one of
+    its members, or another workspace's id)."""
 
     @property
     def consumer_account(self) -> bool:
@@ -73,7 +76,7 @@ class Directory:
         try:
             user: dict[str, Any] = client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError:
-            return Person(user_id, "", "en", None, False)
+            return Person(user_id, "", "en", None, False, member=False)
         profile = user.get("profile") or {}
         return Person(
             id=user_id,

@@ -40,6 +40,8 @@ class Answers:
         self.workspace = workspace
         self.team = team
         self.strict = strict
+        self.channels_checked = strict
+        """Posts only to the workspace's channels and DMs (on with ``strict``, or alone)."""
         self.base_url = base_url
         self.methods: dict[str, Callable[[Args], Answer]] = {
             "auth.test": self.auth_test,
@@ -105,7 +107,7 @@ class Answers:
         channel = str(args.get("channel", ""))
         if channel[:1] in ("U", "W"):  # posting to a user id lands in the DM with them
             channel = dm(channel)
-        if self.strict and not self.workspace.knows_channel(channel):
+        if self.channels_checked and not self.workspace.knows_channel(channel):
             return error("channel_not_found")
         posted = self.workspace.post(channel, str(args.get("text", "")), self._blocks(args))
         return {

@@ -247,12 +247,20 @@ class SlackSender:
     # -- Events API --------------------------------------------------------------------------
 
     def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, **send: Unpack[Delivery]
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        team_id: str | None = None,
+        **send: Unpack[Delivery],
     ) -> SlackResponse:
-        """An ``event_callback`` wrapping ``event`` (a dict with at least "type")."""
+        """An ``event_callback`` wrapping ``event`` (a dict with at least "type").
+        ``team_id``: the workspace where it happened when it is not the one the app is
+        authorised in (a channel shared with another workspace); the authorisation stays
+        this sender's team."""
         body = {
             "token": self.token,
-            "team_id": self.team.id,
+            "team_id": team_id or self.team.id,
             **({"enterprise_id": self.team.enterprise_id} if self.team.enterprise_id else {}),
             "api_app_id": self.team.app_id,
             "event": event,

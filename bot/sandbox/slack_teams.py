@@ -32,6 +32,7 @@ from bot.sandbox.identities import Person, Team
 from bot.sandbox.local_server import QuietHandler, ThreadingServer
 from bot.sandbox.recording import Call, Recorder
 from bot.sandbox.slack_api import SlackApi, StartResponse, _arguments, _headers
+from bot.sandbox.workspace import Workspace
 
 SCOPE_SEPARATOR = ","
 
@@ -86,14 +87,21 @@ class SlackTeams(Recorder):
     # ---- the workspaces ------------------------------------------------------------------
 
     def add_team(
-        self, team: Team, people: Iterable[Person] = (), *, enterprise: str | None = None
+        self,
+        team: Team,
+        people: Iterable[Person] = (),
+        *,
+        channels: dict[str, str] | None = None,
+        enterprise: str | None = None,
     ) -> SlackApi:
-        """A workspace where the app can be installed; ``enterprise``: its Grid organisation."""
+        """A workspace where the app can be installed, with its ``channels`` (id: name): the
+        bot can post in those and in DMs only; ``enterprise``: its Grid organisation."""
         if enterprise is not None:
             team = replace(team, enterprise_id=enterprise)
             self.enterprises.setdefault(enterprise, []).append(team.id)
         team = replace(team, app_id=self.app_id)
-        api = SlackApi(people, team=team)
+        api = SlackApi(people, team=team, workspace=Workspace(channels=channels))
+        api.answers.channels_checked = True
         self.teams[team.id] = api
         if self._base_url is not None:
             api.mount(f"{self._base_url}/t/{team.id}")
@@ -189,7 +197,7 @@ class SlackTeams(Recorder):
         if kind == "t":
             team_id, _, inner = rest.partition("/")
             api = self.teams.get(team_id)
-            if api is not None:
+            if api is not None and not self._private(inner, environ, team_id):
                 return api({**environ, "PATH_INFO": f"/{inner}"}, start_response)
         if kind != "api" or not rest:
             return _reply(start_response, 404, {"ok": False, "error": "not found"})
@@ -212,6 +220,14 @@ class SlackTeams(Recorder):
         if rest == "auth.test" and self._grant(token).org_install:
             return _reply(start_response, 200, self._org_auth_test(api.team))
         return api(inner, start_response)
+
+    def _private(self, inner: str, environ: dict[str, Any], team_id: str) -> bool:
+        """A file's url_private is downloaded with a token of its own workspace only."""
+        if not inner.startswith("files/"):
+            return False
+        token = _headers(environ).get("authorization", "").removeprefix("Bearer ")
+        found, refused = self._team_for(token, {"team_id": team_id})
+        return refused is not None or found != team_id
 
     def _grant(self, token: str) -> Grant:
         with self._lock:

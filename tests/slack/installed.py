@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.sandbox.identities import Person, Team
 from bot.sandbox.slack_teams import SlackTeams
 from bot.server import serve
+from handlers.answers import AnswerPool
 from services.context import Services
 from services.workspaces import InstalledWorkspaces
 from storage.store import SqlStore
@@ -45,6 +46,7 @@ GLOBEX_PEOPLE = (
     Person("UG1", "hank@globex.example", "hank", is_owner=True),
     Person("UG2", "lisa@globex.example", "lisa"),
 )
+ACME_CHANNELS = {"CACMEBILL": "billing", "CACMEAPPR": "approvals", "C1": "general"}
 GRID_PEOPLE = (Person("UI1", "bill@initech.example", "bill", is_owner=True),)
 
 
@@ -53,10 +55,10 @@ def stand_in(*, rotation: bool = False, expires_in: int = 43200) -> SlackTeams:
     teams = SlackTeams(
         client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rotation=rotation, expires_in=expires_in
     )
-    teams.add_team(ACME, ACME_PEOPLE)
-    teams.add_team(GLOBEX, GLOBEX_PEOPLE)
-    teams.add_team(GRID_EAST, GRID_PEOPLE, enterprise=GRID)
-    teams.add_team(GRID_WEST, GRID_PEOPLE, enterprise=GRID)
+    teams.add_team(ACME, ACME_PEOPLE, channels=ACME_CHANNELS)
+    teams.add_team(GLOBEX, GLOBEX_PEOPLE, channels={"CGLOBEX": "billing"})
+    teams.add_team(GRID_EAST, GRID_PEOPLE, channels={"CEAST": "billing"}, enterprise=GRID)
+    teams.add_team(GRID_WEST, GRID_PEOPLE, channels={"CWEST": "billing"}, enterprise=GRID)
     return teams
 
 
@@ -97,6 +99,8 @@ class Installed:
     store: SqlStore
     clock: Clock
     base: str
+    pool: AnswerPool
+    """Where the answers after the acks run."""
     senders: dict[str, RecordingSender] = field(default_factory=dict)
 
     @property
@@ -149,7 +153,9 @@ def installed_bot(
     app = build_app(settings, found)
     server = serve(app, engine, SECRET, 0, host="127.0.0.1").start()
     try:
-        yield Installed(teams, found, store, clock, f"http://127.0.0.1:{server.port}")
+        pool = app.listener_runner.listener_executor
+        assert isinstance(pool, AnswerPool)
+        yield Installed(teams, found, store, clock, f"http://127.0.0.1:{server.port}", pool)
     finally:
         server.stop()
         app.listener_runner.listener_executor.shutdown(wait=True)
