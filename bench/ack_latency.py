@@ -23,6 +23,13 @@ processes, so no two of them share an interpreter lock:
   2. a steady 100 requests/s for 30 s, open loop (each request leaves on schedule whatever
      the answers do), the four requests in turn.
 
+With ``--workspaces N`` (default 50) a third app runs: licensebot in OAuth mode, installed
+in N workspaces of the multi-workspace stand-in (bot.sandbox.slack_teams, a process of its
+own) through its real install flow, each workspace a customer seeded as above, the requests
+spread over the N workspaces, so each pays its installation's token lookup (Bolt finds the
+bot in the database and calls auth.test with it). Its figures are reported as ratios to the
+single-workspace licensebot's.
+
 It prints p50 / p99 of the ack latency (request sent -> its HTTP answer) and of the answer
 latency (request sent -> the answer reaching the stand-in, both clocks this machine's
 time.time()) per app, kind and load, the ratios licensebot / bare (target <= 1.3), the
@@ -31,6 +38,7 @@ the last answer arrived, how many answers never arrived within 10 s, and whether
 p99 stays under 1 s.
 
     python bench/ack_latency.py [--rounds 8] [--burst 50] [--rate 100] [--seconds 30]
+                                [--workspaces 50]
 """
 
 from __future__ import annotations
@@ -74,6 +82,9 @@ USERS = (
 )
 TEAM = "T1"
 APPS = ("licensebot", "bare")
+INSTALLED = "installed"
+"""licensebot in OAuth mode, installed in many workspaces."""
+CLIENT_ID, CLIENT_SECRET = "1111.2222", "bench-client-secret"
 KINDS = ("command", "click")
 LATE = 10.0
 """Seconds after which an answer counts as never arrived."""
@@ -92,17 +103,105 @@ def serve_slack() -> None:
     slack = SlackApi(USERS).start()
 
     def arrivals() -> dict[int, float]:
-        found: dict[int, float] = {}
-        for post in slack.posts():  # response_urls are named c<serial> or a<serial>
-            found.setdefault(int(post.name[1:]), post.at)
-        for call in slack.calls:  # trigger ids start with <serial>.
-            if call.method == "views.open" and call.status == 200:
-                found.setdefault(int(str(call.args["trigger_id"]).split(".")[0]), call.at)
-        return found
+        return _arrivals(slack)
 
     slack.add_method("bench.count", lambda _args: {"ok": True, "answered": len(arrivals())})
     slack.add_method("bench.arrivals", lambda _args: {"ok": True, "arrivals": arrivals()})
     ready(slack.base_url)
+
+
+def serve_teams(count: str) -> None:
+    """The multi-workspace stand-in: ``count`` workspaces T1..Tn, each with the same people,
+    and the benchmark's methods over all of them, plus one that plays Slack's authorize page."""
+    from bot.sandbox.identities import Team
+    from bot.sandbox.slack_teams import SlackTeams
+
+    teams = SlackTeams(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    for k in range(1, int(count) + 1):
+        team = Team(f"T{k}", f"ws{k}", f"Workspace {k}", bot_user_id=f"UBOT{k}", bot_id=f"B{k}")
+        teams.add_team(team, USERS)
+    teams.start()
+
+    def arrivals() -> dict[int, float]:
+        found: dict[int, float] = {}
+        for api in teams.teams.values():
+            found.update(_arrivals(api))
+        return found
+
+    def authorize(args: dict[str, Any]) -> dict[str, Any]:
+        code, state = teams.authorize(str(args["url"]), str(args["team"]), SUPER)
+        return {"ok": True, "code": code, "state": state}
+
+    teams.methods["bench.count"] = lambda _args: {"ok": True, "answered": len(arrivals())}
+    teams.methods["bench.arrivals"] = lambda _args: {"ok": True, "arrivals": arrivals()}
+    teams.methods["bench.authorize"] = authorize
+    ready(teams.api_url.removesuffix("/api/"))
+
+
+def _arrivals(slack: Any) -> dict[int, float]:
+    """When each request's first answer reached ``slack`` (a SlackApi): {serial: time}."""
+    found: dict[int, float] = {}
+    for post in slack.posts():  # response_urls are named c<serial> or a<serial>
+        found.setdefault(int(post.name[1:]), post.at)
+    for call in slack.calls:  # trigger ids start with <serial>.
+        if call.method == "views.open" and call.status == 200:
+            found.setdefault(int(str(call.args["trigger_id"]).split(".")[0]), call.at)
+    return found
+
+
+def serve_installed(teams_url: str, folder: str) -> None:
+    """licensebot in OAuth mode, as `licensebot run --http` assembles it with SLACK_CLIENT_ID
+    and SLACK_CLIENT_SECRET; installed by ``install`` once it serves."""
+    from bot.app import build_app, services
+    from bot.config import Settings
+    from bot.server import serve
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from storage.store import SqlStore
+
+    engine = make_engine(f"sqlite:///{folder}/installed.sqlite3")
+    upgrade(engine=engine)
+    settings = Settings(
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=f"{teams_url}/api/",
+    )  # type: ignore[call-arg]
+    store = SqlStore(engine, workers=0)
+    found = services(settings, store)
+    server = serve(build_app(settings, found), engine, SECRET, 0, host="127.0.0.1").start()
+    ready(f"http://127.0.0.1:{server.port}/slack/events")
+
+
+def install(bot_url: str, teams_url: str, count: int, folder: str) -> None:
+    """Install the OAuth bot in every workspace as a browser does (install page, Slack's
+    authorize page, redirect with code and state cookie), then seed each customer."""
+    import urllib.request
+
+    from storage.db import make_engine
+    from storage.store import SqlStore
+    from storage.workspaces import SqlWorkspaces
+
+    base = bot_url.removesuffix("/slack/events")
+    for k in range(1, count + 1):
+        with urllib.request.urlopen(f"{base}/slack/install", timeout=30) as page:
+            html, cookie = page.read().decode(), page.headers["Set-Cookie"].split(";")[0]
+        link = re.search(r'href="(https://slack\.com/oauth/v2/authorize[^"]+)"', html)
+        assert link is not None, html
+        url = link[1].replace("&amp;", "&")
+        grant = ask_slack(teams_url, "bench.authorize", {"url": url, "team": f"T{k}"})
+        redirect = f"{base}/slack/oauth_redirect?code={grant['code']}&state={grant['state']}"
+        request = urllib.request.Request(redirect, headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=30) as done:
+            assert done.status == 200
+    engine = make_engine(f"sqlite:///{folder}/installed.sqlite3")
+    store = SqlStore(engine, workers=0)
+    workspaces = SqlWorkspaces(store)
+    for k in range(1, count + 1):
+        customer = workspaces.customer_of(f"T{k}")
+        assert customer is not None
+        seed_customer(store, customer, approval_id=k)
+    engine.dispose()
 
 
 def serve_licensebot(slack_url: str, folder: str) -> None:
@@ -134,18 +233,24 @@ def serve_licensebot(slack_url: str, folder: str) -> None:
 
 
 def seed(found: Services, store: SqlStore) -> None:
+    customer = found.workspaces.customer_id(TEAM, "acme.example", datetime.now(UTC))
+    assert customer is not None
+    seed_customer(store, customer, approval_id=1)
+
+
+def seed_customer(store: SqlStore, customer: int, approval_id: int) -> None:
     """A customer with a subscription and a card (so status and balance have something to
     say), and an approval request already denied (so Approve answers "already decided")."""
     from sqlalchemy import insert
 
     from billing import commands as cmd
     from billing.actors import Actor
+    from services.billing import Billing
     from storage.models import ApprovalRow, table_of
 
     now = datetime.now(UTC)
     bench = Actor.system("bench")
-    customer = found.workspaces.customer_id(TEAM, "acme.example", now)
-    assert customer is not None
+    billing = Billing(store)
     signup = cmd.Signup(
         subscription="chrome",
         product="Chrome Enterprise Upgrade",
@@ -153,16 +258,16 @@ def seed(found: Services, store: SqlStore) -> None:
         licences=25,
         price="50.00",  # type: ignore[arg-type]
     )
-    found.billing.order(customer, signup, at=now, actor=bench)
+    billing.order(customer, signup, at=now, actor=bench)
     card = cmd.SetupBilling.model_validate(
         {"card": {"brand": "visa", "last4": "4242", "expires": "2099-12"}}
     )
-    found.billing.order(customer, card, at=now, actor=bench)
+    billing.order(customer, card, at=now, actor=bench)
     with store.engine.begin() as connection:
         connection.execute(
             insert(table_of(ApprovalRow)),
             {
-                "id": 1,
+                "id": approval_id,
                 "customer_id": customer,
                 "requested_by": ADMIN,
                 "requested_at": now,
@@ -222,31 +327,41 @@ def ready(url: str) -> None:
 # ---- the requests --------------------------------------------------------------------------
 
 
-def command_body(n: int, text: str, slack: str) -> bytes:
+@dataclass(frozen=True)
+class Where:
+    """Where a request comes from: its workspace, the stand-in base its response_urls are
+    under, and that workspace's decided approval request."""
+
+    team: str
+    slack: str
+    approval: int = 1
+
+
+def command_body(n: int, text: str, where: Where) -> bytes:
     return urlencode(
         {
             "token": "x",
-            "team_id": TEAM,
-            "team_domain": "acme",
+            "team_id": where.team,
+            "team_domain": where.team.lower(),
             "channel_id": "C1",
             "user_id": SUPER,
             "user_name": "ada",
             "command": "/license",
             "text": text,
             "api_app_id": "A1",
-            "response_url": f"{slack}/response/c{n}",
+            "response_url": f"{where.slack}/response/c{n}",
             "trigger_id": f"{n}.{int(time.time())}.bench",
         }
     ).encode()
 
 
-def click_body(n: int, action_id: str, value: str, slack: str) -> bytes:
+def click_body(n: int, action_id: str, value: str, where: Where) -> bytes:
     payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": {"id": SUPER, "username": "ada", "team_id": TEAM},
+        "user": {"id": SUPER, "username": "ada", "team_id": where.team},
         "api_app_id": "A1",
         "token": "x",
-        "team": {"id": TEAM, "domain": "acme"},
+        "team": {"id": where.team, "domain": where.team.lower()},
         "trigger_id": f"{n}.{int(time.time())}.bench",
         "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value}],
     }
@@ -257,7 +372,7 @@ def click_body(n: int, action_id: str, value: str, slack: str) -> bytes:
         payload["container"] = {"type": "message", "message_ts": "1.1", "channel_id": "C1"}
         payload["channel"] = {"id": "CAPPROVALS"}
         payload["message"] = {"ts": "1.1", "text": "Approval requested"}
-        payload["response_url"] = f"{slack}/response/a{n}"
+        payload["response_url"] = f"{where.slack}/response/a{n}"
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -270,11 +385,12 @@ REQUESTS = {
 """The four requests and their kinds: two slash commands, two buttons."""
 
 
-def request(n: int, name: str, slack: str) -> bytes:
+def request(n: int, name: str, where: Where) -> bytes:
     """Request number ``n``: `/license <name>`, or a click on the button ``name``."""
     if REQUESTS[name] == "command":
-        return command_body(n, name, slack)
-    return click_body(n, name, "1" if name == "approval_approve" else "", slack)
+        return command_body(n, name, where)
+    value = str(where.approval) if name == "approval_approve" else ""
+    return click_body(n, name, value, where)
 
 
 def headers_for(body: bytes) -> dict[str, str]:
@@ -388,13 +504,13 @@ def steady(
 # ---- what reached the stand-in ---------------------------------------------------------------
 
 
-def ask_slack(slack: str, method: str) -> dict[str, Any]:
+def ask_slack(slack: str, method: str, args: dict[str, str] | None = None) -> dict[str, Any]:
     parts = urlsplit(slack)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     connection.request(
         "POST",
         f"/api/{method}",
-        body=b"token=x",
+        body=urlencode({"token": "x", **(args or {})}).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     answer: dict[str, Any] = json.loads(connection.getresponse().read())
@@ -453,31 +569,49 @@ def measured(sent: list[Sent], arrived: dict[int, float], results: Results, app:
         figures.answers.append(late if late <= LATE else math.inf)
 
 
-class Bench:
-    def __init__(self, slack: str, urls: dict[str, str]) -> None:
-        self.slack = slack
-        self.urls = urls
-        self.serials = itertools.count(1)
-        self.sent = 0
+@dataclass(frozen=True)
+class Target:
+    """An app under test: where it listens, the stand-in it answers through, and where
+    request number n comes from."""
 
-    def requests(self, names: Iterator[str]) -> Iterator[tuple[int, str, bytes]]:
+    url: str
+    slack: str
+    where: Callable[[int], Where]
+
+
+class Bench:
+    def __init__(self, targets: dict[str, Target]) -> None:
+        self.targets = targets
+        self.apps = list(targets)
+        self.serials = itertools.count(1)
+        self.sent: dict[str, int] = {}
+        """Requests sent so far, by the stand-in that sees their answers."""
+
+    def requests(self, app: str, names: Iterator[str]) -> Iterator[tuple[int, str, bytes]]:
         """(serial, kind, body) of each named request, numbered across the whole run."""
+        where = self.targets[app].where
         for name in names:
             n = next(self.serials)
-            yield n, REQUESTS[name], request(n, name, self.slack)
+            yield n, REQUESTS[name], request(n, name, where(n))
+
+    def settled(self, app: str, sent: list[Sent], until: float) -> dict[int, float]:
+        """Wait for the answers owed (or ``until``); when each answer of the stand-in came."""
+        slack = self.targets[app].slack
+        self.sent[slack] = self.sent.get(slack, 0) + len(sent)
+        settle(slack, self.sent[slack], until)
+        return arrivals(slack)
 
     def bursts(self, rounds: int, size: int) -> Results:
         results: Results = {}
         for number in range(rounds + 1):  # round 0 warms up (imports, caches, first users.info)
             for kind in KINDS:
-                for app in APPS:
+                for app in self.apps:
                     names = itertools.cycle(n for n, k in REQUESTS.items() if k == kind)
-                    load = list(itertools.islice(self.requests(names), size))
-                    sent = burst(self.urls[app], load)
-                    self.sent += len(sent)
-                    settle(self.slack, self.sent, time.time() + DRAIN)  # rounds do not overlap
+                    load = list(itertools.islice(self.requests(app, names), size))
+                    sent = burst(self.targets[app].url, load)
+                    arrived = self.settled(app, sent, time.time() + DRAIN)  # rounds don't overlap
                     if number:
-                        measured(sent, arrivals(self.slack), results, app)
+                        measured(sent, arrived, results, app)
         return results
 
     def steady(self, rate: float, seconds: float) -> tuple[Results, dict[str, Tail]]:
@@ -485,13 +619,11 @@ class Bench:
         (or ``DRAIN`` passes) before the next app's load starts."""
         results: Results = {}
         tails: dict[str, Tail] = {}
-        for app in APPS:
+        for app in self.apps:
             names = itertools.cycle(("status", "open_buy", "balance", "approval_approve"))
-            sent = steady(self.urls[app], self.requests(names), rate, seconds)
-            self.sent += len(sent)
+            sent = steady(self.targets[app].url, self.requests(app, names), rate, seconds)
             stopped = max(s.at for s in sent)
-            settle(self.slack, self.sent, stopped + DRAIN)
-            arrived = arrivals(self.slack)
+            arrived = self.settled(app, sent, stopped + DRAIN)
             measured(sent, arrived, results, app)
             last = max(arrived.get(s.serial, stopped) for s in sent)
             tails[app] = Tail(last - stopped, sum(1 for s in sent if s.serial not in arrived))
@@ -518,7 +650,7 @@ def spoken(seconds: float) -> str:
 def table(results: Results) -> None:
     columns = ("ack p50", "ack p99", "answer p50", "answer p99", f"none {LATE:.0f} s")
     print(f"{'':22}" + "".join(f"{c:>11}" for c in columns))
-    for app in APPS:
+    for app in dict.fromkeys(app for app, _ in results):
         for kind in KINDS:
             f = results[(app, kind)]
             print(
@@ -535,16 +667,21 @@ def ratio(real: float, bare: float) -> str:
 
 
 def ratios(results: Results) -> None:
-    for kind in KINDS:
-        real, bare = results[("licensebot", kind)], results[("bare", kind)]
-        parts = []
-        for name, ours, theirs in (
-            ("ack", real.acks, bare.acks),
-            ("answer", real.answers, bare.answers),
-        ):
-            for p in (50, 99):
-                parts.append(f"{name} p{p} {ratio(percentile(ours, p), percentile(theirs, p))}")
-        print(f"ratio licensebot/bare, {kind}s: {', '.join(parts)} (target <= 1.3)")
+    pairs = [("licensebot", "bare", " (target <= 1.3)")]
+    if any(app == INSTALLED for app, _ in results):
+        pairs.append((INSTALLED, "licensebot", ""))
+    for ours_app, theirs_app, target in pairs:
+        for kind in KINDS:
+            real, other = results[(ours_app, kind)], results[(theirs_app, kind)]
+            parts = []
+            for name, ours, theirs in (
+                ("ack", real.acks, other.acks),
+                ("answer", real.answers, other.answers),
+            ):
+                for p in (50, 99):
+                    found = ratio(percentile(ours, p), percentile(theirs, p))
+                    parts.append(f"{name} p{p} {found}")
+            print(f"ratio {ours_app}/{theirs_app}, {kind}s: {', '.join(parts)}{target}")
 
 
 def report_bursts(results: Results, rounds: int, size: int) -> None:
@@ -561,7 +698,7 @@ def report_steady(results: Results, tails: dict[str, Tail], rate: float, seconds
     ratios(results)
     slowest = max(max(f.acks) for f in results.values())
     print(f"slowest ack: {spoken(slowest)} (Slack's limit: 3000 ms)")
-    for app in APPS:
+    for app in tails:
         answers = [a for kind in KINDS for a in results[(app, kind)].answers]
         missing = sum(1 for a in answers if math.isinf(a))
         p99 = percentile(answers, 99)
@@ -599,6 +736,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=50, help="requests per burst")
     parser.add_argument("--rate", type=float, default=100, help="steady requests per second")
     parser.add_argument("--seconds", type=float, default=30, help="steady load per app (0: none)")
+    parser.add_argument(
+        "--workspaces", type=int, default=50, help="OAuth installations (0: no such app)"
+    )
     options = parser.parse_args()
     processes: list[subprocess.Popen[str]] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -609,7 +749,23 @@ def main() -> None:
             processes.append(real)
             bare, bare_url = start("--serve", "bare", slack)
             processes.append(bare)
-            bench = Bench(slack, {"licensebot": real_url, "bare": bare_url})
+            one = Target(real_url, slack, lambda _n: Where(TEAM, slack))
+            targets = {"licensebot": one, "bare": Target(bare_url, slack, one.where)}
+            if options.workspaces:
+                many, teams = start("--serve", "teams", str(options.workspaces))
+                processes.append(many)
+                oauth, oauth_url = start("--serve", "installed", teams, folder)
+                processes.append(oauth)
+                install(oauth_url, teams, options.workspaces, folder)
+                count = options.workspaces
+
+                def spread(n: int) -> Where:
+                    k = 1 + n % count
+                    return Where(f"T{k}", f"{teams}/t/T{k}", approval=k)
+
+                targets[INSTALLED] = Target(oauth_url, teams, spread)
+                print(f"{INSTALLED}: licensebot in OAuth mode, installed in {count} workspaces")
+            bench = Bench(targets)
             if options.rounds:
                 report_bursts(
                     bench.bursts(options.rounds, options.burst), options.rounds, options.burst
@@ -630,6 +786,8 @@ if __name__ == "__main__":
             "slack": serve_slack,
             "licensebot": serve_licensebot,
             "bare": serve_bare,
+            "teams": serve_teams,
+            "installed": serve_installed,
         }
         servers[kind](*rest)
     else:

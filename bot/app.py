@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 import handlers
 from bot.config import Settings
 from bot.gate import WSGI
-from bot.installs import installation_store, oauth_settings
+from bot.installs import authorization, installation_store, oauth_settings
 from bot.sandbox.card_page import AUTHENTICATE_PATH, AuthenticationPage, CardPage
 from bot.sandbox.card_page import PATH as CARD_PATH
 from bot.webhooks import PATH as WEBHOOK_PATH
@@ -174,6 +174,7 @@ def build_app(settings: Settings, services: Services) -> App:
         oauth = {
             "installation_store": workspaces.tokens,
             "oauth_settings": oauth_settings(settings, services, workspaces.tokens, client),
+            "authorize": authorization(settings, workspaces.tokens, client),
         }
     app = App(  # the token comes with the client (Bolt reads the same one from the environment)
         signing_secret=settings.slack_signing_secret.get_secret_value(),

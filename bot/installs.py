@@ -5,8 +5,14 @@ installation's customer, its first super-admin (SPEC "Many workspaces" 1-2)."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
@@ -35,6 +41,9 @@ SCOPES = (
 )
 """The bot scopes, as manifest.yml lists them."""
 STATE_SECONDS = 600
+AUTHORIZED_SECONDS = 300.0
+"""How long Bolt's answer to "which bot is this request for" is kept per token."""
+AUTHORIZED_LIMIT = 10_000
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
@@ -64,6 +73,75 @@ def oauth_settings(
         ),
         callback_options=CallbackOptions(success=installed, failure=_failed),
     )
+
+
+class RecentAuthorizations(MutableMapping[str, AuthorizeResult]):
+    """Bolt's authorize results by bot token, each kept for a while and at most `limit`.
+
+    Bolt finds the installation's bot in the database on every request, then asks Slack's
+    auth.test who that token is: a round trip to Slack before every ack. Its own cache of
+    the answers keeps every token it ever saw, forever (rotation mints new ones twice a
+    day); this one forgets after `seconds`, so a request costs one database read. The
+    database read still comes first: an uninstalled workspace's tokens are gone from the
+    store, so a cached answer is never used for one."""
+
+    def __init__(self, seconds: float = AUTHORIZED_SECONDS, limit: int = AUTHORIZED_LIMIT) -> None:
+        self.seconds, self.limit = seconds, limit
+        self._found: OrderedDict[str, tuple[float, AuthorizeResult]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, token: str) -> AuthorizeResult:
+        with self._lock:
+            until, result = self._found[token]
+            if until <= time.monotonic():
+                del self._found[token]
+                raise KeyError(token)
+            return result
+
+    def __contains__(self, token: object) -> bool:
+        try:
+            self[str(token)]
+        except KeyError:
+            return False
+        return True
+
+    def __setitem__(self, token: str, result: AuthorizeResult) -> None:
+        with self._lock:
+            self._found[token] = (time.monotonic() + self.seconds, result)
+            self._found.move_to_end(token)
+            while len(self._found) > self.limit:
+                self._found.popitem(last=False)
+
+    def __delitem__(self, token: str) -> None:
+        with self._lock:
+            del self._found[token]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._found))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._found)
+
+
+def authorization(
+    settings: Settings, store: SQLAlchemyInstallationStore, client: WebClient
+) -> InstallationStoreAuthorize:
+    """Bolt's authorisation from the installations' store, bot tokens only, rotated when
+    they are about to expire, with auth.test's answers kept a while (RecentAuthorizations)."""
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    found = InstallationStoreAuthorize(
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        logger=logging.getLogger("slack_bolt.App"),
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+    )
+    found.authorize_result_cache = RecentAuthorizations()  # type: ignore[assignment]
+    return found
 
 
 def _failed(args: Any) -> BoltResponse:
