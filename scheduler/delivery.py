@@ -63,16 +63,25 @@ class Deliverer:
             with self.outbox.claim(self.clock()) as claim:
                 if claim is None:
                     break
-                route = routes.route(claim.alert.customer_id)
-                if route is None:
-                    self._hold(claim, result)
-                elif not self._deliver(claim, route, result):
-                    break
+                customer = claim.alert.customer_id
+                if routes.known(customer):
+                    if not self._send(claim, routes.route(customer), result):
+                        break
+                    continue
+            # Released untouched: a route is looked up outside the claim's transaction, as
+            # it reads the database and may write a refreshed token (SQLite has one writer).
+            routes.route(customer)
         return result
 
+    def _send(self, claim: Claim, route: Route | None, result: Sweep) -> bool:
+        if route is None:
+            self._hold(claim, result)
+            return True
+        return self._deliver(claim, route, result)
+
     def _hold(self, claim: Claim, result: Sweep) -> None:
-        """Uninstalled since the claim, or its token is gone: it waits, no attempt counted."""
-        claim.retry(self.clock() + HOLD, "uninstalled", count_attempt=False)
+        """Uninstalled since the claim, or no usable token: it waits, no attempt counted."""
+        claim.retry(self.clock() + HOLD, "no_token", count_attempt=False)
         result.held += len(claim.alerts)
 
     def _deliver(self, claim: Claim, route: Route, result: Sweep) -> bool:

@@ -5,14 +5,18 @@ workspaces" 3-4)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackTokenRotationError
 
 from services.people import Directory
 from services.workspaces import InstalledWorkspaces
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,17 @@ class Route:
 
 
 class Destinations(Protocol):
+    fixed: bool
+    """True when every customer has the same route, known without reading anything."""
+
     def route(self, customer_id: int) -> Route | None:
         """None while the customer's workspace is uninstalled: its alerts wait."""
 
 
 class OneWorkspace:
     """Single-workspace mode: one token, one channel, for every customer."""
+
+    fixed = True
 
     def __init__(
         self,
@@ -51,12 +60,20 @@ class Installations:
     """OAuth mode: each customer's installation token (refreshed first when rotating), its
     billing channel (or the installer's DM) and its channel language."""
 
+    fixed = False
+
     def __init__(self, workspaces: InstalledWorkspaces, directory: Directory) -> None:
         self.workspaces = workspaces
         self.directory = directory
 
     def route(self, customer_id: int) -> Route | None:
-        client = self.workspaces.client_for(customer_id)
+        """None also when the token could not be refreshed: that workspace's alerts wait,
+        the others' go on."""
+        try:
+            client = self.workspaces.client_for(customer_id)
+        except SlackTokenRotationError as error:
+            log.warning("customer %s: the bot token could not be refreshed: %s", customer_id, error)
+            return None
         record = self.workspaces.record(customer_id)
         if client is None or record is None:
             return None
@@ -76,6 +93,9 @@ class PerSweep:
     def __init__(self, destinations: Destinations) -> None:
         self.destinations = destinations
         self._routes: dict[int, Route | None] = {}
+
+    def known(self, customer_id: int) -> bool:
+        return self.destinations.fixed or customer_id in self._routes
 
     def route(self, customer_id: int) -> Route | None:
         if customer_id not in self._routes:
