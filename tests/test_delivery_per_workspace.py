@@ -20,12 +20,15 @@ from sqlalchemy import Engine, select
 
 from billing import commands as cmd
 from billing.actors import Actor
+from billing.approvals import Approval, ApprovalStatus
 from billing.history import AuditPage
 from billing.tenancy import Installed
+from bot.runtime import finish_interrupted_approvals
 from bot.sandbox.identities import Person
 from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import Deliverer
 from scheduler.destinations import Installations
+from services.context import Services
 from services.people import Directory
 from services.workspaces import InstalledWorkspaces
 from storage.models import AlertRow, AuditRow
@@ -279,3 +282,59 @@ def test_a_token_about_to_expire_is_refreshed_and_the_new_one_posts(
     assert [token for _, token, _ in posts(slack)] == ["Bearer xoxe.xoxb-acme-refreshed"] * 2
     bot = world.tokens.find_bot(enterprise_id=None, team_id="TACME")
     assert bot is not None and bot.bot_token == "xoxe.xoxb-acme-refreshed"
+
+
+@dataclass
+class Interrupted:
+    """Stands for services.approvals.Approvals: the requests it finishes at start."""
+
+    left: list[Approval]
+
+    def finish_interrupted(self, at: datetime) -> list[Approval]:
+        return self.left
+
+
+def test_approvals_finished_at_start_are_announced_with_each_installations_token(
+    world: World, slack: SlackApi
+) -> None:
+    """OAuth mode has no bot token of its own: the decision is announced in the request's
+    own workspace, and not at all in an uninstalled one (the order is applied anyway)."""
+    acme, globex = two_workspaces(world)
+    world.workspaces.uninstall(None, "TGLOBEX", False, "app_uninstalled", T0)
+    left = [
+        Approval(
+            customer_id,
+            requester,
+            T0,
+            "key",
+            "signup",
+            {},
+            "en",
+            status=ApprovalStatus.APPLIED,
+            decided_by="USUPER",
+            channel=channel,
+            message_ts="1700000000.000100",
+            id=number,
+        )
+        for number, (customer_id, requester, channel) in enumerate(
+            [(acme, "UACME", "CACME"), (globex, "UGLOBEX", "CGLOBEX")], start=1
+        )
+    ]
+    found = Services(
+        billing=billing_of(world.store),
+        approvals=Interrupted(left),  # type: ignore[arg-type]
+        workspaces=world.workspaces,
+        directory=Directory(WebClient(base_url=slack.api_url), ()),
+        reader=world.store,
+        clock=world.clock,
+    )
+    slack.clear()
+    finish_interrupted_approvals(found)
+    said = [
+        (call.method, call.args["channel"], call.headers.get("authorization"))
+        for call in slack.calls
+    ]
+    assert said == [
+        ("chat.update", "CACME", "Bearer xoxb-acme"),
+        ("chat.postMessage", "UACME", "Bearer xoxb-acme"),
+    ]
