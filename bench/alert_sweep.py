@@ -30,6 +30,7 @@ from billing.calendar import day_start
 from billing.jobs import run_daily
 from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import Deliverer
+from scheduler.destinations import OneWorkspace
 from storage.db import make_engine
 from storage.models import AlertRow
 from storage.outbox import Outbox
@@ -177,13 +178,8 @@ def one_run(customers: int, per_customer: int, deliver: int, seed_value: int) ->
         enqueued = connection.execute(select(func.count()).select_from(AlertRow)).scalar_one()
     with SlackApi() as slack:
         clock = lambda: AT + timedelta(minutes=1)  # noqa: E731
-        deliverer = Deliverer(
-            Outbox(store),
-            WebClient(token="xoxb-bench", base_url=slack.api_url),
-            "CBILLING",
-            "en",
-            clock,
-        )
+        client = WebClient(token="xoxb-bench", base_url=slack.api_url)
+        deliverer = Deliverer(Outbox(store), OneWorkspace(client, "CBILLING", "en"), clock)
         started = time.perf_counter()
         result = deliverer.sweep(limit=deliver)
         delivery_s = time.perf_counter() - started

@@ -10,6 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.logs import configure
 from handlers.request_messages import announce
 from services.context import Services
+from services.workspaces import InstalledWorkspaces
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.store import SqlStore
@@ -51,10 +53,23 @@ def finish_interrupted_approvals(found: Services) -> None:
     """Requests an older release approved but stopped before applying are applied now, and
     announced like any decision."""
     for approval in found.approvals.finish_interrupted(found.clock()):
+        client = _client_of(found, approval.customer_id)
+        if client is None:
+            log.info("request %s applied; its workspace is uninstalled", approval.id)
+            continue
         try:
-            announce(found, found.directory.client, approval)
+            announce(found, client, approval)
         except (SlackApiError, OSError) as error:
             log.warning("request %s applied; could not announce it: %s", approval.id, error)
+
+
+def _client_of(found: Services, customer_id: int) -> WebClient | None:
+    """The bot's client, or in OAuth mode the customer's own installation's (the bot has
+    no token of its own there); None while that workspace is uninstalled."""
+    workspaces = found.workspaces
+    if isinstance(workspaces, InstalledWorkspaces):
+        return workspaces.client_for(customer_id)
+    return found.directory.client
 
 
 def _start_scheduler(settings: Settings, found: Services, store: SqlStore) -> BackgroundScheduler:

@@ -1,8 +1,10 @@
-"""Posting the outbox to Slack: the billing channel, and the person who caused the alert.
+"""Posting the outbox to Slack: the billing channel, and the person who caused the alert,
+each customer's in its own workspace (scheduler.destinations).
 
 Slack's 429 answers are honoured (the alert waits Retry-After, and the sweep pauses);
 other failures are retried with exponential backoff and, after MAX_ATTEMPTS, recorded
-as failed, with an audit row that `/license audit` shows.
+as failed, with an audit row that `/license audit` shows. The alerts of an uninstalled
+workspace wait for a reinstall, and are dropped (audited) after 30 days.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from billing.history import Notice
+from scheduler.destinations import Destinations, PerSweep, Route
 from storage.outbox import Claim, Outbox
 from views.alerts import message
 from views.kit import dicts
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 LONGEST_BACKOFF = timedelta(hours=1)
+HOLD = timedelta(minutes=5)
+"""How long an alert whose workspace has no token waits before it is looked at again."""
 
 
 @dataclass
@@ -31,26 +35,19 @@ class Sweep:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0
+    dropped: int = 0
     paused_until: datetime | None = None
     errors: list[str] = field(default_factory=list)
 
 
 class Deliverer:
     def __init__(
-        self,
-        outbox: Outbox,
-        client: WebClient,
-        channel: str,
-        language: str,
-        clock: Callable[[], datetime],
-        person_language: Callable[[str], str] | None = None,
+        self, outbox: Outbox, destinations: Destinations, clock: Callable[[], datetime]
     ) -> None:
         self.outbox = outbox
-        self.client = client
-        self.channel = channel
-        self.language = language
+        self.destinations = destinations
         self.clock = clock
-        self.person_language = person_language or (lambda _user: language)
         self.paused_until: datetime | None = None
 
     def sweep(self, limit: int = 500) -> Sweep:
@@ -60,24 +57,43 @@ class Deliverer:
         if self.paused_until is not None and self.clock() < self.paused_until:
             result.paused_until = self.paused_until
             return result
+        result.dropped = self.outbox.drop_held(self.clock())
+        routes = PerSweep(self.destinations)
         for _ in range(limit):
             with self.outbox.claim(self.clock()) as claim:
                 if claim is None:
                     break
-                if not self._deliver(claim, result):
-                    break
+                customer = claim.alert.customer_id
+                if routes.known(customer):
+                    if not self._send(claim, routes.route(customer), result):
+                        break
+                    continue
+            # Released untouched: a route is looked up outside the claim's transaction, as
+            # it reads the database and may write a refreshed token (SQLite has one writer).
+            routes.route(customer)
         return result
 
-    def _deliver(self, claim: Claim, result: Sweep) -> bool:
+    def _send(self, claim: Claim, route: Route | None, result: Sweep) -> bool:
+        if route is None:
+            self._hold(claim, result)
+            return True
+        return self._deliver(claim, route, result)
+
+    def _hold(self, claim: Claim, result: Sweep) -> None:
+        """Uninstalled since the claim, or no usable token: it waits, no attempt counted."""
+        claim.retry(self.clock() + HOLD, "no_token", count_attempt=False)
+        result.held += len(claim.alerts)
+
+    def _deliver(self, claim: Claim, route: Route, result: Sweep) -> bool:
         alert, now = claim.alert, self.clock()
-        text, blocks = message(alert, self.language, claim.alerts[1:])
+        text, blocks = message(alert, route.language, claim.alerts[1:])
         try:
-            self.client.chat_postMessage(channel=self.channel, text=text, blocks=dicts(blocks))
+            route.client.chat_postMessage(channel=route.channel, text=text, blocks=dicts(blocks))
         except SlackApiError as error:
             return self._failed(claim, error, now, result)
         claim.sent(now)
         result.sent += len(claim.alerts)
-        self._tell_actor(claim.alerts)
+        self._tell_actor(claim.alerts, route)
         return True
 
     def _failed(self, claim: Claim, error: SlackApiError, now: datetime, result: Sweep) -> bool:
@@ -104,15 +120,16 @@ class Deliverer:
         result.errors.append(reason)
         return True
 
-    def _tell_actor(self, alerts: list[Notice]) -> None:
-        """Best effort: the admin whose request caused the alert also gets it directly."""
+    def _tell_actor(self, alerts: list[Notice], route: Route) -> None:
+        """Best effort: the admin whose request caused the alert also gets it directly, in
+        the same workspace."""
         alert = alerts[0]
         user = alert.notify
         if user is None:
             return
-        text, blocks = message(alert, self.person_language(user), alerts[1:])
+        text, blocks = message(alert, route.person_language(user), alerts[1:])
         try:
-            self.client.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))
+            route.client.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))
         except SlackApiError as error:
             log.info(
                 "could not tell %s about alert %s: %s",

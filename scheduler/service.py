@@ -19,9 +19,11 @@ from slack_sdk import WebClient
 
 from billing.calendar import PACIFIC
 from scheduler.delivery import Deliverer
+from scheduler.destinations import Destinations, Installations, OneWorkspace
 from scheduler.runner import Runner
 from services.context import Services
 from services.reconciliation import Reconciler
+from services.workspaces import InstalledWorkspaces
 from storage.outbox import Outbox
 from storage.store import SqlStore
 
@@ -31,15 +33,20 @@ DELIVERY_SECONDS = 5
 
 
 def deliverer_for(services: Services, store: SqlStore, client: WebClient) -> Deliverer:
-    """Alert delivery with `client`, which should not retry 429s itself: the outbox
-    schedules them."""
-    settings = services.workspaces.settings
-    return Deliverer(
-        Outbox(store),
+    """Alert delivery with `client` in single-workspace mode, with each installation's own
+    client in OAuth mode; neither should retry 429s itself: the outbox schedules them."""
+    return Deliverer(Outbox(store), destinations_for(services, client), services.clock)
+
+
+def destinations_for(services: Services, client: WebClient) -> Destinations:
+    workspaces = services.workspaces
+    if isinstance(workspaces, InstalledWorkspaces):
+        return Installations(workspaces, services.directory)
+    settings = workspaces.settings
+    return OneWorkspace(
         client,
         settings.billing_channel,
         settings.channel_language,
-        services.clock,
         person_language=lambda user: services.directory.person(user).language,
     )
 

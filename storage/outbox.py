@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, type_coerce, update
+from sqlalchemy import ColumnElement, Connection, exists, func, insert, select, type_coerce, update
 
 from billing.account import AuditEntry
 from billing.actors import SCHEDULER
@@ -25,6 +25,7 @@ from storage.models import (
     CustomerRow,
     InvoiceLineRow,
     SubscriptionRow,
+    WorkspaceRow,
     table_of,
 )
 from storage.saving import audit_row
@@ -32,6 +33,18 @@ from storage.store import SqlStore
 from storage.types import Money
 
 ALERTS = table_of(AlertRow)
+WORKSPACES = table_of(WorkspaceRow)
+HELD_FOR = timedelta(days=30)
+"""How long the alerts of an uninstalled workspace wait for a reinstall (SPEC "Many
+workspaces" 4)."""
+
+
+def _held() -> ColumnElement[bool]:
+    """The alert's workspace is uninstalled. A customer without a workspaces row (single-
+    workspace mode) is never held."""
+    return exists().where(
+        WORKSPACES.c.customer_id == ALERTS.c.customer_id, WORKSPACES.c.uninstalled_at.is_not(None)
+    )
 
 
 class Claim:
@@ -78,11 +91,13 @@ class Outbox:
 
     @contextmanager
     def claim(self, now: datetime) -> Iterator[Claim | None]:
-        """The oldest alert due by `now` that no one else holds, locked until the block ends."""
+        """The oldest alert due by `now` that no one else holds, locked until the block ends.
+        Alerts of uninstalled workspaces wait for a reinstall: skipped here, they neither
+        block the others nor are claimed again at every sweep."""
         with self.engine.begin() as connection:
             query = (
                 select(ALERTS)
-                .where(ALERTS.c.status == "pending", ALERTS.c.next_attempt_at <= now)
+                .where(ALERTS.c.status == "pending", ALERTS.c.next_attempt_at <= now, ~_held())
                 .order_by(ALERTS.c.next_attempt_at, ALERTS.c.id)
                 .limit(1)
             )
@@ -153,6 +168,32 @@ class Outbox:
             dict(row.facts or {}),
             row.notify_user,
         )
+
+    def drop_held(self, now: datetime, older_than: timedelta = HELD_FOR) -> int:
+        """Pending alerts of uninstalled workspaces that fell due more than `older_than` ago
+        are dropped, each with an audit row: a reinstall months later should not bring back
+        stale news. Returns how many. Rows another replica holds are left to it."""
+        with self.engine.begin() as connection:
+            query = select(ALERTS.c.id, ALERTS.c.customer_id, ALERTS.c.kind, ALERTS.c.at).where(
+                ALERTS.c.status == "pending", ALERTS.c.at < now - older_than, _held()
+            )
+            if self.postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = connection.execute(query.order_by(ALERTS.c.id)).all()
+            if not rows:
+                return 0
+            ids = [row.id for row in rows]
+            connection.execute(update(ALERTS).where(ALERTS.c.id.in_(ids)).values(status="dropped"))
+            for row in rows:
+                change = Change(
+                    "alert_dropped",
+                    f"{row.kind}:{row.id}",
+                    None,
+                    {"due": row.at.isoformat(), "why": "uninstalled"},
+                )
+                entry = AuditEntry(SCHEDULER, now, change)
+                connection.execute(insert(table_of(AuditRow)), audit_row(row.customer_id, entry))
+        return len(rows)
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as connection:

@@ -17,6 +17,7 @@ from billing.actors import Actor
 from billing.calendar import PACIFIC, day_start, pacific_day
 from bot.sandbox.slack_api import SlackApi
 from scheduler.delivery import MAX_ATTEMPTS, Deliverer
+from scheduler.destinations import OneWorkspace
 from storage.models import AlertRow, AuditRow
 from storage.outbox import Outbox
 from storage.store import SqlStore
@@ -38,7 +39,7 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackApi]:
 
 def deliverer(store: SqlStore, slack: SlackApi, clock: Clock) -> Deliverer:
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
-    return Deliverer(Outbox(store), client, CHANNEL, "en", clock)
+    return Deliverer(Outbox(store), OneWorkspace(client, CHANNEL, "en"), clock)
 
 
 Step = tuple[datetime, str, Any]

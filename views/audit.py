@@ -52,6 +52,7 @@ ACTIONS = {
     "renew_domain": N_("domain renewed"),
     "refund": N_("refund answered by the processor"),
     "dispute": N_("payment disputed"),
+    "alert_dropped": N_("dropped an alert held 30 days while the app was uninstalled"),
 }
 """Every action the audit trail records, as the reader says it."""
 
