@@ -20,6 +20,7 @@ from billing.actors import Actor
 from billing.model import Plan
 from bot.sandbox.identities import Person
 from bot.sandbox.slack_teams import SlackTeams
+from services.people import Role
 from tests.slack.flows import audit_actions, rows, seed_catalogue
 from tests.slack.installed import (
     CLIENT_ID,
@@ -141,7 +142,7 @@ def test_two_workspaces_install_and_each_is_a_customer(
     foreign = ask(oauth_bot, "T1", "UG1", "admins")
     assert "UA1" not in foreign and "UG1" not in foreign
     asker = oauth_bot.services.asker("T1", "UG1", "acme", installation="T1")
-    assert asker.customer_id == acme and asker.role.name == "NONE"
+    assert asker.customer_id == acme and asker.role is Role.NONE
 
     exchanges = oauth_calls(teams)
     assert len(exchanges) == 2
