@@ -166,12 +166,14 @@ def record_installation(
     )
     bot = WebClient(token=found.bot_token, base_url=client.base_url)
     person = services.directory.person(found.user_id, bot, installed.key)
-    first = person.id
+    first, named = person.id, person
     if person.consumer_account or not person.email:
         first = _primary_owner(bot) or person.id
+        if first != person.id:  # the organisation's domain is the owner's, not gmail.com
+            named = services.directory.person(first, bot, installed.key)
     domain = (
-        person.email.split("@")[-1].lower()
-        if "@" in person.email
+        named.email.split("@")[-1].lower()
+        if "@" in named.email and not named.consumer_account
         else f"{installed.key.lower()}.slack"
     )
     customer = workspaces.install(installed, domain, first, services.clock())

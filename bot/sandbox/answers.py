@@ -47,6 +47,7 @@ class Answers:
             "auth.test": self.auth_test,
             "users.info": self.users_info,
             "users.lookupByEmail": self.users_by_email,
+            "users.list": self.users_list,
             "conversations.open": self.conversations_open,
             "chat.postMessage": self.post_message,
             "chat.postEphemeral": self.post_ephemeral,
@@ -95,6 +96,13 @@ class Answers:
         if not found:
             return error("users_not_found")
         return {"ok": True, "user": found[0].as_slack_user(self.team, with_locale=False)}
+
+    def users_list(self, _args: Args) -> Answer:
+        """Everyone on one page (no cursor): the stand-in's workspaces are small."""
+        with self.workspace.lock:
+            people = list(self.workspace.people.values())
+        members = [p.as_slack_user(self.team, with_locale=False) for p in people]
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
     def conversations_open(self, args: Args) -> Answer:
         if args.get("channel"):

@@ -41,6 +41,8 @@ class Person:
     tz: str = "America/Los_Angeles"
     is_admin: bool = False
     is_owner: bool = False
+    is_primary_owner: bool = False
+    """The workspace's primary owner (one per workspace, also an owner); users.list says so."""
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -58,7 +60,8 @@ class Person:
             "tz": self.tz,
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "is_admin": self.is_admin,
-            "is_owner": self.is_owner,
+            "is_owner": self.is_owner or self.is_primary_owner,
+            "is_primary_owner": self.is_primary_owner,
             "is_bot": False,
             "profile": {"email": self.email, "real_name": self.name, "display_name": self.name},
         }

@@ -212,7 +212,7 @@ class SlackTeams(Recorder):
             return _reply(start_response, 200, self.methods[rest](args))
         if rest == "oauth.v2.access":
             answer = self._oauth_access(args, headers)
-            self.record_call(Call(rest, _redacted(args), headers, arrived, 200))
+            self.record_call(Call(rest, _redacted(args), _redacted_auth(headers), arrived, 200))
             return _reply(start_response, 200, answer)
         token = str(args.get("token") or headers.get("authorization", "").removeprefix("Bearer "))
         team_id, refused = self._team_for(token, args)
@@ -328,6 +328,16 @@ def _client_credentials(args: dict[str, Any], headers: dict[str, str]) -> tuple[
 
 def _redacted(args: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k in {"client_secret", "refresh_token"} else v) for k, v in args.items()}
+
+
+def _redacted_auth(headers: dict[str, str]) -> dict[str, str]:
+    """The headers with the app's secret masked: HTTP basic auth kept as ``Basic <client
+    id>:***`` (decoded), so a test sees which app asked and never the secret."""
+    auth = headers.get("authorization", "")
+    if not auth.startswith("Basic "):
+        return headers
+    client_id = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")[0]
+    return {**headers, "authorization": f"Basic {client_id}:***"}
 
 
 def _reply(start_response: StartResponse, status: int, data: dict[str, Any]) -> list[bytes]:
