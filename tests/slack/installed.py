@@ -41,6 +41,7 @@ GRID = "E1"
 ACME_PEOPLE = (
     Person("UA1", "ada@acme.example", "ada", is_owner=True),
     Person("UA2", "alan@acme.example", "alan"),
+    Person("UA3", "katherine@acme.example", "katherine"),
 )
 GLOBEX_PEOPLE = (
     Person("UG1", "hank@globex.example", "hank", is_owner=True),

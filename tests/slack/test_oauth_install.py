@@ -211,10 +211,10 @@ def test_an_org_wide_grid_install_is_one_customer_for_its_workspaces(
         assert oauth_bot.services.asker(team_id, "UI1", installation="E1").customer_id == org
 
     # set from one workspace, seen from the other: the same customer
-    answer = ask(oauth_bot, "T3", "UI1", "channels <#CGRID|billing>", org_install=True)
-    assert "<#CGRID>" in answer
-    assert "<#CGRID>" in ask(oauth_bot, "T4", "UI1", "channels", org_install=True)
-    assert oauth_bot.workspaces.settings_for(org).billing_channel == "CGRID"
+    answer = ask(oauth_bot, "T3", "UI1", "channels <#CEAST|billing>", org_install=True)
+    assert "<#CEAST>" in answer
+    assert "<#CEAST>" in ask(oauth_bot, "T4", "UI1", "channels", org_install=True)
+    assert oauth_bot.workspaces.settings_for(org).billing_channel == "CEAST"
     assert customers(engine) == [("E1",)]
 
 
@@ -462,16 +462,18 @@ def test_channels_and_admins_set_from_slack_change_only_that_workspace(
     acme, globex = oauth_bot.customer_of("T1"), oauth_bot.customer_of("T2")
     assert "<@UA1>" in ask(oauth_bot, "T1", "UA1", "channels")  # the installer's DM until set
 
-    answer = ask(oauth_bot, "T1", "UA1", "channels <#CBILL|billing> <#CAPPROVE|approvals> fr")
-    assert "<#CBILL>" in answer and "<#CAPPROVE>" in answer and "français" in answer
+    answer = ask(oauth_bot, "T1", "UA1", "channels <#CACMEBILL|billing> <#CACMEAPPR|approvals> fr")
+    assert "<#CACMEBILL>" in answer and "<#CACMEAPPR>" in answer and "français" in answer
     answer = ask(oauth_bot, "T1", "UA1", "admins add <@UA2|alan>")
     assert mentioned(answer) == {"UA1", "UA2"}
     ask(oauth_bot, "T1", "UA1", "admins add <@UA3> super")
+    stranger = ask(oauth_bot, "T1", "UA1", "admins add <@UG2> super")  # Globex's, not Acme's
+    assert "<@UG2> is not a member of this workspace." in stranger
 
     mine = oauth_bot.workspaces.settings_for(acme)
     assert (mine.billing_channel, mine.approvals_channel, mine.channel_language) == (
-        "CBILL",
-        "CAPPROVE",
+        "CACMEBILL",
+        "CACMEAPPR",
         "fr",
     )
     assert (mine.super_admins, mine.admins) == (("UA1", "UA3"), ("UA2",))
@@ -483,7 +485,7 @@ def test_channels_and_admins_set_from_slack_change_only_that_workspace(
     )
     assert (theirs.super_admins, theirs.admins) == (("UG1",), ())
     globex_channels = ask(oauth_bot, "T2", "UG1", "channels")
-    assert "<#CBILL>" not in globex_channels and "<@UG1>" in globex_channels
+    assert "<#CACMEBILL>" not in globex_channels and "<@UG1>" in globex_channels
     assert mentioned(ask(oauth_bot, "T2", "UG1", "admins")) == {"UG1"}
 
     # someone who is no super-admin changes nothing
