@@ -27,6 +27,8 @@ from billing.tenancy import Installed
 from bot.config import Settings
 from services.context import Services
 from services.workspaces import InstalledWorkspaces
+from views.kit import dicts
+from views.workspace_setup import welcome
 
 log = logging.getLogger(__name__)
 SCOPES = (
@@ -176,9 +178,24 @@ def record_installation(
         if "@" in named.email and not named.consumer_account
         else f"{installed.key.lower()}.slack"
     )
+    new = workspaces.installations.customer_of(installed.key) is None
     customer = workspaces.install(installed, domain, first, services.clock())
     log.info("installed in %s (customer %s)", installed.key, customer)
+    if new:
+        _welcome(
+            bot, first, services.directory.person(first, bot, installed.key).language, installed
+        )
     return customer
+
+
+def _welcome(bot: WebClient, user: str, lang: str, installed: Installed) -> None:
+    """The first super-admin's direct message: what to set up, and the button that opens the
+    set-up modal. Best effort: the install stands without it."""
+    text, blocks = welcome(lang, installed.name)
+    try:
+        bot.chat_postMessage(channel=user, text=text, blocks=dicts(blocks))
+    except SlackApiError as error:
+        log.warning("could not welcome %s: %s", user, error.response.get("error"))
 
 
 def _primary_owner(client: WebClient) -> str | None:

@@ -22,6 +22,7 @@ from handlers import (
     modals,
     seat_files,
     seats,
+    setup_modal,
 )
 from handlers.answers import AnswerPool
 from handlers.wiring import COMMAND, Wiring, acknowledge, middleware
@@ -29,6 +30,7 @@ from services.context import Services
 from views import audit as view_audit
 from views import seat_files as view_seat_files
 from views import seats as view_seats
+from views import workspace_setup as view_setup
 from views.forms import CONFIRM
 from views.kit import LINKS
 
@@ -50,6 +52,8 @@ def register(app: App, services: Services, answers: AnswerPool) -> None:
     app.event("user_change")(seats.user_change)
     app.event({"type": "message", "subtype": "file_share"})(seat_files.shared)
     app.action(view_seat_files.APPLY_VALID)(ack=acknowledge, lazy=[seat_files.apply_valid])
+    app.action(view_setup.OPEN)(ack=acknowledge, lazy=[setup_modal.open_setup])
+    app.view(view_setup.CALLBACK)(setup_modal.submit_setup)
     if services.workspaces.oauth:
         for kind in installs.UNINSTALLS:
             app.event(kind)(installs.uninstalled)

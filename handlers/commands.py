@@ -391,6 +391,7 @@ READS: dict[str, Callable[[Request], None]] = {
     "transactions": transactions,
     "admins": workspace_setup.admins,
     "channels": workspace_setup.channels,
+    "setup": workspace_setup.setup,
     "audit": audit,
     "seats": seats.seats,
     "assign": seats.assign,

@@ -6,18 +6,29 @@ from __future__ import annotations
 
 import re
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from handlers.commands import Request, person
+from services.context import Asker
 from services.people import Role
 from services.workspaces import InstalledWorkspaces
 from views import replies
+from views import workspace_setup as view
 from views.i18n import N_, t
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,20})(?:\|[^<>]{0,80})?>$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,20})(?:\|[^<>]{0,80})?>$")
 ADMINS_USAGE = "`/license admins add @person [super]` or `/license admins remove @person`"
 CHANNELS_USAGE = "`/license channels #billing [#approvals] [en|fr]`"
+NOT_A_MEMBER = N_("<@{user}> is not a member of this workspace.")
+CANNOT_POST = N_(
+    "licensebot cannot post in <#{channel}>: invite it there first (`/invite @licensebot`)."
+)
+ONE_SUPER = N_("A workspace keeps at least one super-admin.")
+ONLY_SUPERS = N_("Only a super-admin can change who may act and where alerts go.")
+SINGLE = N_("This bot serves one workspace: its admins and channels are set by its operator.")
 BILLING_NOTE = N_("<@{user}> chose this channel for licensebot's billing alerts.")
 APPROVALS_NOTE = N_("<@{user}> chose this channel for licensebot's approval requests.")
 
@@ -36,7 +47,7 @@ def admins(r: Request) -> None:
         return
     verb, user, role = change
     if verb == "add" and not person(r, user).member:
-        r.refuse(t(r.lang, "<@{user}> is not a member of this workspace.", user=user))
+        r.refuse(t(r.lang, NOT_A_MEMBER, user=user))
         return
     settings = workspaces.settings_for(r.asker.customer_id)
     supers = tuple(u for u in settings.super_admins if u != user)
@@ -46,7 +57,7 @@ def admins(r: Request) -> None:
     elif verb == "add":
         others = (*others, user)
     if not supers:
-        r.refuse(t(r.lang, "A workspace keeps at least one super-admin."))
+        r.refuse(t(r.lang, ONE_SUPER))
         return
     workspaces.set_admins(r.asker.customer_id, supers, others, r.asker.actor, r.services.clock())
     _show_admins(r)
@@ -96,15 +107,9 @@ def channels(r: Request) -> None:
     if workspaces is None:
         return
     billing, approvals, language = wanted
-    unreachable = _unreachable(r, billing, approvals, language)
+    unreachable = unreachable_channel(r.client, r.asker.person.id, billing, approvals, language)
     if unreachable is not None:
-        r.refuse(
-            t(
-                r.lang,
-                "licensebot cannot post in <#{channel}>: invite it there first (`/invite @licensebot`).",
-                channel=unreachable,
-            )
-        )
+        r.refuse(t(r.lang, CANNOT_POST, channel=unreachable))
         return
     workspaces.set_channels(
         r.asker.customer_id, billing, approvals, language, r.asker.actor, r.services.clock()
@@ -123,15 +128,17 @@ def _channels(words: list[str]) -> tuple[str, str | None, str] | None:
     return ids[0], ids[1] if len(ids) == 2 else None, rest[0] if rest else "en"
 
 
-def _unreachable(r: Request, billing: str, approvals: str | None, language: str) -> str | None:
+def unreachable_channel(
+    client: WebClient, chooser: str, billing: str, approvals: str | None, language: str
+) -> str | None:
     """The first of the channels the bot cannot post in, asked by posting there what it will
     post (Slack refuses a channel of another workspace, or one the bot is not in)."""
     for channel, what in ((billing, BILLING_NOTE), (approvals, APPROVALS_NOTE)):
         if channel is None:
             continue
-        text = t(language, what, user=r.asker.person.id)
+        text = t(language, what, user=chooser)
         try:
-            r.client.chat_postMessage(channel=channel, text=text)
+            client.chat_postMessage(channel=channel, text=text)
         except SlackApiError:
             return channel
     return None
@@ -141,14 +148,31 @@ def _settable(r: Request) -> InstalledWorkspaces | None:
     """The installation's settings, when this asker may change them."""
     workspaces = r.services.workspaces
     if not isinstance(workspaces, InstalledWorkspaces):
-        r.refuse(
-            t(
-                r.lang,
-                "This bot serves one workspace: its admins and channels are set by its operator.",
-            )
-        )
+        r.refuse(t(r.lang, SINGLE))
         return None
     if r.asker.role is not Role.SUPER_ADMIN:
-        r.refuse(t(r.lang, "Only a super-admin can change who may act and where alerts go."))
+        r.refuse(t(r.lang, ONLY_SUPERS))
         return None
     return workspaces
+
+
+def setup(r: Request) -> None:
+    """`/license setup`: the set-up modal, as the welcome's button opens it."""
+    if r.args:
+        r.usage(t(r.lang, "To set up licensebot: {usage}.", usage="`/license setup`"))
+        return
+    workspaces = _settable(r)
+    if workspaces is not None:
+        r.open(setup_view(workspaces, r.asker))
+
+
+def setup_view(workspaces: InstalledWorkspaces, asker: Asker) -> View:
+    settings = workspaces.settings_for(asker.customer_id)
+    return view.setup_modal(
+        asker.lang,
+        settings.billing_channel,
+        settings.approvals_channel,
+        settings.channel_language,
+        settings.super_admins,
+        settings.admins,
+    )

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -22,6 +23,7 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -166,6 +168,38 @@ def radio(
         block_id=field,
         label=PlainTextObject(text=label),
         element=RadioButtonsElement(action_id=VALUE, options=options, initial_option=chosen),
+    )
+
+
+def channel_select(
+    field: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    optional: bool = False,
+    hint: str | None = None,
+) -> InputBlock:
+    """One of the workspace's channels, as Slack lists them to the person choosing."""
+    return InputBlock(
+        block_id=field,
+        label=PlainTextObject(text=label),
+        element=ConversationSelectElement(action_id=VALUE, initial_conversation=initial),
+        optional=optional,
+        hint=PlainTextObject(text=hint) if hint else None,
+    )
+
+
+def people_select(
+    field: str, label: str, *, initial: Sequence[str] = (), optional: bool = False
+) -> InputBlock:
+    """Members of the workspace, several at once."""
+    return InputBlock(
+        block_id=field,
+        label=PlainTextObject(text=label),
+        element=UserMultiSelectElement(
+            action_id=VALUE, initial_users=list(initial) or None, max_selected_items=20
+        ),
+        optional=optional,
     )
 
 

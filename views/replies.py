@@ -48,6 +48,7 @@ READS = (
     ("/license request chrome", N_("Ask for a licence for yourself (any member).")),
     ("/license admins", N_("Who may act and who may request.")),
     ("/license channels", N_("Where billing alerts and requests to approve go.")),
+    ("/license setup", N_("Choose the channels and who may act, in one form.")),
     (
         "/license audit chrome @ada",
         N_("Who changed what, and when (all, or by subscription or person)."),

@@ -1,4 +1,5 @@
-"""Fixtures shared by the Slack tests.
+"""Fixtures shared by the Slack tests (`bot`: one workspace; `oauth_bot`: OAuth mode on
+`teams`, the multi-workspace stand-in, nothing installed yet).
 
 Every test that runs the bot also checks, when it ends, that the bot logged no error and
 that every Block Kit payload it sent Slack (messages, views, response_url bodies and the
@@ -15,11 +16,13 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.sandbox.slack_api import SlackApi
+from bot.sandbox.slack_teams import SlackTeams
 from storage.db import make_engine
 from storage.models import Base
 from tests.slack.blockkit import check_everything
 from tests.slack.bot import USERS, Running, running_bot
 from tests.slack.flows import seed_catalogue
+from tests.slack.installed import Installed, installed_bot, stand_in
 from tests.support import ON_POSTGRES, fresh_database
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
@@ -46,6 +49,19 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def teams() -> Iterator[SlackTeams]:
+    with stand_in() as found:
+        yield found
+
+
+@pytest.fixture
+def oauth_bot(teams: SlackTeams, engine: Engine) -> Iterator[Installed]:
+    seed_catalogue(engine)
+    with installed_bot(teams, engine) as running:
+        yield running
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from services.orders import ORDERS
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 from tests.slack.blockkit import check_everything
 from tests.slack.flows import seed_catalogue, snapshot
-from tests.slack.installed import Installed, installed_bot, stand_in
+from tests.slack.installed import Installed, installed_bot
 from tests.support import runner_of
 from views.kit import LINKS
 from views.openers import MENU, OPENS
@@ -119,12 +119,6 @@ class World:
 
     def from_acme(self) -> Any:
         return self.bot.sender("T1")
-
-
-@pytest.fixture
-def teams() -> Iterator[SlackTeams]:
-    with stand_in() as found:
-        yield found
 
 
 @pytest.fixture
@@ -342,6 +336,46 @@ def _file_shared(world: World) -> list[SlackResponse]:
     return [acme.event(event), acme.event(event, team_id="T2")]
 
 
+def setup_state(
+    billing: str, supers: list[str], admins: list[str] = (), approvals: str | None = None
+) -> dict[str, Any]:
+    """The set-up modal's state as Slack sends it."""
+    return state(
+        {
+            "billing": {
+                "value": {"type": "conversations_select", "selected_conversation": billing}
+            },
+            "approvals": {
+                "value": {"type": "conversations_select", "selected_conversation": approvals}
+            },
+            "language": {"value": select("en")},
+            "super_admins": {"value": {"type": "multi_users_select", "selected_users": supers}},
+            "admins": {"value": {"type": "multi_users_select", "selected_users": list(admins)}},
+        }
+    )
+
+
+def _setup_opened(world: World) -> list[SlackResponse]:
+    return [world.from_acme().block_action(ATTACKER, "setup_open", channel_id="DA1")]
+
+
+def _setup_saved(world: World) -> list[SlackResponse]:
+    """Globex's people and channel chosen in Acme's set-up modal."""
+    acme = world.from_acme()
+    states = [
+        setup_state("CACMEBILL", [ATTACKER, "UG2"]),
+        setup_state("CACMEBILL", [ATTACKER], admins=["UG2"]),
+        setup_state("CGLOBEX", [ATTACKER]),
+        setup_state("CACMEBILL", [ATTACKER], approvals="CGLOBEX"),
+    ]
+    return [
+        acme.view_submission(
+            ATTACKER, {"id": f"VS{n}", "callback_id": "workspace_setup", "state": found}
+        )
+        for n, found in enumerate(states)
+    ]
+
+
 def _uninstall(kind: str) -> Attempt:
     def attempt(world: World) -> list[SlackResponse]:
         event: dict[str, Any] = {"type": kind}
@@ -368,6 +402,8 @@ ATTEMPTS: dict[tuple[str, str], Attempt] = {
     ("event", json.dumps({"type": "message", "subtype": "file_share"}, sort_keys=True)): (
         _file_shared
     ),
+    ("action", "setup_open"): _setup_opened,
+    ("view", "workspace_setup"): _setup_saved,
     ("event", "app_uninstalled"): _uninstall("app_uninstalled"),
     ("event", "tokens_revoked"): _uninstall("tokens_revoked"),
 }

@@ -35,19 +35,6 @@ from tests.slack.installed import (
 _names = itertools.count(1)
 
 
-@pytest.fixture
-def teams() -> Iterator[SlackTeams]:
-    with stand_in() as found:
-        yield found
-
-
-@pytest.fixture
-def oauth_bot(teams: SlackTeams, engine: Engine) -> Iterator[Installed]:
-    seed_catalogue(engine)
-    with installed_bot(teams, engine) as running:
-        yield running
-
-
 # ---- helpers -----------------------------------------------------------------------------
 
 
