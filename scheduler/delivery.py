@@ -28,6 +28,11 @@ FIRST_BACKOFF = timedelta(seconds=30)
 LONGEST_BACKOFF = timedelta(hours=1)
 HOLD = timedelta(minutes=5)
 """How long an alert whose workspace has no token waits before it is looked at again."""
+TOKEN_REFUSED = frozenset({"invalid_auth", "token_revoked", "token_expired", "account_inactive"})
+"""Slack's answers to a token it no longer takes: the uninstall event is on its way (or the
+token is being refreshed), so in OAuth mode the alert waits like one of an uninstalled
+workspace and counts no attempt towards failing for good. (With one workspace's token from
+the environment, a refused token is the operator's to fix: the alert fails as any other.)"""
 
 
 @dataclass
@@ -79,9 +84,9 @@ class Deliverer:
             return True
         return self._deliver(claim, route, result)
 
-    def _hold(self, claim: Claim, result: Sweep) -> None:
+    def _hold(self, claim: Claim, result: Sweep, reason: str = "no_token") -> None:
         """Uninstalled since the claim, or no usable token: it waits, no attempt counted."""
-        claim.retry(self.clock() + HOLD, "no_token", count_attempt=False)
+        claim.retry(self.clock() + HOLD, reason, count_attempt=False)
         result.held += len(claim.alerts)
 
     def _deliver(self, claim: Claim, route: Route, result: Sweep) -> bool:
@@ -106,6 +111,9 @@ class Deliverer:
             result.retried += 1
             result.paused_until = self.paused_until
             return False
+        if reason in TOKEN_REFUSED and not self.destinations.fixed:
+            self._hold(claim, result, reason)
+            return True
         attempts = claim.alert.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             claim.failed(now, reason)

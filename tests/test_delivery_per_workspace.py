@@ -251,6 +251,22 @@ def test_an_installation_without_a_token_holds_its_alert_without_counting_an_att
     assert [channel for channel, _, _ in posts(slack)] == ["CACME", "UACME"]
 
 
+def test_a_token_slack_refuses_before_the_uninstall_event_holds_the_alert_and_never_fails_it(
+    world: World, slack: SlackApi
+) -> None:
+    acme = world.install(ACME, "xoxb-acme")
+    world.workspaces.set_channels(acme, "CACME", None, "en", Actor.slack("UADMIN"), T0)
+    world.alert(acme, ACME)
+    slack.fail("chat.postMessage", error="token_revoked", times=10)
+    for hour in range(10):  # more sweeps than the attempts after which an alert fails
+        world.clock.set(T0 + timedelta(hours=hour))
+        swept = world.deliverer().sweep()
+        assert (swept.sent, swept.held, swept.failed) == (0, 1, 0)
+    assert statuses(world.store) == {acme: [("pending", 0)]}
+    world.clock.set(T0 + timedelta(hours=11))
+    assert world.deliverer().sweep().sent == 1  # Slack takes the token again: delivered
+
+
 def test_a_token_about_to_expire_is_refreshed_and_the_new_one_posts(
     engine: Engine, slack: SlackApi
 ) -> None:
