@@ -54,6 +54,10 @@ class Deliverer:
         self.destinations = destinations
         self.clock = clock
         self.paused_until: datetime | None = None
+        """Slack asked the one workspace to slow down: every alert waits."""
+        self.paused: dict[int, datetime] = {}
+        """OAuth mode: customers whose workspace Slack asked to slow down, until when (each
+        installation's token has rate limits of its own, so the others go on)."""
 
     def sweep(self, limit: int = 500) -> Sweep:
         """Deliver what is due, oldest first, until none is left, `limit` is reached, or
@@ -65,7 +69,9 @@ class Deliverer:
         result.dropped = self.outbox.drop_held(self.clock())
         routes = PerSweep(self.destinations)
         for _ in range(limit):
-            with self.outbox.claim(self.clock()) as claim:
+            now = self.clock()
+            self.paused = {c: until for c, until in self.paused.items() if until > now}
+            with self.outbox.claim(now, skip=self.paused.keys()) as claim:
                 if claim is None:
                     break
                 customer = claim.alert.customer_id
@@ -106,9 +112,12 @@ class Deliverer:
         reason = str(error.response.get("error") or status)
         if status == 429:
             wait = timedelta(seconds=int(error.response.headers.get("Retry-After", "1") or 1))
-            self.paused_until = now + wait
             claim.retry(now + wait, "ratelimited", count_attempt=False)
             result.retried += 1
+            if not self.destinations.fixed:  # that workspace waits; the sweep goes on
+                self.paused[claim.alert.customer_id] = now + wait
+                return True
+            self.paused_until = now + wait
             result.paused_until = self.paused_until
             return False
         if reason in TOKEN_REFUSED and not self.destinations.fixed:

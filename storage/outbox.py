@@ -8,7 +8,7 @@ back: the alert is sent once more after restart, which is the one duplicate poss
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,10 +90,10 @@ class Outbox:
         self.postgres = store.postgres
 
     @contextmanager
-    def claim(self, now: datetime) -> Iterator[Claim | None]:
-        """The oldest alert due by `now` that no one else holds, locked until the block ends.
-        Alerts of uninstalled workspaces wait for a reinstall: skipped here, they neither
-        block the others nor are claimed again at every sweep."""
+    def claim(self, now: datetime, skip: Collection[int] = ()) -> Iterator[Claim | None]:
+        """The oldest alert due by `now` that no one else holds, locked until the block ends,
+        of a customer not in `skip`. Alerts of uninstalled workspaces wait for a reinstall:
+        skipped here, they neither block the others nor are claimed again at every sweep."""
         with self.engine.begin() as connection:
             query = (
                 select(ALERTS)
@@ -101,6 +101,8 @@ class Outbox:
                 .order_by(ALERTS.c.next_attempt_at, ALERTS.c.id)
                 .limit(1)
             )
+            if skip:
+                query = query.where(ALERTS.c.customer_id.not_in(list(skip)))
             if self.postgres:
                 query = query.with_for_update(skip_locked=True)
             row = connection.execute(query).first()

@@ -251,6 +251,22 @@ def test_an_installation_without_a_token_holds_its_alert_without_counting_an_att
     assert [channel for channel, _, _ in posts(slack)] == ["CACME", "UACME"]
 
 
+def test_slack_slowing_one_workspace_down_does_not_hold_the_others(
+    world: World, slack: SlackApi
+) -> None:
+    acme, globex = two_workspaces(world)
+    slack.fail("chat.postMessage", retry_after=30)  # Acme's post, the first, gets a 429
+    swept = world.deliverer().sweep()
+    assert (swept.sent, swept.retried, swept.paused_until) == (1, 1, None)
+    delivered = [
+        c.args["channel"] for c in slack.calls if c.method == "chat.postMessage" and c.status == 200
+    ]
+    assert [c for c in delivered if c.startswith("C")] == ["CGLOBEX"]
+    assert statuses(world.store) == {acme: [("pending", 0)], globex: [("sent", 1)]}
+    world.clock.set(T0 + timedelta(seconds=31))
+    assert world.deliverer().sweep().sent == 1
+
+
 def test_a_token_slack_refuses_before_the_uninstall_event_holds_the_alert_and_never_fails_it(
     world: World, slack: SlackApi
 ) -> None:
