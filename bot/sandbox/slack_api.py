@@ -13,17 +13,15 @@ serve it alone on a port of its own (``start``/``stop``, or ``with SlackApi(...)
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, unquote
-from wsgiref.simple_server import make_server
 
 from bot.sandbox.answers import Answer, Answers, structured
 from bot.sandbox.identities import Person, Team
-from bot.sandbox.local_server import QuietHandler, ThreadingServer
+from bot.sandbox.local_server import Served
 from bot.sandbox.recording import Call, Post, Recorder
 from bot.sandbox.workspace import Origin, Workspace
 
@@ -70,8 +68,10 @@ def _arguments(headers: dict[str, str], body: bytes, query: str) -> dict[str, An
     return args
 
 
-class SlackApi(Recorder):
+class SlackApi(Served, Recorder):
     """Slack for one workspace: answers from ``workspace``, records all (see Recorder)."""
+
+    thread_name = "slack-api"
 
     def __init__(
         self,
@@ -93,41 +93,8 @@ class SlackApi(Recorder):
         self.socket_mode: Callable[[], str] | None = None
         """What ``apps.connections.open`` answers, called with the app-level token: a function
         issuing a fresh WebSocket URL (a local Socket Mode server's). None: no Socket Mode."""
-        self._base_url: str | None = None
-        self._server: ThreadingServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # ---- where it is served --------------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
-        """Serve on a port of its own, from threads, until ``stop``."""
-        if self._server is None:
-            server = make_server(
-                host, port, self, server_class=ThreadingServer, handler_class=QuietHandler
-            )
-            assert isinstance(server, ThreadingServer)
-            self._server = server
-            self._base_url = f"http://{host}:{server.server_port}"
-            # polls for shutdown every 50 ms, so stop() is quick
-            self._thread = threading.Thread(
-                target=server.serve_forever, args=(0.05,), name="slack-api", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    # ---- where it is served: alone (Served.start, stop), or mounted -------------------
 
     def mount(self, base_url: str) -> None:
         """Served inside another WSGI server, whose requests under ``PATHS`` come here."""

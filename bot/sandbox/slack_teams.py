@@ -24,12 +24,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from io import BytesIO
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from wsgiref.simple_server import make_server
 
 from bot.sandbox.identities import Person, Team
-from bot.sandbox.local_server import QuietHandler, ThreadingServer
+from bot.sandbox.local_server import Served
 from bot.sandbox.recording import Call, Recorder
 from bot.sandbox.slack_api import SlackApi, StartResponse, _arguments, _headers
 from bot.sandbox.workspace import Workspace
@@ -54,9 +53,11 @@ class Token:
     revoked: bool = False
 
 
-class SlackTeams(Recorder):
+class SlackTeams(Served, Recorder):
     """Slack for one distributed app; records the calls it answers itself (oauth.v2.access
     and refused calls). Each workspace's ``SlackApi`` records the calls it answered."""
+
+    thread_name = "slack-teams"
 
     def __init__(
         self,
@@ -82,9 +83,6 @@ class SlackTeams(Recorder):
         self._lock = threading.Lock()
         self.methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods Slack does not have, answered without a token (a benchmark's questions)."""
-        self._base_url: str | None = None
-        self._server: ThreadingServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- the workspaces ------------------------------------------------------------------
 
@@ -155,35 +153,9 @@ class SlackTeams(Recorder):
 
     # ---- where it is served --------------------------------------------------------------
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
-        if self._server is None:
-            server = make_server(
-                host, port, self, server_class=ThreadingServer, handler_class=QuietHandler
-            )
-            assert isinstance(server, ThreadingServer)
-            self._server = server
-            self._base_url = f"http://{host}:{server.server_port}"
-            for team_id, api in self.teams.items():
-                api.mount(f"{self._base_url}/t/{team_id}")
-            self._thread = threading.Thread(
-                target=server.serve_forever, args=(0.05,), name="slack-teams", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def started(self, base_url: str) -> None:
+        for team_id, api in self.teams.items():
+            api.mount(f"{base_url}/t/{team_id}")
 
     @property
     def api_url(self) -> str:

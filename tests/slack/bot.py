@@ -21,6 +21,7 @@ from bot.sandbox.identities import Person
 from bot.sandbox.signing import SlackResponse, SlackSender
 from bot.sandbox.slack_api import SlackApi
 from bot.server import serve
+from handlers.answers import AnswerPool
 from services.context import Services
 from storage.store import SqlStore
 
@@ -120,23 +121,41 @@ class Running:
         return self.slack.wait_for_response(name)[-1]
 
 
+@dataclass
+class Serving:
+    services: Services
+    store: SqlStore
+    url: str
+    """Where it listens: http://127.0.0.1:PORT (Slack's requests go to /slack/events)."""
+    pool: AnswerPool
+    """Where the answers after the acks run."""
+
+
+@contextmanager
+def serving(settings: Settings, engine: Engine, clock: Clock) -> Iterator[Serving]:
+    """The bot as `licensebot run --http` assembles it, on a port of its own."""
+    store = SqlStore(engine)
+    found = services(settings, store, clock)
+    app = build_app(settings, found)
+    server = serve(app, engine, SECRET, 0, host="127.0.0.1").start()
+    pool = app.listener_runner.listener_executor
+    assert isinstance(pool, AnswerPool)
+    try:
+        yield Serving(found, store, f"http://127.0.0.1:{server.port}", pool)
+    finally:
+        server.stop()
+        pool.shutdown(wait=True)  # answers under way finish
+
+
 @contextmanager
 def running_bot(
     slack: SlackApi, engine: Engine, now: datetime | None = None, **overrides: Any
 ) -> Iterator[Running]:
     clock = Clock(now or datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC))
-    settings = settings_for(slack, **overrides)
-    store = SqlStore(engine)
-    found = services(settings, store, clock)
-    app = build_app(settings, found)
-    server = serve(app, engine, SECRET, 0, host="127.0.0.1").start()
-    names = (f"r{n}" for n in itertools.count(1))
-    url = f"http://127.0.0.1:{server.port}/slack/events"
-    sender = RecordingSender(
-        url, SECRET, response_url_factory=lambda: slack.response_url(next(names))
-    )
-    try:
-        yield Running(slack, sender, found, store, clock, url)
-    finally:
-        server.stop()
-        app.listener_runner.listener_executor.shutdown(wait=True)  # answers under way finish
+    with serving(settings_for(slack, **overrides), engine, clock) as served:
+        names = (f"r{n}" for n in itertools.count(1))
+        url = f"{served.url}/slack/events"
+        sender = RecordingSender(
+            url, SECRET, response_url_factory=lambda: slack.response_url(next(names))
+        )
+        yield Running(slack, sender, served.services, served.store, clock, url)

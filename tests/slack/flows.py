@@ -201,17 +201,21 @@ def card_values(
 # ---- set-ups straight through the billing service (when the flow itself is not the point) --
 
 
-def sign_up(
-    bot: Running, key: str = "chrome", plan: Plan = Plan.ANNUAL, licences: int = 25
-) -> None:
-    price = Decimal("50.00") if plan is Plan.ANNUAL else Decimal("6.00")
-    order = cmd.Signup(
+def signup_order(key: str = "chrome", plan: Plan = Plan.ANNUAL, licences: int = 25) -> cmd.Signup:
+    """Chrome at $50.00 a licence (annual), or Cloud Identity at $6.00 a user (flexible)."""
+    return cmd.Signup(
         subscription=key,
         product="Chrome Enterprise Upgrade" if plan is Plan.ANNUAL else "Cloud Identity Premium",
         plan=plan,
         licences=licences,
-        price=price,
+        price=Decimal("50.00") if plan is Plan.ANNUAL else Decimal("6.00"),
     )
+
+
+def sign_up(
+    bot: Running, key: str = "chrome", plan: Plan = Plan.ANNUAL, licences: int = 25
+) -> None:
+    order = signup_order(key, plan, licences)
     bot.services.billing.order(bot.customer_id, order, at=bot.clock(), actor=Actor.parse("test"))
 
 

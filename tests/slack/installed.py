@@ -18,16 +18,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from billing.calendar import PACIFIC
-from bot.app import build_app, services
 from bot.config import Settings
 from bot.sandbox.identities import Person, Team
 from bot.sandbox.slack_teams import SlackTeams
-from bot.server import serve
 from handlers.answers import AnswerPool
 from services.context import Services
 from services.workspaces import InstalledWorkspaces
 from storage.store import SqlStore
-from tests.slack.bot import PUBLIC_URL, SECRET, Clock, RecordingSender
+from tests.slack.bot import PUBLIC_URL, SECRET, Clock, RecordingSender, serving
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
@@ -148,15 +146,5 @@ def installed_bot(
     teams: SlackTeams, engine: Engine, now: datetime | None = None, **overrides: Any
 ) -> Iterator[Installed]:
     clock = Clock(now or datetime(2026, 1, 10, 9, 0, tzinfo=PACIFIC))
-    settings = oauth_settings(teams, **overrides)
-    store = SqlStore(engine)
-    found = services(settings, store, clock)
-    app = build_app(settings, found)
-    server = serve(app, engine, SECRET, 0, host="127.0.0.1").start()
-    try:
-        pool = app.listener_runner.listener_executor
-        assert isinstance(pool, AnswerPool)
-        yield Installed(teams, found, store, clock, f"http://127.0.0.1:{server.port}", pool)
-    finally:
-        server.stop()
-        app.listener_runner.listener_executor.shutdown(wait=True)
+    with serving(oauth_settings(teams, **overrides), engine, clock) as served:
+        yield Installed(teams, served.services, served.store, clock, served.url, served.pool)

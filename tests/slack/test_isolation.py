@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pprint import pformat
 from typing import Any
 
@@ -31,7 +30,6 @@ import handlers
 from billing import commands as cmd
 from billing.actors import Actor
 from billing.calendar import PACIFIC
-from billing.model import Plan
 from bot.sandbox.signing import SlackResponse, checkboxes, plain, radio, select, state
 from bot.sandbox.slack_teams import SlackTeams
 from handlers.answers import AnswerPool
@@ -41,7 +39,7 @@ from services.forms import Input, Source
 from services.orders import ORDERS
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 from tests.slack.blockkit import check_everything
-from tests.slack.flows import seed_catalogue, snapshot
+from tests.slack.flows import seed_catalogue, signup_order, snapshot
 from tests.slack.installed import Installed, installed_bot
 from tests.support import runner_of
 from views.kit import LINKS
@@ -156,13 +154,7 @@ def world(teams: SlackTeams, engine: Engine) -> Iterator[World]:
 
 def _sign_up(bot: Installed, customer: int, key: str, licences: int) -> None:
     actor = Actor.parse("test")
-    signup = cmd.Signup(
-        subscription=key,
-        product="Chrome Enterprise Upgrade",
-        plan=Plan.ANNUAL,
-        licences=licences,
-        price=Decimal("50.00"),
-    )
+    signup = signup_order(key, licences=licences)
     card = cmd.SetupBilling.model_validate(
         {"card": {"brand": "visa", "last4": "4242", "expires": "2030-12"}}
     )

@@ -7,7 +7,6 @@ import itertools
 import re
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,13 +14,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from billing import commands as cmd
 from billing.actors import Actor
-from billing.model import Plan
 from bot.sandbox.identities import Person
 from bot.sandbox.slack_teams import SlackTeams
 from services.people import Role
-from tests.slack.flows import audit_actions, rows, seed_catalogue
+from tests.slack.flows import audit_actions, rows, seed_catalogue, signup_order
 from tests.slack.installed import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -83,13 +80,7 @@ def bot_tokens(engine: Engine, team_id: str) -> list[str]:
 
 
 def subscribe(bot: Installed, customer: int) -> None:
-    order = cmd.Signup(
-        subscription="chrome",
-        product="Chrome Enterprise Upgrade",
-        plan=Plan.ANNUAL,
-        licences=25,
-        price=Decimal("50.00"),
-    )
+    order = signup_order()
     bot.services.billing.order(customer, order, at=bot.clock(), actor=Actor.parse("test"))
 
 
