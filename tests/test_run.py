@@ -17,6 +17,8 @@ import pytest
 from bot.sandbox.identities import Person
 from bot.sandbox.signing import SlackSender
 from bot.sandbox.slack_api import SlackApi
+from tests.slack.installed import CLIENT_ID, install_through, stand_in
+from tests.slack.installed import CLIENT_SECRET as APP_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-signing-secret-that-must-never-be-printed"
@@ -201,13 +203,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, SlackApi, subprocess.Popen[str
             text=True,
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_health(url)
         try:
             yield url, slack, process
         finally:
@@ -228,6 +224,63 @@ def test_run_http_serves_health_and_signed_slack_requests(
     assert sender.command("U1", "help").status == 200
     assert "/license buy chrome 25" in str(slack.wait_for_response("help")[-1]["blocks"])
     assert sender.command("U1", "help", secret="forged").status == 401
+
+
+def test_run_http_in_oauth_mode_installs_in_two_workspaces_and_serves_each(
+    tmp_path: Path,
+) -> None:
+    """`licensebot run --http` with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, as a process of
+    its own: installed in two workspaces through its install pages, it answers each with
+    that workspace's own token, and no secret or token reaches its output."""
+    with stand_in() as teams:
+        port = free_port()
+        env = {
+            **base_env(
+                SLACK_CLIENT_ID=CLIENT_ID,
+                SLACK_CLIENT_SECRET=APP_SECRET,
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=teams.api_url,
+                DATABASE_URL=f"sqlite:///{tmp_path / 'oauth.sqlite3'}",
+            ),
+        }
+        command = [sys.executable, "-m", "bot.cli", "run", "--http", "--port", str(port)]
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_health(url)
+            for team, installer in (("T1", "UA1"), ("T2", "UG1")):
+                page = install_through(url, teams, team, installer)
+                assert page.status == 200, page.text
+            for team, user in (("T1", "UA1"), ("T2", "UG1")):
+                api = teams.team(team)
+                sender = SlackSender(
+                    url + "/slack/events",
+                    SECRET,
+                    team=api.team,
+                    response_url_factory=lambda api=api: api.response_url("help"),
+                )
+                assert sender.command(user, "admins").status == 200
+                [answer] = api.wait_for_response("help")
+                assert f"<@{user}>" in str(answer["blocks"])
+                [token] = teams.tokens_of(team)
+                assert {call.headers["authorization"] for call in api.calls} == {f"Bearer {token}"}
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+        secrets = [APP_SECRET, SECRET, *teams.tokens_of("T1"), *teams.tokens_of("T2")]
+        assert not [s for s in secrets if s in output], output
+
+
+def wait_for_health(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
 
 
 @pytest.fixture

@@ -89,6 +89,21 @@ def get(url: str, cookie: str = "") -> Page:
         return Page(error.code, error.read().decode(), dict(error.headers))
 
 
+def install_through(
+    base: str, teams: SlackTeams, target: str, installer: str, *, org_install: bool = False
+) -> Page:
+    """``installer`` installs the bot served at ``base`` in ``target`` (a workspace, or a Grid
+    organisation org-wide) the way a browser does it: the install page, Slack's authorize
+    page, the redirect back with the code and the state cookie."""
+    page = get(f"{base}/slack/install")
+    assert page.status == 200, page
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize[^"]+)"', page.text)
+    assert link is not None, page.text
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    code, state = teams.authorize(unescape(link[1]), target, installer, org_install=org_install)
+    return get(f"{base}/slack/oauth_redirect?code={code}&state={state}", cookie)
+
+
 @dataclass
 class Installed:
     """The bot in OAuth mode and the stand-in it is installed through."""
@@ -109,17 +124,7 @@ class Installed:
         return found
 
     def install(self, target: str, installer: str, *, org_install: bool = False) -> Page:
-        """``installer`` installs the app in ``target`` (a workspace, or a Grid organisation
-        org-wide) the way a browser does it: the install page, Slack's authorize page, the
-        redirect back with the code and the state cookie."""
-        page = get(f"{self.base}/slack/install")
-        assert page.status == 200, page
-        link = re.search(r'href="(https://slack\.com/oauth/v2/authorize[^"]+)"', page.text)
-        assert link is not None, page.text
-        authorize = unescape(link[1])
-        cookie = page.headers["Set-Cookie"].split(";")[0]
-        code, state = self.teams.authorize(authorize, target, installer, org_install=org_install)
-        return get(f"{self.base}/slack/oauth_redirect?code={code}&state={state}", cookie)
+        return install_through(self.base, self.teams, target, installer, org_install=org_install)
 
     def sender(self, team_id: str, *, org_install: bool = False) -> RecordingSender:
         """Requests from workspace ``team_id``, their response_urls its own."""
