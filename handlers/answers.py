@@ -40,6 +40,7 @@ class AnswerPool(ThreadPoolExecutor):
     def __init__(self, threads: int = THREADS) -> None:
         super().__init__(threads, thread_name_prefix="answer")
         self._waiting = 0
+        self._unfinished = 0
         self._lock = threading.Lock()
 
     @property
@@ -48,17 +49,28 @@ class AnswerPool(ThreadPoolExecutor):
         with self._lock:
             return self._waiting
 
+    @property
+    def unfinished(self) -> int:
+        """Answers submitted and not yet done (waiting or running)."""
+        with self._lock:
+            return self._unfinished
+
     def overloaded(self) -> bool:
         return self.waiting >= BACKLOG
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
         with self._lock:
             self._waiting += 1
+            self._unfinished += 1
 
         def started() -> R:
             with self._lock:
                 self._waiting -= 1
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._unfinished -= 1
 
         return super().submit(started)
 
