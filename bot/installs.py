@@ -18,7 +18,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
@@ -50,7 +50,74 @@ AUTHORIZED_LIMIT = 10_000
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
     assert settings.slack_client_id is not None
-    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    return RecentBots(client_id=settings.slack_client_id, engine=engine)
+
+
+class RecentBots(SQLAlchemyInstallationStore):
+    """slack-sdk's store, with the bot each request is authorised with kept in memory for a
+    few seconds: Bolt reads it from the database before every ack.
+
+    Only bots whose token does not rotate are kept (a rotating one carries a refresh token
+    that is spent when used: it is always read afresh). Any write through this store (an
+    install, a refreshed token, an uninstall) forgets them all at once; another replica's
+    is seen within BOT_SECONDS, and a workspace's requests stop coming once Slack has
+    uninstalled the app there."""
+
+    BOT_SECONDS = 5.0
+
+    def __init__(self, *, client_id: str, engine: Engine) -> None:
+        super().__init__(client_id=client_id, engine=engine)
+        self._bots: dict[tuple[str | None, str | None], tuple[float, Bot]] = {}
+        self._bots_lock = threading.Lock()
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        key = (enterprise_id, None if is_enterprise_install else team_id)
+        now = time.monotonic()
+        with self._bots_lock:
+            kept = self._bots.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        bot = super().find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        if bot is not None and not bot.bot_refresh_token:
+            with self._bots_lock:
+                self._bots[key] = (now + self.BOT_SECONDS, bot)
+        return bot
+
+    def _forget(self) -> None:
+        with self._bots_lock:
+            self._bots.clear()
+
+    def save(self, installation: Installation) -> None:
+        self._forget()
+        super().save(installation)
+        self._forget()
+
+    def save_bot(self, bot: Bot) -> None:
+        self._forget()
+        super().save_bot(bot)
+        self._forget()
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self._forget()
+        super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        self._forget()
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        self._forget()
+        super().delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+        self._forget()
 
 
 def oauth_settings(
