@@ -22,9 +22,9 @@ from handlers.workspace_setup import (
     setup_view,
     unreachable_channel,
 )
-from services.context import Asker
+from services.context import Asker, Services
 from services.people import Role
-from services.workspaces import InstalledWorkspaces
+from services.workspaces import InstalledWorkspaces, Workspaces
 from views import forms
 from views import workspace_setup as view
 from views.i18n import t
@@ -108,7 +108,9 @@ def _chosen(state: dict[str, Any]) -> Chosen:
     )
 
 
-def _problems(services: Any, client: WebClient, asker: Asker, chosen: Chosen) -> dict[str, str]:
+def _problems(
+    services: Services, client: WebClient, asker: Asker, chosen: Chosen
+) -> dict[str, str]:
     lang = asker.lang
     billing, approvals, language, supers, admins = chosen
     errors: dict[str, str] = {}
@@ -132,7 +134,7 @@ def _problems(services: Any, client: WebClient, asker: Asker, chosen: Chosen) ->
     return errors
 
 
-def _settable(workspaces: Any, asker: Asker) -> tuple[InstalledWorkspaces | None, str]:
+def _settable(workspaces: Workspaces, asker: Asker) -> tuple[InstalledWorkspaces | None, str]:
     if not isinstance(workspaces, InstalledWorkspaces):
         return None, t(asker.lang, SINGLE)
     if asker.role is not Role.SUPER_ADMIN:

@@ -41,7 +41,7 @@ def _text(status: int, text: str) -> Reply:
     return status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
     """The request's headers, names lower-cased as HTTP spells them."""
     found = {
         key[5:].replace("_", "-").lower(): str(value)
@@ -54,7 +54,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _arguments(headers: dict[str, str], body: bytes, query: str) -> dict[str, Any]:
+def call_arguments(headers: dict[str, str], body: bytes, query: str) -> dict[str, Any]:
     """Arguments from the query string plus a form-encoded or JSON body (WebClient sends both)."""
     args: dict[str, Any] = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
     if not body:
@@ -145,7 +145,7 @@ class SlackApi(Served, Recorder):
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         arrived = time.time()
-        headers = _headers(environ)
+        headers = request_headers(environ)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
@@ -166,9 +166,9 @@ class SlackApi(Served, Recorder):
         if not name:
             return _text(404, "not found")
         if kind == "api":
-            return self._api(name, _arguments(headers, body, query), headers, arrived)
+            return self._api(name, call_arguments(headers, body, query), headers, arrived)
         if kind == "response":
-            return self._response(name, _arguments(headers, body, query), arrived)
+            return self._response(name, call_arguments(headers, body, query), arrived)
         if kind == "upload":
             return self._upload(name, body)
         if kind == "files":

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.sandbox.identities import Person, Team
 from bot.sandbox.local_server import Served
 from bot.sandbox.recording import Call, Recorder
-from bot.sandbox.slack_api import SlackApi, StartResponse, _arguments, _headers
+from bot.sandbox.slack_api import SlackApi, StartResponse, call_arguments, request_headers
 from bot.sandbox.workspace import Workspace
 
 SCOPE_SEPARATOR = ","
@@ -176,10 +176,10 @@ class SlackTeams(Served, Recorder):
         if kind != "api" or not rest:
             return _reply(start_response, 404, {"ok": False, "error": "not found"})
         arrived = time.time()
-        headers = _headers(environ)
+        headers = request_headers(environ)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        args = _arguments(headers, body, environ.get("QUERY_STRING", ""))
+        args = call_arguments(headers, body, environ.get("QUERY_STRING", ""))
         if rest in self.methods:
             return _reply(start_response, 200, self.methods[rest](args))
         if rest == "oauth.v2.access":
@@ -201,7 +201,7 @@ class SlackTeams(Served, Recorder):
         """A file's url_private is downloaded with a token of its own workspace only."""
         if not inner.startswith("files/"):
             return False
-        token = _headers(environ).get("authorization", "").removeprefix("Bearer ")
+        token = request_headers(environ).get("authorization", "").removeprefix("Bearer ")
         found, refused = self._team_for(token, {"team_id": team_id})
         return refused is not None or found != team_id
 
