@@ -28,10 +28,7 @@ class SqlWorkspaces:
 
     def customer_of(self, key: str) -> int | None:
         with self.engine.connect() as connection:
-            found = connection.execute(
-                select(CUSTOMERS.c.id).where(CUSTOMERS.c.team_id == key)
-            ).scalar()
-        return int(found) if found is not None else None
+            return _customer_of(connection, key)
 
     def record(self, customer_id: int) -> WorkspaceRecord | None:
         with self.engine.connect() as connection:
@@ -83,9 +80,7 @@ class SqlWorkspaces:
     def uninstall(self, key: str, why: str, at: datetime) -> int | None:
         """Delivery stops; the books stay. None when no installation has that key."""
         with self.engine.begin() as connection:
-            customer = connection.execute(
-                select(CUSTOMERS.c.id).where(CUSTOMERS.c.team_id == key)
-            ).scalar()
+            customer = _customer_of(connection, key)
             if customer is None:
                 return None
             done = connection.execute(
@@ -95,8 +90,8 @@ class SqlWorkspaces:
             )
             if done.rowcount:
                 change = Change("uninstalled", key, None, {"why": why})
-                _audit(connection, int(customer), Actor.system("slack"), at, change)
-        return int(customer)
+                _audit(connection, customer, Actor.system("slack"), at, change)
+        return customer
 
     def set_channels(
         self,
@@ -138,18 +133,23 @@ class SqlWorkspaces:
         actor: Actor,
         at: datetime,
     ) -> None:
+        """Roles as given; one kept as it was keeps who gave it and when."""
+        wanted = {user: ADMIN for user in admins} | {user: SUPER_ADMIN for user in super_admins}
         with self.engine.begin() as connection:
             before = connection.execute(
                 select(ADMINS.c.user_id, ADMINS.c.role)
                 .where(ADMINS.c.customer_id == customer_id)
                 .order_by(ADMINS.c.id)
             ).all()
-            connection.execute(delete(ADMINS).where(ADMINS.c.customer_id == customer_id))
-            for user in super_admins:
-                self._role(connection, customer_id, user, SUPER_ADMIN, actor, at)
-            for user in admins:
-                if user not in super_admins:
-                    self._role(connection, customer_id, user, ADMIN, actor, at)
+            kept = {user for user, role in before if wanted.get(user) == role}
+            connection.execute(
+                delete(ADMINS).where(
+                    ADMINS.c.customer_id == customer_id, ADMINS.c.user_id.not_in(kept)
+                )
+            )
+            for user, role in wanted.items():
+                if user not in kept:
+                    self._role(connection, customer_id, user, role, actor, at)
             change = Change(
                 "admins_set",
                 "workspace",
@@ -160,11 +160,9 @@ class SqlWorkspaces:
 
     @staticmethod
     def _customer(connection: Connection, key: str, domain: str, at: datetime) -> int:
-        found = connection.execute(
-            select(CUSTOMERS.c.id).where(CUSTOMERS.c.team_id == key)
-        ).scalar()
+        found = _customer_of(connection, key)
         if found is not None:
-            return int(found)
+            return found
         made = connection.execute(
             insert(CUSTOMERS).values(domain=domain, currency="USD", created_at=at, team_id=key)
         )
@@ -206,6 +204,12 @@ class SqlWorkspaces:
                 customer_id=customer, user_id=user, role=role, added_at=at, added_by=str(actor)
             )
         )
+
+
+def _customer_of(connection: Connection, key: str) -> int | None:
+    """The customer of the installation with this key (a workspace's, or an org's)."""
+    found = connection.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.team_id == key)).scalar()
+    return int(found) if found is not None else None
 
 
 def _audit(

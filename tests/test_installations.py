@@ -11,7 +11,7 @@ from sqlalchemy import select
 from billing.actors import Actor
 from billing.tenancy import Installed
 from services.workspaces import InstalledWorkspaces
-from storage.models import AuditRow, CustomerRow
+from storage.models import AuditRow, CustomerRow, WorkspaceAdminRow
 from storage.store import SqlStore
 from storage.workspaces import SqlWorkspaces
 
@@ -103,3 +103,27 @@ def test_an_uninstall_of_no_installation_changes_nothing(store: SqlStore) -> Non
     assert found.uninstall(None, "TNOBODY", False, "app_uninstalled", T0) is None
     assert found.settings_for(customer).installed
     assert len(audit(store, customer)) == 1
+
+
+def test_admins_set_again_keep_who_gave_each_unchanged_role_and_when(store: SqlStore) -> None:
+    found = workspaces(store)
+    customer = found.install(ACME, "acme.example", "UINSTALLER", T0)
+    later = T0 + timedelta(days=3)
+    ada, grace = Actor.slack("UADA"), Actor.slack("UGRACE")
+    found.set_admins(customer, ("UINSTALLER", "UADA"), ("UBOB",), ada, later)
+    found.set_admins(customer, ("UINSTALLER", "UBOB"), (), grace, later + timedelta(days=1))
+    with store.engine.connect() as connection:
+        roles = connection.execute(
+            select(
+                WorkspaceAdminRow.user_id,
+                WorkspaceAdminRow.role,
+                WorkspaceAdminRow.added_at,
+                WorkspaceAdminRow.added_by,
+            )
+            .where(WorkspaceAdminRow.customer_id == customer)
+            .order_by(WorkspaceAdminRow.user_id)
+        ).all()
+    assert [tuple(row) for row in roles] == [
+        ("UBOB", "super_admin", later + timedelta(days=1), "slack:UGRACE"),
+        ("UINSTALLER", "super_admin", T0, "slack:UINSTALLER"),
+    ]
